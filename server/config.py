@@ -1,0 +1,277 @@
+"""One typed configuration, parsed once, from every place a user can set it.
+
+Later sources override earlier ones: defaults < `[tool.swarm-lsp]` in `<workspace>/pyproject.toml`
+< `<workspace>/swarm-lsp.toml` < `SWARM_LSP_<KEY>` environment variables < command-line flags
+< LSP initializationOptions (via `Config.merged`). Every source goes through `parse_config_dict`,
+so an invalid value is reported the same way wherever it came from: key, source, value and what
+would have been accepted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import math
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from swarm_lsp.swarm.models import MODELS
+
+BACKEND_KINDS = ("llamacpp", "ollama", "anthropic")
+DOC_STYLES = ("auto", "google", "numpy", "rest")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+ENV_PREFIX = "SWARM_LSP_"
+CONFIG_FILE = "swarm-lsp.toml"
+PYPROJECT_TABLE = "swarm-lsp"
+MAX_THREADS = 256
+
+
+class ConfigError(ValueError):
+    def __init__(self, message: str, *, key: str | None = None, source: str | None = None,
+                 value: Any = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.source = source
+        self.value = value
+
+
+class _Invalid(Exception):
+    """Raised by a field parser; the argument completes "key = value in source: ..."."""
+
+
+@dataclass(frozen=True)
+class Config:
+    tiers: tuple[str, ...] = ("llamacpp:qwen2.5-coder-0.5b",)
+    candidates: int = 3  # candidates per tier
+    max_tokens: int = 512
+    temperature: float = 0.2
+    repeat_penalty: float = 1.1
+    n_ctx: int = 4096
+    threads: int | None = None  # None: all cores
+    doc_style: str = "auto"
+    ledger_path: str | None = None  # None: swarm.ledger's default
+    models_dir: str | None = None  # None: swarm.models' default
+    log_level: str = "warning"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        # Direct construction (and dataclasses.replace) gets the same checks as loaded values.
+        for name in _PARSERS:
+            value = getattr(self, name)
+            if value is None and name in _OPTIONAL:
+                continue
+            object.__setattr__(self, name, _parse_field(name, name, value, "Config arguments"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
+            for f in dataclasses.fields(self)
+        }
+
+    def merged(self, data: Any, source: str, *, base_dir: Path | None = None) -> Config:
+        """This config with the settings in `data` (e.g. LSP initializationOptions) on top."""
+        return dataclasses.replace(self, **parse_config_dict(data, source, base_dir=base_dir))
+
+
+def _integer(lo: int, hi: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, str):
+            try:
+                value = int(value.strip())
+            except ValueError:
+                raise _Invalid(f"expected an integer from {lo} to {hi}") from None
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise _Invalid(f"expected an integer from {lo} to {hi}")
+        return value
+
+    return parse
+
+
+def _number(lo: float, hi: float) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        expected = f"expected a number from {lo:g} to {hi:g}"
+        if isinstance(value, str):
+            try:
+                value = float(value.strip())
+            except ValueError:
+                raise _Invalid(expected) from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _Invalid(expected)
+        if not math.isfinite(value) or not lo <= value <= hi:
+            raise _Invalid(expected)
+        return float(value)
+
+    return parse
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if isinstance(value, str) and value.strip().lower() in options:
+            return value.strip().lower()
+        raise _Invalid(f"expected one of {', '.join(options)}")
+
+    return parse
+
+
+def _threads(value: Any) -> int | None:
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return None
+    try:
+        return _integer(1, MAX_THREADS)(value)
+    except _Invalid:
+        raise _Invalid(f'expected "auto" (all cores) or an integer from 1 to {MAX_THREADS}') from None
+
+
+def _path(value: Any) -> str:
+    if isinstance(value, (str, os.PathLike)) and str(value).strip():
+        return str(Path(value).expanduser())
+    raise _Invalid("expected a non-empty path")
+
+
+def _backend(name: str) -> str:
+    kind, sep, model = name.partition(":")
+    if not sep or kind not in BACKEND_KINDS or not model:
+        raise _Invalid(
+            f"{json.dumps(name)} is not a backend name; expected \"kind:model\" with kind one of "
+            f"{', '.join(BACKEND_KINDS)} (e.g. \"llamacpp:qwen2.5-coder-0.5b\")"
+        )
+    if kind == "llamacpp" and model not in MODELS:
+        raise _Invalid(
+            f"{json.dumps(name)} is not an embedded model; expected llamacpp: followed by one of "
+            f"{', '.join(MODELS)}"
+        )
+    return name
+
+
+def _tiers(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise _Invalid('expected a list of backend names such as ["llamacpp:qwen2.5-coder-0.5b"]')
+    names = tuple(_backend(v.strip()) for v in value if v.strip())
+    if not names:
+        raise _Invalid("expected at least one backend name")
+    return names
+
+
+_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "tiers": _tiers,
+    "candidates": _integer(1, 16),
+    "max_tokens": _integer(16, 8192),
+    "temperature": _number(0, 2),
+    "repeat_penalty": _number(1, 2),
+    "n_ctx": _integer(512, 32768),
+    "threads": _threads,
+    "doc_style": _choice(DOC_STYLES),
+    "ledger_path": _path,
+    "models_dir": _path,
+    "log_level": _choice(LOG_LEVELS),
+    "seed": _integer(0, 2**32 - 1),
+}
+_OPTIONAL = frozenset({"threads", "ledger_path", "models_dir"})
+_PATHS = frozenset({"ledger_path", "models_dir"})
+KNOWN_KEYS = tuple(_PARSERS)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, os.PathLike):
+        return json.dumps(os.fspath(value), ensure_ascii=False)
+    return repr(value)
+
+
+def _parse_field(name: str, shown_key: str, value: Any, source: str) -> Any:
+    try:
+        return _PARSERS[name](value)
+    except _Invalid as exc:
+        raise ConfigError(
+            f"{shown_key} = {_show(value)} in {source}: {exc}", key=name, source=source, value=value
+        ) from None
+
+
+def _unknown_key(key: Any, source: str) -> ConfigError:
+    close = difflib.get_close_matches(str(key).replace("-", "_"), KNOWN_KEYS, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else "."
+    return ConfigError(
+        f"unknown key {str(key)!r} in {source}{hint} Known keys: {', '.join(KNOWN_KEYS)}",
+        key=str(key), source=source,
+    )
+
+
+def parse_config_dict(data: Any, source: str, *, base_dir: Path | None = None) -> dict[str, Any]:
+    """Validate settings from one source into {field: typed value}. Keys may be snake_case or
+    kebab-case; None values mean "not set". Relative paths are taken relative to `base_dir`."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: expected a table of settings, got {_show(data)}", source=source)
+    result: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    for raw_key, value in data.items():
+        name = raw_key.replace("-", "_") if isinstance(raw_key, str) else raw_key
+        if name not in _PARSERS:
+            raise _unknown_key(raw_key, source)
+        if name in spelled:
+            raise ConfigError(
+                f"{name} is given twice in {source} (as {spelled[name]} and {raw_key})",
+                key=name, source=source,
+            )
+        spelled[name] = raw_key
+        if value is None:
+            continue
+        parsed = _parse_field(name, raw_key, value, source)
+        if name in _PATHS and base_dir is not None and parsed is not None:
+            parsed = str(base_dir / parsed)  # an absolute `parsed` wins over base_dir
+        result[name] = parsed
+    return result
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}", source=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}", source=str(path)) from None
+
+
+def load_config(
+    workspace: Path | str,
+    *,
+    env: Mapping[str, str] = os.environ,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """The configuration for `workspace`; raises ConfigError on the first invalid setting."""
+    workspace = Path(workspace)
+    values: dict[str, Any] = {}
+
+    pyproject = workspace / "pyproject.toml"
+    if pyproject.is_file():
+        tool = _read_toml(pyproject).get("tool")
+        table = tool.get(PYPROJECT_TABLE) if isinstance(tool, dict) else None
+        if table is not None:
+            source = f"{pyproject} [tool.{PYPROJECT_TABLE}]"
+            values.update(parse_config_dict(table, source, base_dir=workspace))
+
+    own_file = workspace / CONFIG_FILE
+    if own_file.is_file():
+        values.update(parse_config_dict(_read_toml(own_file), str(own_file), base_dir=workspace))
+
+    for name in KNOWN_KEYS:
+        var = ENV_PREFIX + name.upper()
+        raw = env.get(var, "")
+        if raw.strip():  # an empty variable counts as unset
+            values.update(parse_config_dict({name: raw}, f"environment variable {var}"))
+
+    if overrides:
+        values.update(parse_config_dict(overrides, "command line"))
+    return Config(**values)

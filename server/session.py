@@ -1,0 +1,32 @@
+"""Builds the one `Swarm` a process serves from the typed configuration (CLI today; LSP and MCP later)."""
+
+from __future__ import annotations
+
+from swarm_lsp.server.config import Config
+from swarm_lsp.swarm.backends import BackendSettings, create_backend
+from swarm_lsp.swarm.engine import Swarm, SwarmSettings
+from swarm_lsp.swarm.ledger import Ledger
+
+
+def swarm_settings(config: Config) -> SwarmSettings:
+    return SwarmSettings(
+        tiers=tuple(config.tiers),
+        candidates=config.candidates,
+        max_tokens=config.max_tokens,
+        temperature=config.temperature,
+        seed=config.seed,
+    )
+
+
+def build_swarm(config: Config, ledger: Ledger | None = None) -> Swarm:
+    backend_settings = BackendSettings(
+        n_ctx=config.n_ctx,
+        threads=config.threads,
+        repeat_penalty=config.repeat_penalty,
+        models_dir=config.models_dir,
+    )
+    return Swarm(
+        swarm_settings(config),
+        backends=lambda name: create_backend(name, backend_settings),
+        ledger=ledger if ledger is not None else Ledger(config.ledger_path),
+    )

@@ -1,0 +1,53 @@
+"""Files on disk: finding the workspace root, reading a versioned snapshot, writing an edit safely."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from swarm_lsp.swarm.types import DocumentSnapshot
+
+WORKSPACE_MARKERS = ("pyproject.toml", "swarm-lsp.toml", ".git")
+
+
+class StaleFile(RuntimeError):
+    """The file changed between reading it and applying an edit computed from it."""
+
+
+def find_workspace(path: Path) -> Path:
+    """The nearest folder at or above `path` holding a workspace marker; else the path's folder."""
+    start = path.resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        if any((candidate / marker).exists() for marker in WORKSPACE_MARKERS):
+            return candidate
+    return folder
+
+
+def read_snapshot(path: Path) -> DocumentSnapshot:
+    """Read a file as UTF-8 text; its version is the modification time in nanoseconds."""
+    with open(path, "rb") as handle:
+        version = os.fstat(handle.fileno()).st_mtime_ns
+        data = handle.read()
+    # newline="" semantics: keep \r\n so that edits and diffs are byte-exact
+    return DocumentSnapshot(path=str(path), text=data.decode("utf-8"), version=version)
+
+
+def write_if_unchanged(path: Path, snapshot: DocumentSnapshot, new_text: str) -> None:
+    """Atomically replace `path` with `new_text` (temp file + rename), refusing if it changed on disk."""
+    current = read_snapshot(path)
+    if current.text != snapshot.text or current.version != snapshot.version:
+        raise StaleFile(f"{path} changed after it was read; the edit was not applied (run again)")
+    mode = os.stat(path).st_mode & 0o7777
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".swarm-lsp.tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(new_text.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,15 @@
+"""The action registry: every front end (CLI, LSP, MCP) looks actions up here by kind."""
+
+from __future__ import annotations
+
+from swarm_lsp.swarm.actions.base import Action, ActionInputError
+from swarm_lsp.swarm.actions.document import DocumentAction
+
+REGISTRY: dict[str, Action] = {action.kind: action for action in (DocumentAction(),)}
+
+
+def get_action(kind: str) -> Action:
+    try:
+        return REGISTRY[kind]
+    except KeyError:
+        raise ActionInputError(f"unknown action {kind!r}; available: {', '.join(sorted(REGISTRY))}") from None

@@ -1,0 +1,149 @@
+"""The document action: a docstring (Python) or doc comment (JS/TS/Go/Rust) for one symbol.
+
+Writers return a `DocContent` as JSON; this module renders it in the project's style, applies it
+with a codemod (libcst for Python, a byte-exact insertion at the tree-sitter range otherwise) and
+runs the language's gates.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import libcst
+
+from swarm_lsp.swarm.actions.base import ActionInputError, Evaluation
+from swarm_lsp.swarm.actions.doc_prompt import doc_messages, doc_schema
+from swarm_lsp.swarm.analysis.languages import UnsupportedLanguage, language_for_path
+from swarm_lsp.swarm.analysis.symbols import SymbolNotFound, index_symbols, resolve_symbol
+from swarm_lsp.swarm.backends.base import Message, Reply
+from swarm_lsp.swarm.codemods import doc_comment, py_docstring
+from swarm_lsp.swarm.codemods.content import DocContent, DocFacts
+from swarm_lsp.swarm.docstyle import detect_style, render_docstring
+from swarm_lsp.swarm.gates.python_doc import python_doc_gates
+from swarm_lsp.swarm.types import ActionRequest, GateResult, Symbol
+
+log = logging.getLogger(__name__)
+
+DOC_STYLES = ("auto", "google", "numpy", "rest")
+STYLE_SAMPLE_FILES = 20  # sibling .py files read to detect the project's docstring style
+MAX_SOURCE_CHARS = 6000  # the symbol's source shown to the writer is cut beyond this
+
+
+class DocumentAction:
+    kind = "document"
+
+    def prepare(self, request: ActionRequest, options: dict[str, Any]) -> "DocumentJob":
+        document = request.document
+        try:
+            language = language_for_path(document.path)
+        except UnsupportedLanguage as exc:
+            raise ActionInputError(str(exc)) from exc
+        tsx = document.path.endswith(".tsx")
+        symbols = index_symbols(document.text, language, tsx=tsx)
+        try:
+            symbol = resolve_symbol(symbols, request.target)
+        except SymbolNotFound as exc:
+            raise ActionInputError(f"{document.path}: {exc}") from exc
+        if language == "python":
+            facts = py_docstring.python_doc_facts(document.text, symbol.qualname)
+            style = _python_style(document.path, document.text, options.get("doc_style", "auto"))
+        else:
+            facts = doc_comment.doc_facts_for(document.text, symbol)
+            style = {"javascript": "jsdoc", "typescript": "jsdoc", "go": "godoc", "rust": "rustdoc"}[language]
+        return DocumentJob(document.text, symbol, facts, style, tsx)
+
+
+def _python_style(path: str, text: str, configured: str) -> str:
+    if configured != "auto":
+        if configured not in DOC_STYLES:
+            raise ActionInputError(f"doc_style {configured!r}: expected one of {', '.join(DOC_STYLES)}")
+        return configured
+    texts = [text]
+    folder = Path(path).resolve().parent
+    for sibling in sorted(folder.glob("*.py"))[:STYLE_SAMPLE_FILES]:
+        if sibling.name != Path(path).name:
+            try:
+                texts.append(sibling.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                continue
+    return detect_style(texts)
+
+
+@dataclass
+class DocumentJob:
+    text: str
+    symbol: Symbol
+    facts: DocFacts
+    style: str
+    tsx: bool = False
+    stop: list[str] = field(default_factory=list)
+    max_tokens: int = 0  # 0: the engine's configured max_tokens
+
+    def __post_init__(self) -> None:
+        self.target_label = self.symbol.qualname
+        self.schema = doc_schema(self.facts)
+        source = self.text.encode("utf-8")[self.symbol.span.start_byte : self.symbol.span.end_byte]
+        self.source = source.decode("utf-8", errors="replace")[:MAX_SOURCE_CHARS]
+        if self.facts.language == "python":
+            self.body_indent = _python_body_indent(self.text, self.symbol)
+
+    def messages(self, feedback: list[str]) -> list[Message]:
+        return doc_messages(self.facts, self.source, feedback)
+
+    def evaluate(self, reply: Reply) -> Evaluation:
+        if not isinstance(reply.parsed, dict):
+            reason = "the answer was not a complete JSON object"
+            if reply.finish_reason == "length":
+                reason += " (it was cut off at the token limit: write shorter descriptions)"
+            return Evaluation([GateResult("json", False, [reason])], output=reply.text)
+        content = DocContent.from_json(reply.parsed)
+        if self.facts.language == "python":
+            return self._evaluate_python(content)
+        return self._evaluate_comment(content)
+
+    def _evaluate_python(self, content: DocContent) -> Evaluation:
+        literal = render_docstring(content, self.facts, self.style, self.body_indent)
+        new_text = py_docstring.apply_docstring(self.text, self.symbol.qualname, literal)
+        gates = python_doc_gates(self.text, new_text, self.symbol.qualname, self.facts, self.style)
+        return Evaluation(gates, new_text=new_text, output=literal)
+
+    def _evaluate_comment(self, content: DocContent) -> Evaluation:
+        indent = _line_indent(self.text, self.symbol.span.start_line)
+        comment = doc_comment.render_doc_comment(self.facts.language, content, self.facts, indent)
+        new_text, comment_range = doc_comment.apply_doc_comment(self.text, self.symbol, comment)
+        gates = doc_comment.doc_comment_gates(
+            self.text, new_text, self.facts.language, comment_range, self.facts, tsx=self.tsx
+        )
+        return Evaluation(gates, new_text=new_text, output=comment)
+
+    def evidence(self, accepted: Evaluation | None) -> dict[str, Any]:
+        evidence: dict[str, Any] = {
+            "language": self.facts.language,
+            "symbol_kind": self.symbol.kind,
+            "style": self.style,
+            "facts": {
+                "params": list(self.facts.params),
+                "returns_value": self.facts.returns_value,
+                "raises": list(self.facts.raises),
+                "had_doc": self.facts.existing_doc is not None,
+            },
+        }
+        if accepted is not None:
+            evidence["documentation"] = accepted.output
+            evidence["gates"] = [g.name for g in accepted.gates]
+        return evidence
+
+
+def _line_indent(text: str, line: int) -> str:
+    lines = text.splitlines()
+    current = lines[line] if line < len(lines) else ""
+    return current[: len(current) - len(current.lstrip())]
+
+
+def _python_body_indent(text: str, symbol: Symbol) -> str:
+    """The indentation of the symbol's body: the `def`/`class` line's plus one indent unit."""
+    header = _line_indent(text, symbol.name_span.start_line)
+    return header + libcst.parse_module(text).default_indent

@@ -1,0 +1,74 @@
+"""The Backend contract every model provider implements (DESIGN.md §4).
+
+A backend is named `kind:model` (e.g. `llamacpp:qwen2.5-coder-0.5b`). `chat` takes OpenAI-style
+messages and returns a `Reply` with token usage; with `schema` the reply is constrained to (and
+`parsed` holds) a JSON document of that schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from swarm_lsp.swarm.cancel import CancelToken
+
+Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": str}
+
+BACKEND_KINDS = ("llamacpp", "ollama", "anthropic")
+
+
+class BackendError(RuntimeError):
+    """A model call failed for a reason other than cancellation (load error, bad reply, HTTP)."""
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    prompt: int = 0
+    completion: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.prompt + self.completion
+
+
+@dataclass
+class Reply:
+    text: str
+    usage: TokenUsage
+    model: str  # the backend name that produced it
+    latency_s: float
+    parsed: Any = None  # decoded JSON when a schema was given and the text decoded
+    finish_reason: str = ""  # "stop" | "length" | "cancelled"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    name: str  # "kind:model"
+    is_cloud: bool
+
+    async def chat(
+        self,
+        messages: list[Message],
+        *,
+        schema: dict[str, Any] | None = None,
+        max_tokens: int = 512,
+        temperature: float = 0.2,
+        seed: int | None = None,
+        stop: list[str] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Reply: ...
+
+    async def aclose(self) -> None: ...
+
+
+def split_backend_name(name: str) -> tuple[str, str]:
+    """`"llamacpp:qwen2.5-coder-0.5b"` -> `("llamacpp", "qwen2.5-coder-0.5b")`; model may contain ':'."""
+    kind, sep, model = name.partition(":")
+    if not sep or not model or kind not in BACKEND_KINDS:
+        raise ValueError(
+            f"backend name {name!r} must be KIND:MODEL with KIND one of {', '.join(BACKEND_KINDS)}"
+        )
+    return kind, model

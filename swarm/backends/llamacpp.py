@@ -1,0 +1,220 @@
+"""The embedded backend: llama.cpp through llama-cpp-python, on the checksummed embedded GGUFs.
+
+A llama.cpp context is not thread-safe, so each loaded model is owned by one `_ModelWorker` with
+a single worker thread; every backend object naming that model shares it (one load per process).
+Cancellation is checked between tokens through `stopping_criteria`. `create_chat_completion` does
+not take those, so the worker applies the GGUF's own chat template itself (as llama-cpp-python's
+Jinja2 handler does) and calls `create_completion`, which also keeps the exact token usage that a
+streamed reply would lose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+from swarm_lsp.swarm import models
+from swarm_lsp.swarm.backends.base import BackendError, Message, Reply, TokenUsage
+from swarm_lsp.swarm.cancel import CancelToken, Cancelled
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = 'the embedded backend needs llama-cpp-python: pip install "swarm-lsp[embedded]"'
+
+
+class _ModelWorker:
+    """One loaded model and the single thread allowed to touch it."""
+
+    def __init__(self, path: Path, n_ctx: int, threads: int | None) -> None:
+        self.path, self.n_ctx, self.threads = path, n_ctx, threads
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llama-{path.stem}")
+        self._llama: Any = None
+        self._chat_formatter: Any = None
+
+    def llama(self) -> Any:  # called on the worker thread only
+        if self._llama is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:
+                raise BackendError(INSTALL_HINT) from exc
+            started = time.perf_counter()
+            self._llama = Llama(
+                model_path=str(self.path),
+                n_ctx=self.n_ctx,
+                n_threads=self.threads or os.cpu_count() or 1,
+                verbose=False,
+            )
+            log.info("loaded %s in %.1fs", self.path.name, time.perf_counter() - started)
+        return self._llama
+
+    def _formatter(self, llama: Any) -> Any:
+        if self._chat_formatter is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            template = llama.metadata.get("tokenizer.chat_template")
+            if not template:
+                raise BackendError(f"{self.path.name} has no chat template in its metadata")
+            token_text = llama._model.token_get_text
+            self._chat_formatter = Jinja2ChatFormatter(
+                template=template,
+                eos_token=token_text(llama.token_eos()),
+                bos_token=token_text(llama.token_bos()) if llama.token_bos() >= 0 else "",
+                stop_token_ids=[llama.token_eos()],
+            )
+        return self._chat_formatter
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        schema: dict[str, Any] | None,
+        max_tokens: int,
+        temperature: float,
+        repeat_penalty: float,
+        seed: int | None,
+        stop: list[str],
+        should_stop: Callable[[], bool],
+    ) -> dict[str, Any]:
+        """One chat completion; runs on the worker thread only."""
+        from llama_cpp import LlamaGrammar, StoppingCriteriaList
+
+        llama = self.llama()
+        formatted = self._formatter(llama)(messages=messages)
+        prompt = llama.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True)
+        if len(prompt) + max_tokens > self.n_ctx:
+            raise BackendError(
+                f"prompt of {len(prompt)} tokens + {max_tokens} for the reply exceeds the context of {self.n_ctx} "
+                "(raise n_ctx or shorten the input)"
+            )
+        criteria = [lambda _ids, _logits: should_stop()]
+        if formatted.stopping_criteria is not None:
+            criteria.extend(formatted.stopping_criteria)
+        extra_stop = formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else []
+        grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False) if schema else None
+        return llama.create_completion(
+            prompt=prompt,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            repeat_penalty=repeat_penalty,
+            seed=seed,
+            stop=stop + extra_stop,
+            stopping_criteria=StoppingCriteriaList(criteria),
+            grammar=grammar,
+        )
+
+
+_workers: dict[tuple[str, int, int | None], _ModelWorker] = {}
+_workers_lock = threading.Lock()
+
+
+def _worker_for(path: Path, n_ctx: int, threads: int | None) -> _ModelWorker:
+    key = (str(path), n_ctx, threads)
+    with _workers_lock:
+        if key not in _workers:
+            _workers[key] = _ModelWorker(path, n_ctx, threads)
+        return _workers[key]
+
+
+class LlamaCppBackend:
+    """`llamacpp:<embedded model name>`, e.g. `llamacpp:qwen2.5-coder-0.5b`."""
+
+    is_cloud = False
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        n_ctx: int = 4096,
+        threads: int | None = None,
+        repeat_penalty: float = 1.1,
+        models_dir: str | Path | None = None,
+    ) -> None:
+        self.model = models.get_model(model)
+        self.name = f"llamacpp:{self.model.name}"
+        self.n_ctx, self.threads, self.repeat_penalty = n_ctx, threads, repeat_penalty
+        self.models_dir = Path(models_dir) if models_dir else None
+        self._worker: _ModelWorker | None = None
+
+    def _ensure_worker(self) -> _ModelWorker:
+        if self._worker is None:
+            try:
+                path = models.ensure_verified(self.model, dest_dir=self.models_dir)
+            except (models.MissingParts, models.ChecksumMismatch, FileNotFoundError) as exc:
+                raise BackendError(str(exc)) from exc
+            self._worker = _worker_for(path, self.n_ctx, self.threads)
+        return self._worker
+
+    async def chat(
+        self,
+        messages: list[Message],
+        *,
+        schema: dict[str, Any] | None = None,
+        max_tokens: int = 512,
+        temperature: float = 0.2,
+        seed: int | None = None,
+        stop: list[str] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Reply:
+        worker = await asyncio.to_thread(self._ensure_worker)
+        # An asyncio cancellation of this coroutine must also stop the worker thread.
+        stop_flag = threading.Event()
+
+        def generate() -> dict[str, Any]:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            return worker.complete(
+                messages,
+                schema=schema,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                repeat_penalty=self.repeat_penalty,
+                seed=seed,
+                stop=stop or [],
+                should_stop=lambda: stop_flag.is_set() or (cancel is not None and cancel.cancelled),
+            )
+
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(worker.executor, generate)
+        except asyncio.CancelledError:
+            stop_flag.set()
+            raise
+        except (Cancelled, BackendError):
+            raise
+        except Exception as exc:  # llama.cpp raises plain ValueError/RuntimeError (e.g. context overflow)
+            raise BackendError(f"{self.name}: {exc}") from exc
+        latency = time.perf_counter() - started
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        return _to_reply(result, self.name, latency, schema is not None)
+
+    async def aclose(self) -> None:
+        """Models stay loaded for the life of the process; they are shared between backends."""
+
+
+def _to_reply(result: dict[str, Any], name: str, latency: float, structured: bool) -> Reply:
+    choice = result["choices"][0]
+    text = choice.get("text") or ""
+    usage = result.get("usage") or {}
+    parsed = None
+    if structured:
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError:
+            parsed = None  # truncated at max_tokens; callers treat a None parse as a failed candidate
+    return Reply(
+        text=text,
+        parsed=parsed,
+        usage=TokenUsage(prompt=usage.get("prompt_tokens", 0), completion=usage.get("completion_tokens", 0)),
+        model=name,
+        latency_s=latency,
+        finish_reason=choice.get("finish_reason") or "",
+    )

@@ -1,0 +1,139 @@
+"""The data that crosses module boundaries: requests, symbols, gate results and the ActionResult.
+
+Everything here is a plain dataclass with a `to_dict()` that produces JSON-ready data, because the
+ActionResult is also the `--json` output of `swarm-lsp run` (DESIGN.md §4).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ActionKind = Literal["document", "tests", "refactor", "audit"]
+Status = Literal["accepted", "rejected", "failed", "cancelled"]
+SymbolKind = Literal["function", "method", "class"]
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+class JsonMixin:
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(self)
+
+
+@dataclass(frozen=True)
+class Span(JsonMixin):
+    """A source range. Lines are 0-based, columns are 0-based byte offsets within the line;
+    `start_byte`/`end_byte` are offsets into the UTF-8 encoded file (end exclusive)."""
+
+    start_line: int
+    start_col: int
+    end_line: int
+    end_col: int
+    start_byte: int
+    end_byte: int
+
+
+@dataclass(frozen=True)
+class Symbol(JsonMixin):
+    """A function, method or class found by the tree-sitter index."""
+
+    name: str
+    qualname: str  # dotted: "Outer.method"; Go methods: "Receiver.Method"; Rust impl: "Type.method"
+    kind: SymbolKind
+    language: str  # python | javascript | typescript | go | rust
+    span: Span  # the whole definition, including decorators / export keyword
+    name_span: Span  # the identifier
+    params: tuple[str, ...] = ()  # parameter names in order (self/cls/receiver excluded)
+
+
+@dataclass(frozen=True)
+class DocumentSnapshot(JsonMixin):
+    """The text an action works on, with the version it was read at (LSP version or file mtime_ns)."""
+
+    path: str
+    text: str
+    version: int
+
+
+@dataclass
+class ActionRequest(JsonMixin):
+    kind: ActionKind
+    document: DocumentSnapshot
+    target: str  # "Qualified.name" or "LINE" (1-based), as written after PATH:: / PATH:
+    workspace: str = "."
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class GateResult(JsonMixin):
+    name: str
+    passed: bool
+    reasons: list[str] = field(default_factory=list)  # why it failed; fed back to the writer
+
+
+@dataclass
+class Attempt(JsonMixin):
+    tier: str  # backend name, e.g. "llamacpp:qwen2.5-coder-0.5b"
+    candidate: int  # 0-based index within the tier
+    gates: list[GateResult] = field(default_factory=list)
+    votes: list[dict[str, Any]] = field(default_factory=list)  # reviewer quorum (issue #3)
+    passed: bool = False
+    error: str | None = None  # model/backend error, if the candidate never reached the gates
+    output: str | None = None  # the candidate text the gates saw (for debugging and feedback)
+
+
+@dataclass
+class Edit(JsonMixin):
+    path: str
+    version: int  # the document version the edit was computed from
+    diff: str  # unified diff
+    new_text: str  # the whole new file text (what --apply writes)
+
+
+@dataclass
+class ModelUsage(JsonMixin):
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cloud: bool = False
+
+
+@dataclass
+class Usage(JsonMixin):
+    local_tokens: int = 0
+    cloud_tokens: int = 0
+    by_model: dict[str, ModelUsage] = field(default_factory=dict)
+
+    def add(self, backend: str, prompt: int, completion: int, *, cloud: bool) -> None:
+        entry = self.by_model.setdefault(backend, ModelUsage(cloud=cloud))
+        entry.calls += 1
+        entry.prompt_tokens += prompt
+        entry.completion_tokens += completion
+        if cloud:
+            self.cloud_tokens += prompt + completion
+        else:
+            self.local_tokens += prompt + completion
+
+
+@dataclass
+class ActionResult(JsonMixin):
+    action: ActionKind
+    target: str  # "PATH::qualname"
+    status: Status
+    tier: str | None = None  # the tier whose candidate was accepted
+    attempts: list[Attempt] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
+    elapsed_s: float = 0.0
+    message: str = ""  # one line for humans: why it was rejected / failed
