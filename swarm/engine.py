@@ -22,7 +22,7 @@ from swarm_lsp.swarm.backends.base import Backend, BackendError, Reply
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled
 from swarm_lsp.swarm.events import Event, EventSink, emit
 from swarm_lsp.swarm.ledger import ActionRecord, CallRecord, Ledger
-from swarm_lsp.swarm.types import ActionRequest, ActionResult, Attempt, Edit, GateResult
+from swarm_lsp.swarm.types import ActionRequest, ActionResult, Attempt, Edit
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class Swarm:
         result.elapsed_s = round(time.perf_counter() - started, 3)
         if accepted is None and result.status != "cancelled":
             run.explain_rejection()
-        emit(events, Event("done", f"{result.status}: {result.message}".rstrip(": "), tier=result.tier))
+        emit(events, Event("done", result.message or result.status, tier=result.tier))
         self._record_action(request, result, run.action_id)
         return result
 

@@ -21,7 +21,7 @@ import platformdirs
 
 log = logging.getLogger(__name__)
 
-LEDGER_ENV = "SWARM_LSP_LEDGER"
+LEDGER_ENV = "SWARM_LSP_LEDGER_PATH"  # the same variable as the `ledger_path` config key
 OUTCOMES = ("ok", "error", "cancelled")
 STATUSES = ("accepted", "rejected", "failed", "cancelled")
 

@@ -14,7 +14,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 @pytest.fixture(autouse=True)
 def isolated_state(tmp_path_factory, monkeypatch):
     state = tmp_path_factory.mktemp("state")
-    monkeypatch.setenv("SWARM_LSP_LEDGER", str(state / "ledger.sqlite3"))
+    monkeypatch.setenv("SWARM_LSP_LEDGER_PATH", str(state / "ledger.sqlite3"))
     for name in ("SWARM_LSP_TIERS", "SWARM_LSP_CANDIDATES", "SWARM_LSP_DOC_STYLE", "SWARM_LSP_MAX_TOKENS"):
         monkeypatch.delenv(name, raising=False)
     return state

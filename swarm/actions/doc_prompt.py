@@ -13,7 +13,7 @@ from typing import Any
 from swarm_lsp.swarm.backends.base import Message
 from swarm_lsp.swarm.codemods.content import DocFacts
 
-SUMMARY_MAX = 120
+SUMMARY_MAX = 160  # the schema's hard limit; the prompt asks for 80
 FIELD_MAX = 240
 
 SYSTEM = (
@@ -30,8 +30,9 @@ LANGUAGE_TITLES = {
 }
 
 
-def _text(max_length: int) -> dict[str, Any]:
-    return {"type": "string", "minLength": 1, "maxLength": max_length}
+def _text(max_length: int, min_length: int = 8) -> dict[str, Any]:
+    # minLength rules out the "-" / "x" non-answers small models give; maxLength bounds loops.
+    return {"type": "string", "minLength": min_length, "maxLength": max_length}
 
 
 def _required_object(keys: tuple[str, ...]) -> dict[str, Any]:
@@ -79,7 +80,7 @@ def doc_messages(facts: DocFacts, source: str, feedback: list[str]) -> list[Mess
         "",
         f"Write its documentation as JSON with these keys:",
         f'- "summary": one sentence saying what the {facts.kind} does, in the imperative mood '
-        f'(for example "Return the ..." or "Parse ..."), at most {SUMMARY_MAX} characters.',
+        f'(for example "Return the ..." or "Parse ..."), at most 80 characters.',
     ]
     if facts.params:
         lines.append('- "params": an object with one short description per parameter: what it means, not its type.')

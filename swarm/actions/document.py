@@ -12,16 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import libcst
-
 from swarm_lsp.swarm.actions.base import ActionInputError, Evaluation
-from swarm_lsp.swarm.actions.doc_prompt import doc_messages, doc_schema
+from swarm_lsp.swarm.actions.doc_prompt import FIELD_MAX, SUMMARY_MAX, doc_messages, doc_schema
 from swarm_lsp.swarm.analysis.languages import UnsupportedLanguage, language_for_path
 from swarm_lsp.swarm.analysis.symbols import SymbolNotFound, index_symbols, resolve_symbol
 from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.codemods import doc_comment, py_docstring
 from swarm_lsp.swarm.codemods.content import DocContent, DocFacts
 from swarm_lsp.swarm.docstyle import detect_style, render_docstring
+from swarm_lsp.swarm.gates.doc_content import content_gate
 from swarm_lsp.swarm.gates.python_doc import python_doc_gates
 from swarm_lsp.swarm.types import ActionRequest, GateResult, Symbol
 
@@ -48,10 +47,10 @@ class DocumentAction:
         except SymbolNotFound as exc:
             raise ActionInputError(f"{document.path}: {exc}") from exc
         if language == "python":
-            facts = py_docstring.python_doc_facts(document.text, symbol.qualname)
+            facts = py_docstring.python_doc_facts(document.text, symbol.qualname, line=symbol.name_span.start_line + 1)
             style = _python_style(document.path, document.text, options.get("doc_style", "auto"))
         else:
-            facts = doc_comment.doc_facts_for(document.text, symbol)
+            facts = doc_comment.doc_facts_for(document.text, symbol, tsx=tsx)
             style = {"javascript": "jsdoc", "typescript": "jsdoc", "go": "godoc", "rust": "rustdoc"}[language]
         return DocumentJob(document.text, symbol, facts, style, tsx)
 
@@ -84,11 +83,12 @@ class DocumentJob:
 
     def __post_init__(self) -> None:
         self.target_label = self.symbol.qualname
+        self.line = self.symbol.name_span.start_line + 1  # picks among same-named redefinitions
         self.schema = doc_schema(self.facts)
         source = self.text.encode("utf-8")[self.symbol.span.start_byte : self.symbol.span.end_byte]
         self.source = source.decode("utf-8", errors="replace")[:MAX_SOURCE_CHARS]
         if self.facts.language == "python":
-            self.body_indent = _python_body_indent(self.text, self.symbol)
+            self.body_indent = py_docstring.body_indent(self.text, self.symbol.qualname, line=self.line)
 
     def messages(self, feedback: list[str]) -> list[Message]:
         return doc_messages(self.facts, self.source, feedback)
@@ -100,20 +100,24 @@ class DocumentJob:
                 reason += " (it was cut off at the token limit: write shorter descriptions)"
             return Evaluation([GateResult("json", False, [reason])], output=reply.text)
         content = DocContent.from_json(reply.parsed)
+        checked = content_gate(content, self.facts, summary_max=SUMMARY_MAX, field_max=FIELD_MAX)
         if self.facts.language == "python":
-            return self._evaluate_python(content)
-        return self._evaluate_comment(content)
+            evaluation = self._evaluate_python(content)
+        else:
+            evaluation = self._evaluate_comment(content)
+        evaluation.gates.insert(0, checked)
+        return evaluation
 
     def _evaluate_python(self, content: DocContent) -> Evaluation:
         literal = render_docstring(content, self.facts, self.style, self.body_indent)
-        new_text = py_docstring.apply_docstring(self.text, self.symbol.qualname, literal)
+        new_text = py_docstring.apply_docstring(self.text, self.symbol.qualname, literal, line=self.line)
         gates = python_doc_gates(self.text, new_text, self.symbol.qualname, self.facts, self.style)
         return Evaluation(gates, new_text=new_text, output=literal)
 
     def _evaluate_comment(self, content: DocContent) -> Evaluation:
         indent = _line_indent(self.text, self.symbol.span.start_line)
         comment = doc_comment.render_doc_comment(self.facts.language, content, self.facts, indent)
-        new_text, comment_range = doc_comment.apply_doc_comment(self.text, self.symbol, comment)
+        new_text, comment_range = doc_comment.apply_doc_comment(self.text, self.symbol, comment, tsx=self.tsx)
         gates = doc_comment.doc_comment_gates(
             self.text, new_text, self.facts.language, comment_range, self.facts, tsx=self.tsx
         )
@@ -143,7 +147,3 @@ def _line_indent(text: str, line: int) -> str:
     return current[: len(current) - len(current.lstrip())]
 
 
-def _python_body_indent(text: str, symbol: Symbol) -> str:
-    """The indentation of the symbol's body: the `def`/`class` line's plus one indent unit."""
-    header = _line_indent(text, symbol.name_span.start_line)
-    return header + libcst.parse_module(text).default_indent

@@ -11,6 +11,7 @@ streamed reply would lose.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import logging
 import os
@@ -110,8 +111,24 @@ class _ModelWorker:
         )
 
 
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        if self._llama is not None:
+            self._llama.close()
+            self._llama = None
+
+
 _workers: dict[tuple[str, int, int | None], _ModelWorker] = {}
 _workers_lock = threading.Lock()
+
+
+@atexit.register
+def _close_workers() -> None:
+    # Free models before interpreter teardown; llama-cpp-python's __del__ fails once modules are gone.
+    with _workers_lock:
+        for worker in _workers.values():
+            worker.close()
+        _workers.clear()
 
 
 def _worker_for(path: Path, n_ctx: int, threads: int | None) -> _ModelWorker:
@@ -207,7 +224,7 @@ def _to_reply(result: dict[str, Any], name: str, latency: float, structured: boo
     parsed = None
     if structured:
         try:
-            parsed = json.loads(text)
+            parsed = json.loads(text, strict=False)  # a raw newline inside a string is still an answer
         except json.JSONDecodeError:
             parsed = None  # truncated at max_tokens; callers treat a None parse as a failed candidate
     return Reply(

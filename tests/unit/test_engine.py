@@ -68,10 +68,12 @@ async def test_failed_gates_feed_back_into_the_next_candidate(tmp_path):
     first, second = result.attempts
     assert not first.passed and second.passed
     failed = [g for g in first.gates if not g.passed]
-    assert [g.name for g in failed] == ["params_documented"]
+    assert [g.name for g in failed] == ["content", "params_documented"]
     second_prompt = backends["llamacpp:scripted"].calls[1]["messages"][-1]["content"]
     assert "rejected by the checks" in second_prompt
-    assert "factor" in failed[0].reasons[0] and failed[0].reasons[0] in second_prompt
+    reasons = [reason for gate in failed for reason in gate.reasons]
+    assert any("factor" in reason for reason in reasons)
+    assert all(reason in second_prompt for reason in reasons)
 
 
 async def test_candidates_differ_in_temperature_and_seed(tmp_path):
@@ -88,7 +90,7 @@ async def test_rejected_when_no_candidate_passes(tmp_path):
     assert result.status == "rejected" and result.tier is None and result.edits == []
     assert len(result.attempts) == 3
     assert "params_documented" in result.message
-    assert ledger.totals()["actions"] == {"rejected": 1}
+    assert ledger.totals()["actions_by_status"]["rejected"] == 1
 
 
 async def test_tiers_are_tried_in_order(tmp_path):
@@ -108,7 +110,7 @@ async def test_backend_errors_make_the_action_failed(tmp_path):
     assert result.status == "failed"
     assert "model file missing" in result.message
     assert all(a.error for a in result.attempts)
-    assert [row["outcome"] for row in ledger.recent_calls(10)] == ["error"] * 3
+    assert [row.outcome for row in ledger.recent_calls(10)] == ["error"] * 3
 
 
 async def test_cancelled_before_any_call(tmp_path):

@@ -172,11 +172,11 @@ def test_two_connections_to_one_file(tmp_path):
 
 
 def test_path_from_env_and_argument(tmp_path, monkeypatch):
-    monkeypatch.setenv("SWARM_LSP_LEDGER", str(tmp_path / "env" / "l.sqlite3"))
+    monkeypatch.setenv("SWARM_LSP_LEDGER_PATH", str(tmp_path / "env" / "l.sqlite3"))
     with Ledger() as book:
         assert book.path == tmp_path / "env" / "l.sqlite3"
     assert (tmp_path / "env" / "l.sqlite3").is_file()
     assert ledger_module.ledger_path(tmp_path / "arg.sqlite3") == tmp_path / "arg.sqlite3"
-    monkeypatch.delenv("SWARM_LSP_LEDGER")
+    monkeypatch.delenv("SWARM_LSP_LEDGER_PATH")
     assert ledger_module.ledger_path().name == "ledger.sqlite3"
     assert "swarm-lsp" in str(ledger_module.ledger_path())

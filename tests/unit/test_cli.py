@@ -1,0 +1,121 @@
+"""The CLI in-process, with the scripted backend standing in for the model (see tests/real for the
+embedded model): output formats, --apply safety, exit codes and usage errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from swarm_lsp.server import cli, session
+from swarm_lsp.swarm.backends.scripted import ScriptedBackend
+
+SOURCE = "def add(a, b):\n    return a + b\n"
+GOOD = {"summary": "Add two numbers.", "params": {"a": "The first number.", "b": "The second number."},
+        "returns": "The sum."}
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text("[tool.swarm-lsp]\ncandidates = 2\n")
+    (tmp_path / "calc.py").write_text(SOURCE)
+    return tmp_path
+
+
+def script(monkeypatch, replies):
+    backend = ScriptedBackend("llamacpp:qwen2.5-coder-0.5b", replies)
+    monkeypatch.setattr(session, "create_backend", lambda name, settings: backend)
+    return backend
+
+
+def test_prints_a_diff_and_leaves_the_file_alone(project, monkeypatch, capsys):
+    script(monkeypatch, [GOOD])
+    code = cli.main(["run", "document", f"{project}/calc.py::add", "--no-progress"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert out.startswith(f"--- a/{project}/calc.py")
+    assert '+    """Add two numbers.' in out
+    assert "accepted (llamacpp:qwen2.5-coder-0.5b)" in err
+    assert (project / "calc.py").read_text() == SOURCE
+
+
+def test_json_output_is_the_action_result(project, monkeypatch, capsys):
+    script(monkeypatch, [GOOD])
+    code = cli.main(["run", "document", f"{project}/calc.py:2", "--json", "--no-progress"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert data["status"] == "accepted" and data["applied"] is False
+    assert data["target"] == f"{project}/calc.py::add"
+    assert data["edits"][0]["diff"].count("+") >= 3
+    assert data["usage"]["cloud_tokens"] == 0
+
+
+def test_apply_writes_the_file(project, monkeypatch, capsys):
+    script(monkeypatch, [GOOD])
+    (project / "calc.py").chmod(0o640)
+    assert cli.main(["run", "document", f"{project}/calc.py::add", "--apply", "--no-progress"]) == 0
+    text = (project / "calc.py").read_text()
+    assert text.startswith('def add(a, b):\n    """Add two numbers.\n')
+    assert (project / "calc.py").stat().st_mode & 0o777 == 0o640
+    assert not list(project.glob(".calc.py.*"))  # no temp file left behind
+
+
+def test_apply_refuses_a_file_changed_during_the_run(project, monkeypatch, capsys):
+    def edit_then_reply(_messages):
+        (project / "calc.py").write_text(SOURCE + "\n# edited meanwhile\n")
+        return GOOD
+
+    script(monkeypatch, edit_then_reply)
+    code = cli.main(["run", "document", f"{project}/calc.py::add", "--apply", "--no-progress"])
+    assert code == 1
+    assert "changed after it was read" in capsys.readouterr().err
+    assert (project / "calc.py").read_text().endswith("# edited meanwhile\n")
+
+
+def test_rejected_run_exits_1(project, monkeypatch, capsys):
+    script(monkeypatch, ["not json", "still not json"])
+    assert cli.main(["run", "document", f"{project}/calc.py::add", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "rejected" in err and "json" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "document", "{p}/missing.py::f"], "no such file"),
+        (["run", "document", "{p}/calc.py"], "names no symbol"),
+        (["run", "document", "{p}/calc.py::ad"], "add"),
+        (["run", "document", "{p}/calc.py::add", "--candidates", "0"], "candidates"),
+        (["run", "document", "{p}/calc.py::add", "--tiers", "gpt:4"], "gpt:4"),
+        (["run", "document", "{p}/calc.py::add", "--doc-style", "fancy"], "google"),
+        (["symbols", "{p}/pyproject.toml"], ".py"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_message(project, monkeypatch, capsys, args, message):
+    backend = script(monkeypatch, [GOOD])
+    code = cli.main([a.replace("{p}", str(project)) for a in args])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert backend.calls == []
+
+
+def test_argparse_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["run", "summarise", "x.py::f"])
+    assert exit_info.value.code == 2
+
+
+def test_symbols_json(project, capsys):
+    assert cli.main(["symbols", f"{project}/calc.py", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["language"] == "python"
+    [symbol] = data["symbols"]
+    assert symbol["qualname"] == "add" and symbol["params"] == ["a", "b"]
+    assert symbol["span"]["start_line"] == 0 and symbol["span"]["end_line"] == 1
+
+
+def test_config_shows_the_merged_configuration(project, monkeypatch, capsys):
+    monkeypatch.setenv("SWARM_LSP_MAX_TOKENS", "300")
+    assert cli.main(["config", str(project), "--temperature", "0.5"]) == 0
+    config = json.loads(capsys.readouterr().out)["config"]
+    assert config["candidates"] == 2 and config["max_tokens"] == 300 and config["temperature"] == 0.5
