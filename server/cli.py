@@ -34,9 +34,12 @@ def config_from_args(args: argparse.Namespace, workspace: Path) -> "Config":
     if overrides.get("tiers"):
         overrides["tiers"] = [t.strip() for t in overrides["tiers"].split(",") if t.strip()]
     try:
-        return load_config(workspace, overrides=overrides)
+        config = load_config(workspace, overrides=overrides)
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc
+    if not getattr(args, "verbose", 0):  # -v on the command line wins over the configured level
+        logging.getLogger().setLevel(config.log_level.upper())
+    return config
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="swarm-lsp",
         description="Local-first AI code actions: local models write, deterministic gates verify.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr (-vv: debug)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -85,6 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_flags(config)
     config.add_argument("path", nargs="?", default=".", help="a file or folder inside the workspace")
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("swarm-lsp")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _setup_logging(verbosity: int) -> None:

@@ -47,7 +47,12 @@ class DocumentAction:
         except SymbolNotFound as exc:
             raise ActionInputError(f"{document.path}: {exc}") from exc
         if language == "python":
-            facts = py_docstring.python_doc_facts(document.text, symbol.qualname, line=symbol.name_span.start_line + 1)
+            try:
+                facts = py_docstring.python_doc_facts(
+                    document.text, symbol.qualname, line=symbol.name_span.start_line + 1
+                )
+            except (ValueError, LookupError) as exc:  # the file does not parse, or libcst disagrees
+                raise ActionInputError(f"{document.path}: {exc}") from exc
             style = _python_style(document.path, document.text, options.get("doc_style", "auto"))
         else:
             facts = doc_comment.doc_facts_for(document.text, symbol, tsx=tsx)

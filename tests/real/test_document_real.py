@@ -111,3 +111,24 @@ def test_cli_applies_the_edit_and_prints_the_result(workspace):
     assert after != before
     method = ast.parse(after).body[-1].body[-1]
     assert method.name == "truncate" and "text" in ast.get_docstring(method)
+
+
+@pytest.mark.parametrize(
+    ("filename", "target", "marker"),
+    [("textutils.go", "Counter.Add", "// Add"), ("textutils.rs", "truncate", "/// ")],
+)
+async def test_go_and_rust_doc_comments_are_accepted(tmp_path, filename, target, marker):
+    shutil.copy(REPO / "examples" / filename, tmp_path / filename)
+    original = (tmp_path / filename).read_text()
+    result = await run_document(tmp_path, filename, target)
+
+    assert result.status == "accepted", result.message
+    gates = {g.name: g.passed for g in result.attempts[-1].gates}
+    assert gates["parses"] and gates["outside_unchanged"] and gates["params_documented"]
+    comment = result.evidence["documentation"]
+    assert comment.startswith(marker)
+    new_text = result.edits[0].new_text
+    assert new_text.replace(comment, "", 1) == original
+    assert has_errors(parse(new_text, result.evidence["language"])) == []
+    if filename.endswith(".rs"):
+        assert "# Errors" in comment  # truncate returns a Result

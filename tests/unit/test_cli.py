@@ -19,6 +19,7 @@ GOOD = {"summary": "Add two numbers.", "params": {"a": "The first number.", "b":
 def project(tmp_path, monkeypatch):
     (tmp_path / "pyproject.toml").write_text("[tool.swarm-lsp]\ncandidates = 2\n")
     (tmp_path / "calc.py").write_text(SOURCE)
+    (tmp_path / "broken.py").write_text("def f(x):\n    return x +\n")
     return tmp_path
 
 
@@ -89,6 +90,8 @@ def test_rejected_run_exits_1(project, monkeypatch, capsys):
         (["run", "document", "{p}/calc.py::add", "--tiers", "gpt:4"], "gpt:4"),
         (["run", "document", "{p}/calc.py::add", "--doc-style", "fancy"], "google"),
         (["symbols", "{p}/pyproject.toml"], ".py"),
+        (["run", "document", "{p}/broken.py::f"], "does not parse"),
+        (["run", "document", "{p}/pyproject.toml::f"], "supported extensions"),
     ],
 )
 def test_usage_errors_exit_2_with_a_message(project, monkeypatch, capsys, args, message):
