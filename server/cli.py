@@ -24,7 +24,7 @@ class UsageError(Exception):
     """Bad input from the user: printed without a traceback, exit code 2."""
 
 
-CONFIG_FLAGS = ("tiers", "candidates", "max_tokens", "temperature", "doc_style", "seed")
+CONFIG_FLAGS = ("tiers", "candidates", "reviewers", "escalation", "max_tokens", "temperature", "doc_style", "seed")
 
 
 def config_from_args(args: argparse.Namespace, workspace: Path) -> "Config":
@@ -48,6 +48,8 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
                        "above the file with pyproject.toml, swarm-lsp.toml or .git)")
     group.add_argument("--tiers", metavar="NAME,...", help="backends to try in order, e.g. llamacpp:qwen2.5-coder-0.5b")
     group.add_argument("--candidates", type=int, metavar="N", help="candidates per tier (1-16)")
+    group.add_argument("--reviewers", type=int, metavar="N", help="reviewer quorum size (0-31; 0: gates alone decide)")
+    group.add_argument("--escalation", metavar="MODE", help="never (first tier only), on-failure, cloud-only")
     group.add_argument("--max-tokens", type=int, metavar="N", help="token limit per model reply")
     group.add_argument("--temperature", type=float, metavar="T", help="sampling temperature of the first candidate")
     group.add_argument("--doc-style", metavar="STYLE", help="auto, google, numpy or rest (Python docstrings)")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from swarm_lsp.swarm.models import MODELS
+from swarm_lsp.swarm.tiers import ESCALATION_MODES, LOCAL_DEFAULT_TIERS, default_tiers
 
 BACKEND_KINDS = ("llamacpp", "ollama", "anthropic")
 DOC_STYLES = ("auto", "google", "numpy", "rest")
@@ -46,8 +47,13 @@ class _Invalid(Exception):
 
 @dataclass(frozen=True)
 class Config:
-    tiers: tuple[str, ...] = ("llamacpp:qwen2.5-coder-0.5b",)
+    tiers: tuple[str, ...] = LOCAL_DEFAULT_TIERS  # load_config adds the cloud tier when a key is set
     candidates: int = 3  # candidates per tier
+    reviewers: int = 3  # reviewer quorum size; 0 lets the gates alone decide
+    reviewer_tiers: tuple[str, ...] = ()  # empty: the local tiers
+    escalation: str = "on-failure"
+    cloud_budget_action: int = 50_000  # cloud tokens one action may spend
+    cloud_budget_day: int = 500_000  # cloud tokens per day, all actions together
     max_tokens: int = 512
     temperature: float = 0.2
     repeat_penalty: float = 1.1
@@ -148,12 +154,16 @@ def _backend(name: str) -> str:
     return name
 
 
-def _tiers(value: Any) -> tuple[str, ...]:
+def _backend_list(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = value.split(",")
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         raise _Invalid('expected a list of backend names such as ["llamacpp:qwen2.5-coder-0.5b"]')
-    names = tuple(_backend(v.strip()) for v in value if v.strip())
+    return tuple(_backend(v.strip()) for v in value if v.strip())
+
+
+def _tiers(value: Any) -> tuple[str, ...]:
+    names = _backend_list(value)
     if not names:
         raise _Invalid("expected at least one backend name")
     return names
@@ -162,6 +172,11 @@ def _tiers(value: Any) -> tuple[str, ...]:
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "tiers": _tiers,
     "candidates": _integer(1, 16),
+    "reviewers": _integer(0, 31),
+    "reviewer_tiers": _backend_list,
+    "escalation": _choice(ESCALATION_MODES),
+    "cloud_budget_action": _integer(0, 10_000_000),
+    "cloud_budget_day": _integer(0, 100_000_000),
     "max_tokens": _integer(16, 8192),
     "temperature": _number(0, 2),
     "repeat_penalty": _number(1, 2),
@@ -274,4 +289,5 @@ def load_config(
 
     if overrides:
         values.update(parse_config_dict(overrides, "command line"))
+    values.setdefault("tiers", default_tiers(env))
     return Config(**values)

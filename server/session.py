@@ -15,6 +15,11 @@ def swarm_settings(config: Config) -> SwarmSettings:
         max_tokens=config.max_tokens,
         temperature=config.temperature,
         seed=config.seed,
+        reviewers=config.reviewers,
+        reviewer_tiers=tuple(config.reviewer_tiers),
+        escalation=config.escalation,
+        cloud_budget_action=config.cloud_budget_action,
+        cloud_budget_day=config.cloud_budget_day,
     )
 
 

@@ -86,7 +86,8 @@ class Attempt(JsonMixin):
     tier: str  # backend name, e.g. "llamacpp:qwen2.5-coder-0.5b"
     candidate: int  # 0-based index within the tier
     gates: list[GateResult] = field(default_factory=list)
-    votes: list[dict[str, Any]] = field(default_factory=list)  # reviewer quorum (issue #3)
+    votes: list[dict[str, Any]] = field(default_factory=list)  # reviewer, vote, confidence, reasons, error
+    quorum: dict[str, Any] | None = None  # n, needed, tolerated_faulty, polled, approvals, ..., outcome
     passed: bool = False
     error: str | None = None  # model/backend error, if the candidate never reached the gates
     output: str | None = None  # the candidate text the gates saw (for debugging and feedback)

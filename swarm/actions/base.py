@@ -39,8 +39,13 @@ class Job(Protocol):
     schema: dict[str, Any] | None  # JSON schema for the writer's reply, if structured
     stop: list[str]
     max_tokens: int
+    review_focuses: list[str]  # one instruction per reviewer persona; cycled over the reviewers
 
     def messages(self, feedback: list[str]) -> list[Message]: ...
+
+    def review_material(self, evaluation: Evaluation) -> str:
+        """What every reviewer sees first (code, candidate, gate evidence): the shared prompt prefix."""
+        ...
 
     def evaluate(self, reply: Reply) -> Evaluation: ...
 

@@ -59,6 +59,30 @@ def doc_schema(facts: DocFacts) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
 
 
+REVIEW_FOCUSES = [
+    "accuracy: does every sentence match what the code really does? Reject claims the code does not support.",
+    "completeness: are the parameters, the return value and the exceptions each described specifically "
+    "(not vague, not circular, not just repeating the name)?",
+    "usefulness: would a developer calling this understand when and how to use it from the summary alone?",
+]
+
+
+def doc_review_material(facts: DocFacts, source: str, documentation: str, gates_passed: list[str]) -> str:
+    """The shared prefix every reviewer of a documentation candidate sees."""
+    title = LANGUAGE_TITLES.get(facts.language, facts.language)
+    return "\n".join([
+        f"A {title} {facts.kind} named `{facts.name}`:",
+        "",
+        _fence(source, facts.language),
+        "",
+        "Proposed documentation for it:",
+        "",
+        _fence(documentation, "text"),
+        "",
+        f"Deterministic checks already passed: {', '.join(gates_passed)}.",
+    ])
+
+
 def _fence(code: str, language: str) -> str:
     ticks = "```"
     while ticks in code:

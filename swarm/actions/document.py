@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from swarm_lsp.swarm.actions.base import ActionInputError, Evaluation
-from swarm_lsp.swarm.actions.doc_prompt import FIELD_MAX, SUMMARY_MAX, doc_messages, doc_schema
+from swarm_lsp.swarm.actions.doc_prompt import (
+    FIELD_MAX,
+    REVIEW_FOCUSES,
+    SUMMARY_MAX,
+    doc_messages,
+    doc_review_material,
+    doc_schema,
+)
 from swarm_lsp.swarm.analysis.languages import UnsupportedLanguage, language_for_path
 from swarm_lsp.swarm.analysis.symbols import SymbolNotFound, index_symbols, resolve_symbol
 from swarm_lsp.swarm.backends.base import Message, Reply
@@ -85,6 +92,7 @@ class DocumentJob:
     tsx: bool = False
     stop: list[str] = field(default_factory=list)
     max_tokens: int = 0  # 0: the engine's configured max_tokens
+    review_focuses: list[str] = field(default_factory=lambda: list(REVIEW_FOCUSES))
 
     def __post_init__(self) -> None:
         self.target_label = self.symbol.qualname
@@ -97,6 +105,9 @@ class DocumentJob:
 
     def messages(self, feedback: list[str]) -> list[Message]:
         return doc_messages(self.facts, self.source, feedback)
+
+    def review_material(self, evaluation: Evaluation) -> str:
+        return doc_review_material(self.facts, self.source, evaluation.output, [g.name for g in evaluation.gates])
 
     def evaluate(self, reply: Reply) -> Evaluation:
         if not isinstance(reply.parsed, dict):

@@ -17,7 +17,9 @@ GOOD = {"summary": "Add two numbers.", "params": {"a": "The first number.", "b":
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    (tmp_path / "pyproject.toml").write_text("[tool.swarm-lsp]\ncandidates = 2\n")
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.swarm-lsp]\ncandidates = 2\nreviewers = 0\ntiers = [\"llamacpp:qwen2.5-coder-0.5b\"]\n"
+    )
     (tmp_path / "calc.py").write_text(SOURCE)
     (tmp_path / "broken.py").write_text("def f(x):\n    return x +\n")
     return tmp_path

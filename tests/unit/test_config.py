@@ -17,11 +17,34 @@ def test_defaults(tmp_path):
     config = load_config(tmp_path, env={})
     assert config == Config()
     assert config.to_dict() == {
-        "tiers": ["llamacpp:qwen2.5-coder-0.5b"], "candidates": 3, "max_tokens": 512,
+        "tiers": ["llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b"], "candidates": 3,
+        "reviewers": 3, "reviewer_tiers": [], "escalation": "on-failure",
+        "cloud_budget_action": 50_000, "cloud_budget_day": 500_000, "max_tokens": 512,
         "temperature": 0.2, "repeat_penalty": 1.1, "n_ctx": 4096, "threads": None,
         "doc_style": "auto", "ledger_path": None, "models_dir": None, "log_level": "warning",
         "seed": 0,
     }
+
+
+def test_default_tiers_end_with_the_cloud_only_when_a_key_is_set(tmp_path):
+    assert load_config(tmp_path, env={}).tiers[-1] == "llamacpp:qwen2.5-coder-1.5b"
+    with_key = load_config(tmp_path, env={"ANTHROPIC_API_KEY": "sk-ant-test"})
+    assert with_key.tiers == (
+        "llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b", "anthropic:claude-sonnet-4-5",
+    )
+    explicit = load_config(tmp_path, env={"ANTHROPIC_API_KEY": "k", "SWARM_LSP_TIERS": "llamacpp:qwen2.5-coder-0.5b"})
+    assert explicit.tiers == ("llamacpp:qwen2.5-coder-0.5b",)
+
+
+def test_quorum_and_escalation_settings(tmp_path):
+    write(tmp_path / "swarm-lsp.toml", 'reviewers = 4\nescalation = "cloud-only"\nreviewer-tiers = ["llamacpp:qwen2.5-coder-1.5b"]\n')
+    config = load_config(tmp_path, env={"SWARM_LSP_CLOUD_BUDGET_DAY": "1000"})
+    assert (config.reviewers, config.escalation, config.cloud_budget_day) == (4, "cloud-only", 1000)
+    assert config.reviewer_tiers == ("llamacpp:qwen2.5-coder-1.5b",)
+    with pytest.raises(ConfigError, match="escalation = \"sometimes\" in command line: expected one of never, on-failure, cloud-only"):
+        load_config(tmp_path, env={}, overrides={"escalation": "sometimes"})
+    with pytest.raises(ConfigError, match="reviewers = 40 in command line: expected an integer from 0 to 31"):
+        load_config(tmp_path, env={}, overrides={"reviewers": 40})
 
 
 def test_precedence_across_all_sources(tmp_path):
@@ -152,7 +175,7 @@ def test_unknown_key_suggests_the_closest_and_lists_all(tmp_path):
         load_config(tmp_path, env={})
     message = str(info.value)
     assert f"unknown key 'candiates' in {file}; did you mean 'candidates'?" in message
-    assert "Known keys: tiers, candidates, max_tokens" in message
+    assert "Known keys: tiers, candidates, reviewers, reviewer_tiers, escalation" in message
 
 
 def test_unknown_key_without_a_close_match():

@@ -1,0 +1,192 @@
+"""One action's run: tiers in order, writer candidates, gates, reviewer quorum, feedback, usage.
+
+Rules (DESIGN.md §2): a failed gate is final for that candidate and no vote can override it; the
+quorum only chooses among gate-passing candidates; gate errors and reviewer reasons feed the next
+candidate; a cloud call that would cross a token budget is never made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import logging
+from typing import TYPE_CHECKING, Callable
+
+from swarm_lsp.swarm.actions.base import Evaluation, Job
+from swarm_lsp.swarm.agents.reviewers import Reviewer, ask_reviewer, build_reviewers
+from swarm_lsp.swarm.backends.base import Backend, BackendError, Reply
+from swarm_lsp.swarm.cancel import CancelToken, Cancelled
+from swarm_lsp.swarm.consensus import QuorumOutcome, QuorumRule, Verdict, run_quorum
+from swarm_lsp.swarm.events import Event, EventSink, emit
+from swarm_lsp.swarm.ledger import CallRecord
+from swarm_lsp.swarm.tiers import estimate_tokens, is_cloud
+from swarm_lsp.swarm.types import ActionRequest, ActionResult, Attempt, Edit
+
+if TYPE_CHECKING:
+    from swarm_lsp.swarm.engine import Swarm
+
+log = logging.getLogger(__name__)
+
+BackendFactory = Callable[[str], Backend]
+
+
+class ActionRun:
+    """The mutable state of one `Swarm.run` call."""
+
+    def __init__(self, swarm: "Swarm", request: ActionRequest, job: Job, result: ActionResult,
+                 events: EventSink | None, cancel: CancelToken, action_id: str):
+        self.swarm, self.request, self.job, self.result = swarm, request, job, result
+        self.events, self.cancel, self.action_id = events, cancel, action_id
+        self.settings = swarm.settings
+        self.feedback: list[str] = []
+        self.budget = swarm.cloud_budget()
+        self.budget_refusal: str | None = None
+
+    async def tiers(self, plan: list[str]) -> Evaluation | None:
+        reviewers = self._reviewers(plan)
+        for tier in plan:
+            for index in range(self.settings.candidates):
+                self.cancel.raise_if_cancelled()
+                messages = self.job.messages(self.feedback)
+                if is_cloud(tier) and self._refused_by_budget(tier, index, messages):
+                    break
+                evaluation = await self.candidate(tier, index, messages)
+                if evaluation is None or not evaluation.passed:
+                    continue
+                if reviewers and not await self.review(tier, index, evaluation, reviewers):
+                    continue
+                self.accept(tier, evaluation)
+                return evaluation
+            emit(self.events, Event("escalate", f"{tier}: no accepted candidate", tier))
+        return None
+
+    def _reviewers(self, plan: list[str]) -> list[Reviewer]:
+        backends = self.settings.reviewer_tiers or tuple(t for t in plan if not is_cloud(t)) or tuple(plan[:1])
+        return build_reviewers(self.settings.reviewers, backends, self.job.review_focuses)
+
+    def _refused_by_budget(self, tier: str, index: int, messages) -> bool:
+        max_tokens = self.job.max_tokens or self.settings.max_tokens
+        refusal = self.budget.refusal(self.result.usage.cloud_tokens, estimate_tokens(messages, max_tokens))
+        if refusal is None:
+            return False
+        self.budget_refusal = refusal
+        self.result.attempts.append(Attempt(tier=tier, candidate=index, error=refusal))
+        emit(self.events, Event("budget", refusal, tier, index))
+        log.warning("%s: %s", tier, refusal)
+        return True
+
+    async def candidate(self, tier: str, index: int, messages) -> Evaluation | None:
+        attempt = Attempt(tier=tier, candidate=index)
+        self.result.attempts.append(attempt)
+        emit(self.events, Event("write", f"{tier}: writing candidate {index + 1}", tier, index))
+        try:
+            reply = await self.swarm.backend(tier).chat(
+                messages,
+                schema=self.job.schema,
+                max_tokens=self.job.max_tokens or self.settings.max_tokens,
+                # later candidates explore more: diversity is what makes k > 1 worth its tokens
+                temperature=min(1.0, self.settings.temperature + 0.25 * index),
+                seed=self.settings.seed + index,
+                stop=self.job.stop or None,
+                cancel=self.cancel,
+            )
+        except BackendError as exc:
+            attempt.error = str(exc)
+            self.record_call(tier, tier, None, "error", str(exc))
+            log.warning("%s candidate %d failed: %s", tier, index, exc)
+            return None
+        except (Cancelled, asyncio.CancelledError):
+            self.record_call(tier, tier, None, "cancelled", "")
+            raise
+        self.record_call(tier, tier, reply, "ok", "")
+        emit(self.events, Event("gates", f"{tier}: checking candidate {index + 1}", tier, index))
+        evaluation = self.job.evaluate(reply)
+        attempt.gates, attempt.output, attempt.passed = evaluation.gates, evaluation.output, evaluation.passed
+        failed = [g.name for g in evaluation.gates if not g.passed]
+        message = f"{tier}: candidate {index + 1} " + (f"failed {', '.join(failed)}" if failed else "passed the gates")
+        emit(self.events, Event("gates", message, tier, index, {"failed": failed}))
+        if not evaluation.passed:
+            self.feedback = evaluation.feedback()
+        return evaluation
+
+    async def review(self, tier: str, index: int, evaluation: Evaluation, reviewers: list[Reviewer]) -> bool:
+        attempt = self.result.attempts[-1]
+        material = self.job.review_material(evaluation)
+
+        def on_reply(reviewer: Reviewer, reply: Reply | None, error: str | None) -> None:
+            outcome = "ok" if reply else ("cancelled" if error == "cancelled" else "error")
+            self.record_call(tier, reviewer.backend, reply, outcome, "" if reply else (error or ""))
+
+        def on_verdict(verdict: Verdict, rule: QuorumRule) -> None:
+            attempt.votes.append(verdict_record(verdict))
+            approvals = sum(v["vote"] == "approve" for v in attempt.votes)
+            emit(self.events, Event("review", f"{tier}: {verdict.reviewer} votes {verdict.vote} "
+                                    f"({approvals}/{rule.needed} approvals needed)", tier, index,
+                                    {"vote": verdict.vote, "approvals": approvals, "needed": rule.needed}))
+
+        async def ask(reviewer: Reviewer) -> Verdict:
+            return await ask_reviewer(reviewer, self.swarm.backend(reviewer.backend), material,
+                                      seed=self.settings.seed, cancel=self.cancel, on_reply=on_reply)
+
+        remote = all(r.backend.partition(":")[0] != "llamacpp" for r in reviewers)
+        outcome: QuorumOutcome = await run_quorum(reviewers, ask, parallel=len(reviewers) if remote else 1,
+                                                  on_verdict=on_verdict)
+        attempt.quorum = outcome.record()
+        attempt.passed = outcome.accepted
+        if not outcome.accepted:
+            reasons = outcome.rejection_reasons() or ["the reviewers did not approve this candidate"]
+            self.feedback = [f"reviewer: {reason}" for reason in reasons]
+        return outcome.accepted
+
+    def accept(self, tier: str, evaluation: Evaluation) -> None:
+        document = self.request.document
+        assert evaluation.new_text is not None
+        diff = "".join(
+            difflib.unified_diff(
+                document.text.splitlines(keepends=True),
+                evaluation.new_text.splitlines(keepends=True),
+                fromfile=f"a/{document.path}",
+                tofile=f"b/{document.path}",
+            )
+        )
+        self.result.edits.append(Edit(document.path, document.version, diff, evaluation.new_text))
+        self.result.status, self.result.tier = "accepted", tier
+        self.result.message = f"accepted from {tier}"
+
+    def explain_rejection(self) -> None:
+        attempts = self.result.attempts
+        if self.budget_refusal:
+            self.result.message = f"not accepted, and the cloud was not called: {self.budget_refusal}"
+            self.result.evidence["budget"] = self.budget_refusal
+            return
+        if attempts and all(a.error for a in attempts):
+            self.result.status = "failed"
+            self.result.message = f"every model call failed; last error: {attempts[-1].error}"
+            return
+        failed_gates = sorted({g.name for a in attempts for g in a.gates if not g.passed})
+        vetoed = sum(1 for a in attempts if a.quorum and a.quorum["outcome"] == "rejected")
+        parts = [f"failed gates: {', '.join(failed_gates)}"] if failed_gates else []
+        if vetoed:
+            parts.append(f"{vetoed} gate-passing candidate(s) rejected by the reviewers")
+        self.result.message = f"no candidate accepted after {len(attempts)} attempts ({'; '.join(parts)})"
+
+    def record_call(self, tier: str, backend_name: str, reply: Reply | None, outcome: str, error: str) -> None:
+        cloud = is_cloud(backend_name)
+        usage = reply.usage if reply else None
+        if usage:
+            self.result.usage.add(backend_name, usage.prompt, usage.completion, cloud=cloud)
+        ledger = self.swarm.ledger
+        if ledger is None:
+            return
+        ledger.record_call(CallRecord(
+            workspace=self.request.workspace, action_id=self.action_id, action=self.request.kind,
+            tier=tier, backend=backend_name, model=reply.model if reply else backend_name, cloud=cloud,
+            prompt_tokens=usage.prompt if usage else 0, completion_tokens=usage.completion if usage else 0,
+            cache_read_tokens=usage.cache_read if usage else 0, cache_write_tokens=usage.cache_write if usage else 0,
+            latency_s=reply.latency_s if reply else 0.0, outcome=outcome, error=error or None,
+        ))
+
+
+def verdict_record(verdict: Verdict) -> dict:
+    return {"reviewer": verdict.reviewer, "vote": verdict.vote, "confidence": verdict.confidence,
+            "reasons": verdict.reasons, "error": verdict.error}

@@ -1,0 +1,83 @@
+"""Tiers, escalation modes and cloud token budgets (DESIGN.md §4).
+
+A tier is a backend name; an action tries its tiers in order. `escalation` decides which of them
+may run: `on-failure` walks the whole list (local first, the cloud last), `never` stays on the
+first tier, `cloud-only` skips straight to the cloud tiers. Cloud calls are also bounded by token
+budgets per action and per day; a call that would cross one is not made.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Mapping, Sequence
+
+ESCALATION_MODES = ("never", "on-failure", "cloud-only")
+CLOUD_KINDS = ("anthropic",)
+LOCAL_DEFAULT_TIERS = ("llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b")
+CLOUD_DEFAULT_TIER = "anthropic:claude-sonnet-4-5"
+CHARS_PER_TOKEN = 3.5  # a conservative estimate for code (it overestimates tokens, never under)
+
+
+def is_cloud(backend_name: str) -> bool:
+    return backend_name.partition(":")[0] in CLOUD_KINDS
+
+
+def default_tiers(env: Mapping[str, str] = os.environ) -> tuple[str, ...]:
+    """The embedded 0.5B then 1.5B; Anthropic last, only when ANTHROPIC_API_KEY is set."""
+    if env.get("ANTHROPIC_API_KEY", "").strip():
+        return LOCAL_DEFAULT_TIERS + (CLOUD_DEFAULT_TIER,)
+    return LOCAL_DEFAULT_TIERS
+
+
+def plan_tiers(tiers: Sequence[str], escalation: str) -> list[str]:
+    """The tiers an action will try, in order."""
+    if escalation not in ESCALATION_MODES:
+        raise ValueError(f"escalation {escalation!r}: expected one of {', '.join(ESCALATION_MODES)}")
+    if escalation == "never":
+        return list(tiers[:1])
+    if escalation == "cloud-only":
+        cloud = [t for t in tiers if is_cloud(t)]
+        if not cloud:
+            raise ValueError(
+                "escalation is cloud-only but no cloud tier is configured "
+                f"(add e.g. {CLOUD_DEFAULT_TIER} to tiers and set ANTHROPIC_API_KEY)"
+            )
+        return cloud
+    return list(tiers)
+
+
+def estimate_tokens(messages: Sequence[Mapping[str, str]], max_tokens: int) -> int:
+    """Upper-bound estimate of a call's tokens, checked against the budgets before calling."""
+    chars = sum(len(m.get("content", "")) for m in messages)
+    return int(chars / CHARS_PER_TOKEN) + 1 + max_tokens
+
+
+def start_of_today() -> datetime:
+    now = datetime.now(timezone.utc)
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass
+class CloudBudget:
+    """Token budgets for cloud calls; `spent_today` reads the ledger (0 when there is none)."""
+
+    per_action: int
+    per_day: int
+    spent_today: Callable[[], int] = lambda: 0
+
+    def refusal(self, spent_in_action: int, estimate: int) -> str | None:
+        """Why a cloud call of `estimate` tokens must not be made, or None if it may."""
+        if spent_in_action + estimate > self.per_action:
+            return (
+                f"cloud budget per action reached: {spent_in_action} tokens spent + ~{estimate} for the next call "
+                f"> {self.per_action} (cloud_budget_action)"
+            )
+        today = self.spent_today()
+        if today + estimate > self.per_day:
+            return (
+                f"cloud budget per day reached: {today} tokens spent today + ~{estimate} for the next call "
+                f"> {self.per_day} (cloud_budget_day)"
+            )
+        return None
