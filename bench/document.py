@@ -1,7 +1,8 @@
 """Benchmark the document action on the embedded models: acceptance rate, attempts, wall time,
 generation speed. Real models, real gates; nothing is written to the example files.
 
-    .venv/bin/python bench/document.py [--models 0.5b,1.5b] [--seeds 3] [--json] [--write docs/benchmarks.md]
+    .venv/bin/python bench/document.py [--models 0.5b,1.5b] [--seeds 3] [--reviewers N] [--json]
+                                       [--write docs/benchmarks.md]
 
 Each (model, target, seed) is one `Swarm.run` with `candidates=3` on a single tier. With
 `--write`, the Markdown table replaces the section between the document-benchmark markers.
@@ -21,6 +22,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from report import write_section
 from swarm_lsp.server.config import load_config
 from swarm_lsp.server.session import build_swarm
 from swarm_lsp.server.workspace import read_snapshot
@@ -39,11 +41,14 @@ TARGETS = [
     ("textutils.rs", "truncate"),
     ("textutils.rs", "Counter.add"),
 ]
-BEGIN, END = "<!-- document-benchmark:begin -->", "<!-- document-benchmark:end -->"
+def markers(reviewers: int) -> tuple[str, str]:
+    suffix = f"-r{reviewers}" if reviewers else ""
+    return f"<!-- document-benchmark{suffix}:begin -->", f"<!-- document-benchmark{suffix}:end -->"
 
 
-async def run_one(model: str, filename: str, symbol: str, seed: int, ledger: Ledger) -> dict:
-    config = load_config(REPO / "examples", overrides={"tiers": [f"llamacpp:qwen2.5-coder-{model}"], "seed": seed})
+async def run_one(model: str, filename: str, symbol: str, seed: int, reviewers: int, ledger: Ledger) -> dict:
+    overrides = {"tiers": [f"llamacpp:qwen2.5-coder-{model}"], "seed": seed, "reviewers": reviewers}
+    config = load_config(REPO / "examples", overrides=overrides)
     request = ActionRequest("document", read_snapshot(REPO / "examples" / filename), symbol, workspace=str(REPO))
     started = time.perf_counter()
     result = await build_swarm(config, ledger=ledger).run(request)
@@ -72,14 +77,16 @@ def summarise(rows: list[dict]) -> list[dict]:
     return summary
 
 
-def markdown(summary: list[dict], seeds: int) -> str:
+def markdown(summary: list[dict], seeds: int, reviewers: int) -> str:
+    begin, end = markers(reviewers)
     lines = [
-        BEGIN,
+        begin,
         f"### Document action on the embedded models ({date.today().isoformat()})",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{platform.system()}. Targets: {len(TARGETS)} symbols of `examples/` (Python, TypeScript, Go, Rust) x "
-        f"{seeds} seeds, `candidates=3`, one tier. Reproduce: `python bench/document.py --seeds {seeds}`.",
+        f"{seeds} seeds, `candidates=3`, one tier, {reviewers or 'no'} reviewers. "
+        f"Reproduce: `python bench/document.py --seeds {seeds} --reviewers {reviewers}`.",
         "",
         "| model | runs | accepted | first try | mean attempts | wall p50 (s) | wall max (s) | completion tok/s (incl. prompt) |",
         "|---|---|---|---|---|---|---|---|",
@@ -89,24 +96,15 @@ def markdown(summary: list[dict], seeds: int) -> str:
             f"| {s['model']} | {s['runs']} | {s['accepted']} | {s['first_try']} | {s['attempts_mean']:.2f} | "
             f"{s['wall_s_p50']:.1f} | {s['wall_s_max']:.1f} | {s['completion_tokens_per_s']:.1f} |"
         )
-    lines.append(END)
+    lines.append(end)
     return "\n".join(lines)
-
-
-def write_section(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
 
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default="0.5b,1.5b", help="comma-separated: 0.5b, 1.5b")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--reviewers", type=int, default=0, help="reviewer quorum size (0: gates alone)")
     parser.add_argument("--json", action="store_true", help="print the rows and summary as JSON")
     parser.add_argument("--write", metavar="MARKDOWN", help="update this file's document-benchmark section")
     args = parser.parse_args()
@@ -116,7 +114,7 @@ async def main() -> int:
         for model in args.models.split(","):
             for filename, symbol in TARGETS:
                 for seed in range(args.seeds):
-                    row = await run_one(model.strip(), filename, symbol, seed, ledger)
+                    row = await run_one(model.strip(), filename, symbol, seed, args.reviewers, ledger)
                     print(json.dumps(row), file=sys.stderr)
                     rows.append(row)
         ledger.close()
@@ -125,9 +123,9 @@ async def main() -> int:
         json.dump({"rows": rows, "summary": summary}, sys.stdout, indent=2)
         print()
     else:
-        print(markdown(summary, args.seeds))
+        print(markdown(summary, args.seeds, args.reviewers))
     if args.write:
-        write_section(Path(args.write), markdown(summary, args.seeds))
+        write_section(Path(args.write), markdown(summary, args.seeds, args.reviewers), *markers(args.reviewers))
     return 0
 
 

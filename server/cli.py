@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("names", nargs="*", metavar="MODEL", help="model names (default: all with parts installed)")
         sub.add_argument("--dir", metavar="DIR", help="models folder (default: the user cache dir)")
 
+    doctor = commands.add_parser("doctor", help="check the backends, models and the tiers an action would use")
+    doctor.add_argument("--json", action="store_true", help="print JSON")
+    doctor.add_argument("path", nargs="?", default=".", help="a file or folder inside the workspace")
+    _add_config_flags(doctor)
+
     config = commands.add_parser("config", help="print the effective configuration (files, SWARM_LSP_* variables and flags merged)")
     _add_config_flags(config)
     config.add_argument("path", nargs="?", default=".", help="a file or folder inside the workspace")
@@ -127,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
             from swarm_lsp.server.cli_tools import models_command
 
             return models_command(args)
+        if args.command == "doctor":
+            from swarm_lsp.server.cli_doctor import doctor_command
+
+            return doctor_command(args)
         if args.command == "config":
             from swarm_lsp.server.cli_tools import config_command
 

@@ -83,14 +83,6 @@ class QuorumOutcome:
         }
 
 
-def _tally(rule: QuorumRule, verdicts: list[Verdict]) -> tuple[int, int, int, bool | None]:
-    approvals = sum(v.vote == "approve" for v in verdicts)
-    rejections = sum(v.vote == "reject" for v in verdicts)
-    return approvals, rejections, len(verdicts) - approvals - rejections, rule.decide(
-        approvals, rejections, rule.n - len(verdicts)
-    )
-
-
 async def run_quorum(
     reviewers: Sequence[R],
     ask: Callable[[R], Awaitable[Verdict]],
@@ -103,24 +95,30 @@ async def run_quorum(
     The embedded model has one worker per model, so local reviews use `parallel=1`."""
     rule = QuorumRule(len(reviewers))
     verdicts: list[Verdict] = []
-    queue = list(reviewers)
-    pending: set[asyncio.Task[Verdict]] = set()
+    counts = {"approve": 0, "reject": 0, "abstain": 0}
+    upcoming = iter(reviewers)
+    pending: set[asyncio.Future[Verdict]] = set()
     decision: bool | None = None
     try:
         while decision is None:
-            while queue and len(pending) < max(1, parallel):
-                pending.add(asyncio.ensure_future(ask(queue.pop(0))))
+            for reviewer in upcoming:
+                pending.add(asyncio.ensure_future(ask(reviewer)))
+                if len(pending) >= max(1, parallel):
+                    break
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 verdict = task.result()
                 verdicts.append(verdict)
+                counts[verdict.vote] = counts.get(verdict.vote, 0) + 1
                 if on_verdict is not None:
                     on_verdict(verdict, rule)
-            *_, decision = _tally(rule, verdicts)
+            decision = rule.decide(counts["approve"], counts["reject"], rule.n - len(verdicts))
     finally:
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-    approvals, rejections, abstentions, _ = _tally(rule, verdicts)
-    return QuorumOutcome(decision, rule.n, rule.needed, rule.tolerated, approvals, rejections, abstentions, verdicts)
+    return QuorumOutcome(
+        decision, rule.n, rule.needed, rule.tolerated, counts["approve"], counts["reject"],
+        len(verdicts) - counts["approve"] - counts["reject"], verdicts,
+    )

@@ -58,7 +58,10 @@ class Swarm:
 
     def cloud_budget(self) -> CloudBudget:
         def spent_today() -> int:
-            return int(self.ledger.totals(since=start_of_today())["cloud_tokens"]) if self.ledger else 0
+            if self.ledger is None:
+                return 0
+            totals = self.ledger.totals(since=start_of_today())  # local calls never have cache tokens
+            return int(totals["cloud_tokens"] + totals["cache_read_tokens"] + totals["cache_write_tokens"])
 
         return CloudBudget(self.settings.cloud_budget_action, self.settings.cloud_budget_day, spent_today)
 

@@ -174,7 +174,8 @@ class ActionRun:
         cloud = is_cloud(backend_name)
         usage = reply.usage if reply else None
         if usage:
-            self.result.usage.add(backend_name, usage.prompt, usage.completion, cloud=cloud)
+            self.result.usage.add(backend_name, usage.prompt, usage.completion, cloud=cloud,
+                                  cache_read=usage.cache_read, cache_write=usage.cache_write)
         ledger = self.swarm.ledger
         if ledger is None:
             return

@@ -16,7 +16,7 @@ from typing import Callable, Mapping, Sequence
 ESCALATION_MODES = ("never", "on-failure", "cloud-only")
 CLOUD_KINDS = ("anthropic",)
 LOCAL_DEFAULT_TIERS = ("llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b")
-CLOUD_DEFAULT_TIER = "anthropic:claude-sonnet-4-5"
+CLOUD_DEFAULT_TIER = "anthropic:claude-sonnet-4-6"  # 4-5 reaches end of life on 2026-11-30 (SDK list)
 CHARS_PER_TOKEN = 3.5  # a conservative estimate for code (it overestimates tokens, never under)
 
 

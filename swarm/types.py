@@ -106,24 +106,33 @@ class ModelUsage(JsonMixin):
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cache_read_tokens: int = 0  # provider prompt-cache reads (Anthropic), not part of prompt_tokens
+    cache_write_tokens: int = 0
     cloud: bool = False
 
 
 @dataclass
 class Usage(JsonMixin):
+    """Measured tokens. `cloud_tokens` counts cache reads and writes too (they are billed, and the
+    cloud budgets must not be fooled by a cache); `by_model` keeps them apart."""
+
     local_tokens: int = 0
     cloud_tokens: int = 0
     by_model: dict[str, ModelUsage] = field(default_factory=dict)
 
-    def add(self, backend: str, prompt: int, completion: int, *, cloud: bool) -> None:
+    def add(self, backend: str, prompt: int, completion: int, *, cloud: bool,
+            cache_read: int = 0, cache_write: int = 0) -> None:
         entry = self.by_model.setdefault(backend, ModelUsage(cloud=cloud))
         entry.calls += 1
         entry.prompt_tokens += prompt
         entry.completion_tokens += completion
+        entry.cache_read_tokens += cache_read
+        entry.cache_write_tokens += cache_write
+        total = prompt + completion + cache_read + cache_write
         if cloud:
-            self.cloud_tokens += prompt + completion
+            self.cloud_tokens += total
         else:
-            self.local_tokens += prompt + completion
+            self.local_tokens += total
 
 
 @dataclass

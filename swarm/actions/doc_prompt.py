@@ -60,10 +60,9 @@ def doc_schema(facts: DocFacts) -> dict[str, Any]:
 
 
 REVIEW_FOCUSES = [
-    "accuracy: does every sentence match what the code really does? Reject claims the code does not support.",
-    "completeness: are the parameters, the return value and the exceptions each described specifically "
-    "(not vague, not circular, not just repeating the name)?",
-    "usefulness: would a developer calling this understand when and how to use it from the summary alone?",
+    "Does the proposal's summary truthfully say what this code does?",
+    "Does each parameter description fit how the code actually uses that parameter?",
+    "Are the return value and the exceptions described the way the code really behaves?",
 ]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from swarm_lsp.swarm.backends.base import Backend, BackendError, split_backend_name
 
-AVAILABLE_KINDS = ("llamacpp",)  # ollama and anthropic arrive with issue #3
+AVAILABLE_KINDS = ("llamacpp", "ollama", "anthropic")
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,7 @@ class BackendSettings:
     threads: int | None = None
     repeat_penalty: float = 1.1
     models_dir: str | Path | None = None
+    secrets: tuple[str, ...] = ()  # values redacted from anything sent to a cloud backend (.env values)
 
 
 def create_backend(name: str, settings: BackendSettings = BackendSettings()) -> Backend:
@@ -37,7 +38,12 @@ def create_backend(name: str, settings: BackendSettings = BackendSettings()) -> 
             )
         except (KeyError, LookupError, ValueError) as exc:
             raise BackendError(str(exc)) from exc
-    raise BackendError(
-        f"backend kind {kind!r} is not available in this version of swarm-lsp "
-        f"(available: {', '.join(AVAILABLE_KINDS)})"
-    )
+    if kind == "ollama":
+        from swarm_lsp.swarm.backends.ollama import OllamaBackend
+
+        return OllamaBackend(model, options={"repeat_penalty": settings.repeat_penalty})
+    if kind == "anthropic":
+        from swarm_lsp.swarm.backends.anthropic import AnthropicBackend
+
+        return AnthropicBackend(model, extra_secrets=settings.secrets)
+    raise BackendError(f"backend kind {kind!r} is unknown (available: {', '.join(AVAILABLE_KINDS)})")

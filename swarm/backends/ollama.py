@@ -51,7 +51,7 @@ def context_size(messages: list[Message], max_tokens: int, *, min_ctx: int = 204
     needed = math.ceil(chars / CHARS_PER_TOKEN) + max_tokens + CTX_MARGIN_TOKENS
     size = 1 << max(needed - 1, 1).bit_length()
     if needed > max_ctx:
-        log.warning("prompt needs about %d tokens but num_ctx is capped at %d; Ollama will truncate it", needed, max_ctx)
+        log.warning("prompt needs about %d tokens, num_ctx is capped at %d: Ollama will truncate it", needed, max_ctx)
     return max(min_ctx, min(size, max_ctx))
 
 
@@ -149,6 +149,8 @@ class OllamaBackend:
             final = None
             try:
                 async for chunk in stream:
+                    if cancel is not None:
+                        cancel.raise_if_cancelled()
                     parts.append(chunk.message.content or "")
                     if chunk.done:
                         final = chunk
@@ -274,7 +276,7 @@ def _parse_json(text: str) -> Any:
 
 async def _until_cancelled(work: Awaitable[T], cancel: CancelToken | None) -> T:
     """Await `work`, abandoning it within CANCEL_POLL_S of `cancel` being set, even between chunks."""
-    if True:
+    if cancel is None:
         return await work
     task = asyncio.ensure_future(work)
     try:

@@ -30,7 +30,7 @@ def test_default_tiers_end_with_the_cloud_only_when_a_key_is_set(tmp_path):
     assert load_config(tmp_path, env={}).tiers[-1] == "llamacpp:qwen2.5-coder-1.5b"
     with_key = load_config(tmp_path, env={"ANTHROPIC_API_KEY": "sk-ant-test"})
     assert with_key.tiers == (
-        "llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b", "anthropic:claude-sonnet-4-5",
+        "llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b", "anthropic:claude-sonnet-4-6",
     )
     explicit = load_config(tmp_path, env={"ANTHROPIC_API_KEY": "k", "SWARM_LSP_TIERS": "llamacpp:qwen2.5-coder-0.5b"})
     assert explicit.tiers == ("llamacpp:qwen2.5-coder-0.5b",)

@@ -30,7 +30,9 @@ def request():
 
 
 def reviewer(vote, reason="the summary is wrong"):
-    return {"vote": vote, "confidence": 0.8, "reasons": [reason] if vote == "reject" else []}
+    """A verdict in the reviewer schema: a yes/no answer to the reviewer's question."""
+    return {"observed": "It multiplies width by height.", "claimed": "Compute the area of a rectangle.",
+            "answer": "yes" if vote == "approve" else "no", "reason": reason, "confidence": 0.8}
 
 
 class Backends(dict):
@@ -139,7 +141,7 @@ async def test_byzantine_approvers_cannot_outvote_honest_reviewers():
 
 async def test_reviewer_errors_abstain_and_an_unusable_verdict_is_no_approval():
     backends = Backends()
-    backends.add(SMALL, writes=[GOOD], votes=["not json", {"vote": "maybe"}, reviewer("approve")])
+    backends.add(SMALL, writes=[GOOD], votes=["not json", {"answer": "maybe"}, reviewer("approve")])
     result = await swarm(backends, tiers=(SMALL,), reviewers=3).run(request())
     assert result.status == "rejected"
     assert [v["vote"] for v in result.attempts[0].votes] == ["abstain"]  # n=3 needs all three

