@@ -61,7 +61,7 @@ def run_command(args: argparse.Namespace) -> int:
         options={"doc_style": config.doc_style},
     )
     console = Console(stderr=True, soft_wrap=True)
-    swarm = build_swarm(config)
+    swarm = build_swarm(config, workspace=workspace)
     with ProgressPrinter(console, enabled=not args.no_progress) as progress:
         try:
             result = asyncio.run(swarm.run(request, events=progress))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from swarm_lsp.server.config import Config
 from swarm_lsp.swarm.backends import BackendSettings, create_backend
 from swarm_lsp.swarm.engine import Swarm, SwarmSettings
 from swarm_lsp.swarm.ledger import Ledger
+from swarm_lsp.swarm.redact import load_dotenv_values
 
 
 def swarm_settings(config: Config) -> SwarmSettings:
@@ -23,8 +26,10 @@ def swarm_settings(config: Config) -> SwarmSettings:
     )
 
 
-def build_swarm(config: Config, ledger: Ledger | None = None) -> Swarm:
+def build_swarm(config: Config, ledger: Ledger | None = None, workspace: Path | None = None) -> Swarm:
+    """The swarm for one workspace; its `.env` values are redacted from anything sent to the cloud."""
     backend_settings = BackendSettings(
+        secrets=tuple(load_dotenv_values(workspace)) if workspace is not None else (),
         n_ctx=config.n_ctx,
         threads=config.threads,
         repeat_penalty=config.repeat_penalty,

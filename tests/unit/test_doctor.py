@@ -1,0 +1,40 @@
+"""`swarm-lsp doctor`: backends, reachability and the tiers an action would use, with an Ollama
+replay server and no Anthropic network call at all."""
+
+from __future__ import annotations
+
+import json
+
+from swarm_lsp.server import cli
+
+
+def test_doctor_reports_each_backend_and_the_plan(httpserver, monkeypatch, tmp_path, capsys):
+    httpserver.expect_request("/api/version").respond_with_json({"version": "0.12.0"})
+    httpserver.expect_request("/api/tags").respond_with_json({"models": [{"name": "qwen2.5-coder:7b", "model": "qwen2.5-coder:7b"}]})
+    monkeypatch.setenv("OLLAMA_HOST", httpserver.url_for("").rstrip("/"))
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    tiers = "llamacpp:qwen2.5-coder-0.5b,ollama:qwen2.5-coder:7b,anthropic:claude-sonnet-4-6"
+    code = cli.main(["doctor", str(tmp_path), "--json", "--tiers", tiers, "--reviewers", "4"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["ok"], json.dumps(report["backends"])
+    assert report["tiers"] == tiers.split(",")
+    by_name = {b["backend"]: b for b in report["backends"]}
+    assert by_name["llamacpp:qwen2.5-coder-0.5b"]["model_parts"] == "6/6"
+    assert by_name["ollama:qwen2.5-coder:7b"]["ok"] and by_name["ollama:qwen2.5-coder:7b"]["hosts"][0]["reachable"]
+    assert by_name["anthropic:claude-sonnet-4-6"]["cloud"] is True
+    assert report["reviewers"] == {"n": 4, "backends": ["llamacpp:qwen2.5-coder-0.5b", "ollama:qwen2.5-coder:7b"]}
+    assert all("/v1/messages" not in str(request.url) for request, _ in httpserver.log)
+
+
+def test_doctor_fails_when_a_tier_is_unusable(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:9")
+    code = cli.main(["doctor", str(tmp_path), "--tiers", "ollama:qwen2.5-coder:7b", "--escalation", "never"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "not every tier is usable" in out and "127.0.0.1:9" in out
+
+
+def test_doctor_explains_cloud_only_without_a_cloud_tier(tmp_path, capsys):
+    code = cli.main(["doctor", str(tmp_path), "--json", "--escalation", "cloud-only"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and report["tiers"] == [] and "no cloud tier" in report["error"]
