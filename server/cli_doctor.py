@@ -20,7 +20,7 @@ from swarm_lsp.server.workspace import find_workspace
 from swarm_lsp.swarm import models
 from swarm_lsp.swarm.backends import BackendSettings, create_backend
 from swarm_lsp.swarm.backends.base import BackendError, split_backend_name
-from swarm_lsp.swarm.tiers import is_cloud, plan_tiers
+from swarm_lsp.swarm.tiers import is_cloud, parse_tier, plan_tiers
 
 PROBE_TIMEOUT_S = 10.0
 
@@ -71,11 +71,12 @@ async def _probe(name: str, settings: BackendSettings) -> dict[str, Any]:
 
 async def doctor_report(config: Config) -> dict[str, Any]:
     try:
-        plan, plan_error = plan_tiers(config.tiers, config.escalation), None
+        plan, plan_error = [parse_tier(t).name for t in plan_tiers(config.tiers, config.escalation)], None
     except ValueError as exc:
         plan, plan_error = [], str(exc)
-    reviewer_backends = list(config.reviewer_tiers) or [t for t in plan if not is_cloud(t)] or plan[:1]
-    names = list(dict.fromkeys([*config.tiers, *reviewer_backends]))
+    configured_reviewers = [parse_tier(t).name for t in config.reviewer_tiers]
+    reviewer_backends = configured_reviewers or [t for t in plan if not is_cloud(t)] or plan[:1]
+    names = list(dict.fromkeys([*(parse_tier(t).name for t in config.tiers), *reviewer_backends]))
     settings = BackendSettings(n_ctx=config.n_ctx, threads=config.threads,
                                repeat_penalty=config.repeat_penalty, models_dir=config.models_dir)
     backends = list(await asyncio.gather(*(_probe(name, settings) for name in names)))

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from swarm_lsp.swarm.models import MODELS
-from swarm_lsp.swarm.tiers import ESCALATION_MODES, LOCAL_DEFAULT_TIERS, default_tiers
+from swarm_lsp.swarm.tiers import ESCALATION_MODES, LOCAL_DEFAULT_TIERS, default_tiers, parse_tier
 
 BACKEND_KINDS = ("llamacpp", "ollama", "anthropic")
 DOC_STYLES = ("auto", "google", "numpy", "rest")
@@ -49,7 +49,7 @@ class _Invalid(Exception):
 class Config:
     tiers: tuple[str, ...] = LOCAL_DEFAULT_TIERS  # load_config adds the cloud tier when a key is set
     candidates: int = 3  # candidates per tier
-    reviewers: int = 3  # reviewer quorum size; 0 lets the gates alone decide
+    reviewers: int = 0  # quorum size; 0: gates alone (embedded reviewers measured too weak, see docs/benchmarks.md)
     reviewer_tiers: tuple[str, ...] = ()  # empty: the local tiers
     escalation: str = "on-failure"
     cloud_budget_action: int = 50_000  # cloud tokens one action may spend
@@ -139,7 +139,11 @@ def _path(value: Any) -> str:
     raise _Invalid("expected a non-empty path")
 
 
-def _backend(name: str) -> str:
+def _backend(spec: str) -> str:
+    try:
+        name = parse_tier(spec).name
+    except ValueError as exc:
+        raise _Invalid(str(exc)) from None
     kind, sep, model = name.partition(":")
     if not sep or kind not in BACKEND_KINDS or not model:
         raise _Invalid(
@@ -151,7 +155,7 @@ def _backend(name: str) -> str:
             f"{json.dumps(name)} is not an embedded model; expected llamacpp: followed by one of "
             f"{', '.join(MODELS)}"
         )
-    return name
+    return spec
 
 
 def _backend_list(value: Any) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from swarm_lsp.swarm.cancel import CancelToken, Cancelled
 from swarm_lsp.swarm.events import Event, EventSink, emit
 from swarm_lsp.swarm.ledger import ActionRecord, Ledger
 from swarm_lsp.swarm.run import ActionRun, BackendFactory
-from swarm_lsp.swarm.tiers import CloudBudget, plan_tiers, start_of_today
+from swarm_lsp.swarm.tiers import CloudBudget, parse_tier, plan_tiers, start_of_today
 from swarm_lsp.swarm.types import ActionRequest, ActionResult
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class Swarm:
         started = time.perf_counter()
         cancel = cancel or CancelToken()
         try:
-            plan = plan_tiers(self.settings.tiers, self.settings.escalation)
+            plan = [parse_tier(spec) for spec in plan_tiers(self.settings.tiers, self.settings.escalation)]
         except ValueError as exc:
             raise ActionInputError(str(exc)) from exc
         emit(events, Event("analyse", f"analysing {request.document.path}::{request.target}"))

@@ -19,7 +19,7 @@ from swarm_lsp.swarm.cancel import CancelToken, Cancelled
 from swarm_lsp.swarm.consensus import QuorumOutcome, QuorumRule, Verdict, run_quorum
 from swarm_lsp.swarm.events import Event, EventSink, emit
 from swarm_lsp.swarm.ledger import CallRecord
-from swarm_lsp.swarm.tiers import estimate_tokens, is_cloud
+from swarm_lsp.swarm.tiers import TierSpec, estimate_tokens, is_cloud, parse_tier
 from swarm_lsp.swarm.types import ActionRequest, ActionResult, Attempt, Edit
 
 if TYPE_CHECKING:
@@ -42,15 +42,16 @@ class ActionRun:
         self.budget = swarm.cloud_budget()
         self.budget_refusal: str | None = None
 
-    async def tiers(self, plan: list[str]) -> Evaluation | None:
+    async def tiers(self, plan: list[TierSpec]) -> Evaluation | None:
         reviewers = self._reviewers(plan)
-        for tier in plan:
-            for index in range(self.settings.candidates):
+        for spec in plan:
+            tier = spec.name
+            for index in range(spec.candidates or self.settings.candidates):
                 self.cancel.raise_if_cancelled()
                 messages = self.job.messages(self.feedback)
-                if is_cloud(tier) and self._refused_by_budget(tier, index, messages):
+                if is_cloud(tier) and self._refused_by_budget(spec, index, messages):
                     break
-                evaluation = await self.candidate(tier, index, messages)
+                evaluation = await self.candidate(spec, index, messages)
                 if evaluation is None or not evaluation.passed:
                     continue
                 if reviewers and not await self.review(tier, index, evaluation, reviewers):
@@ -60,13 +61,18 @@ class ActionRun:
             emit(self.events, Event("escalate", f"{tier}: no accepted candidate", tier))
         return None
 
-    def _reviewers(self, plan: list[str]) -> list[Reviewer]:
-        backends = self.settings.reviewer_tiers or tuple(t for t in plan if not is_cloud(t)) or tuple(plan[:1])
+    def _reviewers(self, plan: list[TierSpec]) -> list[Reviewer]:
+        names = [spec.name for spec in plan]
+        configured = tuple(parse_tier(t).name for t in self.settings.reviewer_tiers)
+        backends = configured or tuple(n for n in names if not is_cloud(n)) or tuple(names[:1])
         return build_reviewers(self.settings.reviewers, backends, self.job.review_focuses)
 
-    def _refused_by_budget(self, tier: str, index: int, messages) -> bool:
-        max_tokens = self.job.max_tokens or self.settings.max_tokens
-        refusal = self.budget.refusal(self.result.usage.cloud_tokens, estimate_tokens(messages, max_tokens))
+    def _max_tokens(self, spec: TierSpec) -> int:
+        return spec.max_tokens or self.job.max_tokens or self.settings.max_tokens
+
+    def _refused_by_budget(self, spec: TierSpec, index: int, messages) -> bool:
+        tier = spec.name
+        refusal = self.budget.refusal(self.result.usage.cloud_tokens, estimate_tokens(messages, self._max_tokens(spec)))
         if refusal is None:
             return False
         self.budget_refusal = refusal
@@ -75,7 +81,9 @@ class ActionRun:
         log.warning("%s: %s", tier, refusal)
         return True
 
-    async def candidate(self, tier: str, index: int, messages) -> Evaluation | None:
+    async def candidate(self, spec: TierSpec, index: int, messages) -> Evaluation | None:
+        tier = spec.name
+        base_temperature = self.settings.temperature if spec.temperature is None else spec.temperature
         attempt = Attempt(tier=tier, candidate=index)
         self.result.attempts.append(attempt)
         emit(self.events, Event("write", f"{tier}: writing candidate {index + 1}", tier, index))
@@ -83,9 +91,9 @@ class ActionRun:
             reply = await self.swarm.backend(tier).chat(
                 messages,
                 schema=self.job.schema,
-                max_tokens=self.job.max_tokens or self.settings.max_tokens,
+                max_tokens=self._max_tokens(spec),
                 # later candidates explore more: diversity is what makes k > 1 worth its tokens
-                temperature=min(1.0, self.settings.temperature + 0.25 * index),
+                temperature=min(1.0, base_temperature + 0.25 * index),
                 seed=self.settings.seed + index,
                 stop=self.job.stop or None,
                 cancel=self.cancel,

@@ -20,6 +20,39 @@ CLOUD_DEFAULT_TIER = "anthropic:claude-sonnet-4-6"  # 4-5 reaches end of life on
 CHARS_PER_TOKEN = 3.5  # a conservative estimate for code (it overestimates tokens, never under)
 
 
+TIER_OPTIONS = {"candidates": (int, 1, 16), "max_tokens": (int, 16, 8192), "temperature": (float, 0.0, 2.0)}
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    """A tier as configured: a backend name plus optional per-tier overrides, written
+    `NAME?candidates=1&max_tokens=256` (e.g. one costly attempt on the cloud tier)."""
+
+    name: str
+    candidates: int | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+
+
+def parse_tier(spec: str) -> TierSpec:
+    """Parse `NAME[?key=value&...]`; raises ValueError naming the bad option and what is accepted."""
+    name, _, query = spec.strip().partition("?")
+    options: dict[str, int | float] = {}
+    for pair in filter(None, query.split("&")):
+        key, _, raw = pair.partition("=")
+        if key not in TIER_OPTIONS:
+            raise ValueError(f"tier option {key!r} in {spec!r}: expected one of {', '.join(TIER_OPTIONS)}")
+        kind, low, high = TIER_OPTIONS[key]
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise ValueError(f"tier option {key}={raw!r} in {spec!r}: expected a number from {low} to {high}") from None
+        if not low <= value <= high:
+            raise ValueError(f"tier option {key}={raw} in {spec!r}: expected a number from {low} to {high}")
+        options[key] = value
+    return TierSpec(name, **options)
+
+
 def is_cloud(backend_name: str) -> bool:
     return backend_name.partition(":")[0] in CLOUD_KINDS
 
@@ -32,13 +65,13 @@ def default_tiers(env: Mapping[str, str] = os.environ) -> tuple[str, ...]:
 
 
 def plan_tiers(tiers: Sequence[str], escalation: str) -> list[str]:
-    """The tiers an action will try, in order."""
+    """The tier specs an action will try, in order."""
     if escalation not in ESCALATION_MODES:
         raise ValueError(f"escalation {escalation!r}: expected one of {', '.join(ESCALATION_MODES)}")
     if escalation == "never":
         return list(tiers[:1])
     if escalation == "cloud-only":
-        cloud = [t for t in tiers if is_cloud(t)]
+        cloud = [t for t in tiers if is_cloud(parse_tier(t).name)]
         if not cloud:
             raise ValueError(
                 "escalation is cloud-only but no cloud tier is configured "

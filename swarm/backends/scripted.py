@@ -39,7 +39,8 @@ class ScriptedBackend:
         stop: list[str] | None = None,
         cancel: CancelToken | None = None,
     ) -> Reply:
-        self.calls.append({"messages": messages, "schema": schema, "temperature": temperature, "seed": seed})
+        self.calls.append({"messages": messages, "schema": schema, "temperature": temperature, "seed": seed,
+                           "max_tokens": max_tokens})
         if cancel is not None:
             cancel.raise_if_cancelled()
         item = self._script(messages) if callable(self._script) else next(self._script)

@@ -18,7 +18,7 @@ def test_defaults(tmp_path):
     assert config == Config()
     assert config.to_dict() == {
         "tiers": ["llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b"], "candidates": 3,
-        "reviewers": 3, "reviewer_tiers": [], "escalation": "on-failure",
+        "reviewers": 0, "reviewer_tiers": [], "escalation": "on-failure",
         "cloud_budget_action": 50_000, "cloud_budget_day": 500_000, "max_tokens": 512,
         "temperature": 0.2, "repeat_penalty": 1.1, "n_ctx": 4096, "threads": None,
         "doc_style": "auto", "ledger_path": None, "models_dir": None, "log_level": "warning",
@@ -205,3 +205,10 @@ def test_direct_construction_is_validated_too():
 def test_config_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         Config().candidates = 5  # type: ignore[misc]
+
+
+def test_tier_options_are_validated(tmp_path):
+    config = load_config(tmp_path, env={}, overrides={"tiers": ["llamacpp:qwen2.5-coder-0.5b?candidates=1&max_tokens=64"]})
+    assert config.tiers == ("llamacpp:qwen2.5-coder-0.5b?candidates=1&max_tokens=64",)
+    with pytest.raises(ConfigError, match="tier option 'retries'"):
+        load_config(tmp_path, env={}, overrides={"tiers": ["llamacpp:qwen2.5-coder-0.5b?retries=1"]})

@@ -13,7 +13,7 @@ from swarm_lsp.swarm.backends.base import BackendError
 from swarm_lsp.swarm.backends.scripted import ScriptedBackend
 from swarm_lsp.swarm.engine import Swarm, SwarmSettings
 from swarm_lsp.swarm.ledger import CallRecord, Ledger
-from swarm_lsp.swarm.tiers import CloudBudget, default_tiers, estimate_tokens, plan_tiers
+from swarm_lsp.swarm.tiers import CloudBudget, TierSpec, default_tiers, estimate_tokens, parse_tier, plan_tiers
 from swarm_lsp.swarm.types import ActionRequest, DocumentSnapshot
 
 SOURCE = "def area(width, height):\n    return width * height\n"
@@ -175,3 +175,25 @@ def test_budget_arithmetic():
     assert "per day" in budget.refusal(0, 600)
     assert "per action" in budget.refusal(700, 400)
     assert estimate_tokens([{"role": "user", "content": "x" * 350}], 100) == 201
+
+
+def test_tier_specs_carry_per_tier_overrides():
+    spec = parse_tier("anthropic:claude-sonnet-4-6?candidates=1&max_tokens=256&temperature=0")
+    assert (spec.name, spec.candidates, spec.max_tokens, spec.temperature) == ("anthropic:claude-sonnet-4-6", 1, 256, 0.0)
+    assert parse_tier("ollama:qwen2.5-coder:7b") == TierSpec("ollama:qwen2.5-coder:7b")
+    with pytest.raises(ValueError, match="expected one of candidates, max_tokens, temperature"):
+        parse_tier("llamacpp:small?attempts=2")
+    with pytest.raises(ValueError, match="from 1 to 16"):
+        parse_tier("llamacpp:small?candidates=0")
+
+
+async def test_per_tier_candidates_and_max_tokens_apply_to_that_tier_only():
+    backends = Backends()
+    backends.add(SMALL, writes=[BAD] * 3)
+    backends.add(CLOUD, writes=[BAD, GOOD])
+    result = await swarm(backends, tiers=(f"{SMALL}?max_tokens=64", f"{CLOUD}?candidates=1"),
+                         candidates=3, max_tokens=400).run(request())
+    assert [a.tier for a in result.attempts] == [SMALL, SMALL, SMALL, CLOUD]
+    assert {c["max_tokens"] for c in backends[SMALL].calls} == {64}
+    assert backends[CLOUD].calls[0]["max_tokens"] == 400
+    assert result.status == "rejected"  # the cloud tier had one attempt only
