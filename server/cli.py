@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Local-first AI code actions: local models write, deterministic gates verify.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    serve = parser.add_mutually_exclusive_group()
+    serve.add_argument("--stdio", action="store_true", help="run the language server on stdin/stdout")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="run the language server on a TCP socket")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr (-vv: debug)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -107,6 +110,21 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from swarm_lsp.server.lsp.app import create_server
+
+    server = create_server(_version())
+    if args.stdio:
+        server.start_io()
+        return EXIT_OK
+    host, _, port = args.tcp.rpartition(":")
+    if not host or not port.isdigit():
+        print(f"swarm-lsp: error: --tcp expects HOST:PORT, got {args.tcp!r}", file=sys.stderr)
+        return EXIT_USAGE
+    server.start_tcp(host, int(port))
+    return EXIT_OK
+
+
 def _setup_logging(verbosity: int) -> None:
     level = logging.WARNING - 10 * min(verbosity, 2)
     logging.basicConfig(stream=sys.stderr, level=level, format="%(levelname)s %(name)s: %(message)s")
@@ -116,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
+    if args.stdio or args.tcp:
+        if args.command is not None:
+            parser.error("--stdio/--tcp start the language server and take no COMMAND")
+        return _serve(args)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE

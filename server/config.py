@@ -54,6 +54,7 @@ class Config:
     escalation: str = "on-failure"
     cloud_budget_action: int = 50_000  # cloud tokens one action may spend
     cloud_budget_day: int = 500_000  # cloud tokens per day, all actions together
+    max_queued_jobs: int = 8  # language server: jobs waiting behind the running one
     max_tokens: int = 512
     temperature: float = 0.2
     repeat_penalty: float = 1.1
@@ -181,6 +182,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "escalation": _choice(ESCALATION_MODES),
     "cloud_budget_action": _integer(0, 10_000_000),
     "cloud_budget_day": _integer(0, 100_000_000),
+    "max_queued_jobs": _integer(0, 100),
     "max_tokens": _integer(16, 8192),
     "temperature": _number(0, 2),
     "repeat_penalty": _number(1, 2),

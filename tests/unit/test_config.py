@@ -19,7 +19,7 @@ def test_defaults(tmp_path):
     assert config.to_dict() == {
         "tiers": ["llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b"], "candidates": 3,
         "reviewers": 0, "reviewer_tiers": [], "escalation": "on-failure",
-        "cloud_budget_action": 50_000, "cloud_budget_day": 500_000, "max_tokens": 512,
+        "cloud_budget_action": 50_000, "cloud_budget_day": 500_000, "max_queued_jobs": 8, "max_tokens": 512,
         "temperature": 0.2, "repeat_penalty": 1.1, "n_ctx": 4096, "threads": None,
         "doc_style": "auto", "ledger_path": None, "models_dir": None, "log_level": "warning",
         "seed": 0,

@@ -1,0 +1,84 @@
+"""Handler registration: thin adapters from LSP messages to the store, the jobs and the swarm.
+
+Document sync and `textDocument/codeAction` are synchronous and cheap; model work happens only in
+the async `swarm.run` command (a job with progress and cancellation).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lsprotocol import types
+
+from swarm_lsp.server.lsp.code_actions import RUN_COMMAND, all_kinds, code_actions
+from swarm_lsp.server.lsp.runner import run_action_safely
+from swarm_lsp.server.lsp.server import CURRENT_REQUEST, SwarmLanguageServer
+from swarm_lsp.swarm.tiers import start_of_today
+
+log = logging.getLogger(__name__)
+
+REPORT_COMMAND, STATUS_COMMAND, CANCEL_COMMAND = "swarm.report", "swarm.status", "swarm.cancel"
+
+
+def create_server(version: str) -> SwarmLanguageServer:
+    server = SwarmLanguageServer(version)
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: SwarmLanguageServer, params: types.InitializeParams) -> None:
+        ls.initialize(params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: SwarmLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        document = params.text_document
+        ls.store.open(document.uri, document.text, document.version)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: SwarmLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.store.change(params.text_document.uri, params.text_document.version, params.content_changes)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: SwarmLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        log.debug("saved %s", params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: SwarmLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.store.close(params.text_document.uri)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=all_kinds(), resolve_provider=False),
+    )
+    def code_action(ls: SwarmLanguageServer, params: types.CodeActionParams):
+        return code_actions(ls.store, params)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(ls: SwarmLanguageServer, params: types.DidChangeConfigurationParams) -> None:
+        ls.apply_settings(params.settings, "workspace/didChangeConfiguration")
+
+    @server.command(RUN_COMMAND)
+    async def run(ls: SwarmLanguageServer, arguments: Any) -> dict[str, Any]:
+        return await run_action_safely(ls, arguments, CURRENT_REQUEST.get())
+
+    @server.command(STATUS_COMMAND)
+    def status(ls: SwarmLanguageServer) -> dict[str, Any]:
+        return ls.jobs.status()
+
+    @server.command(CANCEL_COMMAND)
+    def cancel(ls: SwarmLanguageServer, job_id: str) -> dict[str, Any]:
+        return {"job": job_id, "cancelled": ls.jobs.cancel(job_id)}
+
+    @server.command(REPORT_COMMAND)
+    def report(ls: SwarmLanguageServer) -> dict[str, Any]:
+        ledger = ls.swarm.ledger
+        if ledger is None:
+            return {"error": "no ledger"}
+        return {
+            "ledger": str(ledger.path),
+            "today": ledger.totals(since=start_of_today()),
+            "workspace": ledger.totals(workspace=str(ls.root)),
+            "all_time": ledger.totals(),
+            "note": "measured tokens from the ledger: prompt + completion per call (cache tokens listed apart)",
+        }
+
+    return server

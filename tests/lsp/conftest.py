@@ -1,0 +1,63 @@
+"""pytest-lsp fixtures: the real `swarm-lsp --stdio` server in a subprocess, driven by a client
+that announces VS Code's or Neovim's capabilities. The client records workspace/applyEdit
+requests (and applies nothing), so tests can assert on exactly what the server sent."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+REPO = Path(__file__).resolve().parents[2]
+CLIENTS = ["visual-studio-code", "neovim"]
+SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "swarm_lsp.server.cli", "--stdio"])
+
+
+def initialize_params(spec: str, root: Path, options: dict | None = None) -> types.InitializeParams:
+    return types.InitializeParams(
+        capabilities=client_capabilities(spec),
+        root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")],
+        initialization_options=options,
+    )
+
+
+def prepare_workspace(root: Path) -> Path:
+    shutil.copy(REPO / "examples" / "textutils.py", root / "textutils.py")
+    shutil.copy(REPO / "examples" / "textutils.ts", root / "textutils.ts")
+    (root / "pyproject.toml").write_text('[tool.swarm-lsp]\ntiers = ["llamacpp:qwen2.5-coder-0.5b"]\n')
+    return root
+
+
+def record_edits(client: LanguageClient, applied: bool = True) -> list[types.ApplyWorkspaceEditParams]:
+    edits: list[types.ApplyWorkspaceEditParams] = []
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        edits.append(params)
+        return types.ApplyWorkspaceEditResult(applied=applied)
+
+    client.applied_edits = edits
+    return edits
+
+
+@pytest_lsp.fixture(config=SERVER, params=CLIENTS)
+async def client(lsp_client: LanguageClient, request):
+    root = prepare_workspace(request.getfixturevalue("tmp_path"))
+    record_edits(lsp_client)
+    lsp_client.workspace_root = root
+    await lsp_client.initialize_session(initialize_params(request.param, root))
+    yield
+    await lsp_client.shutdown_session()
+
+
+def open_document(client: LanguageClient, path: Path, version: int = 1, language: str = "python") -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id=language, version=version, text=path.read_text())
+    ))
+    return uri

@@ -1,0 +1,110 @@
+"""Protocol tests that need no model: code actions, configuration, status and report commands, and
+a bad command that must not take the server down."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from tests.lsp.conftest import SERVER, initialize_params, open_document, prepare_workspace, record_edits
+
+
+def code_action_params(uri: str, line: int, character: int = 4, only=None) -> types.CodeActionParams:
+    position = types.Position(line=line, character=character)
+    return types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(start=position, end=position),
+        context=types.CodeActionContext(diagnostics=[], only=only),
+    )
+
+
+async def test_document_action_is_offered_inside_a_function(client: LanguageClient):
+    uri = open_document(client, client.workspace_root / "textutils.py")
+    actions = await client.text_document_code_action_async(code_action_params(uri, line=10))
+    [action] = actions
+    assert isinstance(action, types.CodeAction), action
+    assert action.kind == "source.swarm.document"
+    assert action.title == "Document slugify (swarm)"
+    assert action.command.command == "swarm.run"
+    [arguments] = action.command.arguments
+    assert arguments["action"] == "document" and arguments["symbol"] == "slugify"
+    assert arguments["uri"] == uri and arguments["version"] == 1 and arguments["line"] == 6
+
+
+async def test_methods_typescript_and_outside_any_symbol(client: LanguageClient):
+    uri = open_document(client, client.workspace_root / "textutils.py")
+    [method] = await client.text_document_code_action_async(code_action_params(uri, line=37))
+    assert method.command.arguments[0]["symbol"] == "Truncator.truncate"
+    assert await client.text_document_code_action_async(code_action_params(uri, line=2)) is None  # imports
+    ts_uri = open_document(client, client.workspace_root / "textutils.ts", language="typescript")
+    [ts_action] = await client.text_document_code_action_async(code_action_params(ts_uri, line=18))
+    assert ts_action.command.arguments[0]["symbol"] == "WordCounter.top"
+
+
+async def test_only_filters_by_kind(client: LanguageClient):
+    uri = open_document(client, client.workspace_root / "textutils.py")
+    assert await client.text_document_code_action_async(code_action_params(uri, 10, only=["refactor"])) is None
+    [action] = await client.text_document_code_action_async(code_action_params(uri, 10, only=["source"]))
+    assert action.kind == "source.swarm.document"
+
+
+async def test_incremental_changes_are_tracked(client: LanguageClient):
+    uri = open_document(client, client.workspace_root / "textutils.py")
+    # Insert a new function at the top: slugify moves down by three lines.
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(3, 0), end=types.Position(3, 0)),
+            text="def fresh(a):\n    return a\n\n",
+        )],
+    ))
+    [fresh] = await client.text_document_code_action_async(code_action_params(uri, line=4))
+    assert fresh.command.arguments[0]["symbol"] == "fresh" and fresh.command.arguments[0]["version"] == 2
+    [slug] = await client.text_document_code_action_async(code_action_params(uri, line=13))
+    assert slug.command.arguments[0]["symbol"] == "slugify"
+
+
+async def test_status_report_and_a_bad_command(client: LanguageClient):
+    status = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="swarm.status"))
+    assert status == {"running": [], "queued": [], "queue_limit": 8}
+    report = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="swarm.report"))
+    assert report["all_time"]["calls"] == 0 and "ledger" in report
+    bad = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="swarm.run", arguments=[{"action": "summarise", "uri": "x", "symbol": "f"}])
+    )
+    assert bad["status"] == "rejected" and "unknown action" in bad["message"]
+    assert any("unknown action" in m.message for m in client.messages)
+    # The server is still answering.
+    uri = open_document(client, client.workspace_root / "textutils.py")
+    assert await client.text_document_code_action_async(code_action_params(uri, line=10))
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def configured_client(lsp_client: LanguageClient, request):
+    root = prepare_workspace(request.getfixturevalue("tmp_path"))
+    record_edits(lsp_client)
+    lsp_client.workspace_root = root
+    await lsp_client.initialize_session(
+        initialize_params("visual-studio-code", root, {"swarm-lsp": {"candidates": 0, "max_queued_jobs": 2}})
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_invalid_initialization_options_fall_back_with_a_visible_message(configured_client: LanguageClient):
+    client = configured_client
+    await asyncio.sleep(0.2)
+    [warning] = [m for m in client.messages if m.type == types.MessageType.Warning]
+    assert "candidates = 0 in LSP initializationOptions" in warning.message
+    status = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="swarm.status"))
+    assert status["queue_limit"] == 8  # the whole invalid section was ignored
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"swarm-lsp": {"max_queued_jobs": 3}}
+    ))
+    status = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="swarm.status"))
+    assert status["queue_limit"] == 3

@@ -1,0 +1,128 @@
+"""Jobs over the protocol on the embedded 0.5B model: a document job ending in a versioned
+applyEdit with progress, cancellation (progress cancel and $/cancelRequest), a stale edit
+refused and an edit rebased onto a document that changed elsewhere."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from tests.lsp.conftest import open_document
+
+pytestmark = pytest.mark.real
+
+
+def run_params(uri: str, symbol: str, line: int | None = None) -> types.ExecuteCommandParams:
+    arguments = {"action": "document", "uri": uri, "symbol": symbol, "version": 1}
+    if line is not None:
+        arguments["line"] = line
+    return types.ExecuteCommandParams(command="swarm.run", arguments=[arguments])
+
+
+def edit_of(params: types.ApplyWorkspaceEditParams) -> tuple[int | None, types.TextEdit]:
+    edit = params.edit
+    if edit.document_changes:
+        [change] = edit.document_changes
+        [text_edit] = change.edits
+        return change.text_document.version, text_edit
+    [(_, [text_edit])] = edit.changes.items()
+    return None, text_edit
+
+
+def change(client: LanguageClient, uri: str, version: int, line: int, text: str, end_line: int | None = None):
+    end = types.Position(end_line if end_line is not None else line, 0)
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(line, 0), end=end), text=text)],
+    ))
+
+
+async def wait_for_stage(client: LanguageClient, words: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reports = [r for values in client.progress_reports.values() for r in values]
+        if any(words in (getattr(r, "message", "") or "") for r in reports):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no progress message containing {words!r}")
+
+
+async def test_document_job_ends_in_a_versioned_apply_edit_with_progress(client: LanguageClient):
+    uri = open_document(client, client.workspace_root / "textutils.py")
+    summary = await client.workspace_execute_command_async(run_params(uri, "slugify"))
+    assert summary["status"] == "accepted" and summary["applied"] is True, summary
+    [applied] = client.applied_edits
+    version, text_edit = edit_of(applied)
+    if client.capabilities.workspace.workspace_edit.document_changes:
+        assert version == 1
+    assert text_edit.range.start.line == 7 and '"""' in text_edit.new_text  # right after `def slugify(...):`
+    assert "Args:" in text_edit.new_text and "ValueError" in text_edit.new_text
+    [reports] = client.progress_reports.values()
+    assert isinstance(reports[0], types.WorkDoneProgressBegin) and reports[0].cancellable
+    messages = [r.message for r in reports[1:-1]]
+    assert any("writing candidate 1" in m for m in messages) and any("passed the gates" in m for m in messages)
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd) and "accepted" in reports[-1].message
+    assert any("accepted from llamacpp:qwen2.5-coder-0.5b" in m.message for m in client.messages)
+
+
+async def test_cancelling_from_the_progress_ends_the_job(client: LanguageClient):
+    uri = open_document(client, client.workspace_root / "textutils.py")
+    job = asyncio.ensure_future(client.workspace_execute_command_async(run_params(uri, "slugify")))
+    await wait_for_stage(client, "writing candidate 1")
+    [token] = client.progress_reports
+    started = time.monotonic()
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    summary = await asyncio.wait_for(job, timeout=10)
+    assert summary["status"] == "cancelled" and summary["applied"] is False
+    assert time.monotonic() - started < 3
+    assert client.applied_edits == []
+    assert isinstance(client.progress_reports[token][-1], types.WorkDoneProgressEnd)
+
+
+async def test_cancel_request_stops_the_job(client: LanguageClient):
+    uri = open_document(client, client.workspace_root / "textutils.py")
+    job = client.protocol.send_request_async("workspace/executeCommand", run_params(uri, "slugify"), msg_id="run-1")
+    await wait_for_stage(client, "writing candidate 1")
+    started = time.monotonic()
+    client.protocol.notify("$/cancelRequest", types.CancelParams(id="run-1"))
+    with pytest.raises(Exception, match="cancel"):
+        await asyncio.wait_for(job, timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        status = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="swarm.status"))
+        if not status["running"]:
+            break
+        await asyncio.sleep(0.1)
+    assert status["running"] == [] and time.monotonic() - started < 5
+    assert client.applied_edits == []
+
+
+async def test_an_edit_whose_target_changed_is_refused(client: LanguageClient):
+    uri = open_document(client, client.workspace_root / "textutils.py")
+    job = asyncio.ensure_future(client.workspace_execute_command_async(run_params(uri, "slugify")))
+    await wait_for_stage(client, "writing candidate 1")
+    change(client, uri, 2, 11, "    slug = 'changed meanwhile'\n", end_line=12)  # inside slugify's body
+    summary = await asyncio.wait_for(job, timeout=120)
+    assert summary["status"] == "accepted" and summary["applied"] is False
+    assert "target changed" in summary["message"]
+    assert client.applied_edits == []
+    assert any(m.type == types.MessageType.Warning and "not applied" in m.message for m in client.messages)
+
+
+async def test_an_edit_is_rebased_when_only_other_code_changed(client: LanguageClient):
+    uri = open_document(client, client.workspace_root / "textutils.py")
+    job = asyncio.ensure_future(client.workspace_execute_command_async(run_params(uri, "slugify")))
+    await wait_for_stage(client, "writing candidate 1")
+    change(client, uri, 2, 4, "VERSION = 2\n\n")  # two lines above slugify
+    summary = await asyncio.wait_for(job, timeout=120)
+    assert summary["applied"] is True, summary
+    [applied] = client.applied_edits
+    version, text_edit = edit_of(applied)
+    if client.capabilities.workspace.workspace_edit.document_changes:
+        assert version == 2  # stamped with the version it was rebased onto
+    assert text_edit.range.start.line == 9
