@@ -59,6 +59,8 @@ class RunArguments:
 
 def _snapshot(server: "SwarmLanguageServer", uri: str) -> DocumentSnapshot:
     document = server.store.get(uri)
+    if document is not None and document.path is None:
+        raise BadArguments(f"{uri} is not a file on disk; save it first")
     if document is not None:
         return DocumentSnapshot(path=document.path, text=document.text, version=document.version)
     path = Path(to_fs_path(uri) or "")

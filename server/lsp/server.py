@@ -66,7 +66,7 @@ class SwarmLanguageServer(LanguageServer):
 
     def initialize(self, params: types.InitializeParams) -> None:
         encoding = ServerCapabilitiesBuilder.choose_position_encoding(params.capabilities)
-        self.store = DocumentStore(encoding=str(encoding))
+        self.store = DocumentStore(encoding=encoding)
         root_uri = params.root_uri or (params.workspace_folders[0].uri if params.workspace_folders else None)
         if root_uri:
             self.root = Path(to_fs_path(root_uri) or ".")

@@ -38,14 +38,21 @@ def _add_function(node: Node, prefix: str, kind: str, out: list[Symbol]) -> None
 
 
 def _add_structs(declaration: Node, out: list[Symbol]) -> None:
+    for name, outer in struct_specs(declaration):
+        out.append(make_symbol(name_node=name, qualname=text_of(name), kind="class", language="go", outer=outer))
+
+
+def struct_specs(declaration: Node) -> list[tuple[Node, Node]]:
+    """(name, outer) of each struct type of a `type` declaration, `outer` being what its symbol spans."""
     specs = [c for c in declaration.named_children if c.type == "type_spec"]
+    found: list[tuple[Node, Node]] = []
     for spec in specs:
         name, type_node = spec.child_by_field_name("name"), spec.child_by_field_name("type")
         if name is None or type_node is None or type_node.type != "struct_type":
             continue
         # `type X struct{}` is one symbol with its keyword; inside `type ( ... )` only the spec is.
-        outer = declaration if len(specs) == 1 and declaration.child_count == 2 else spec
-        out.append(make_symbol(name_node=name, qualname=text_of(name), kind="class", language="go", outer=outer))
+        found.append((name, declaration if len(specs) == 1 and declaration.child_count == 2 else spec))
+    return found
 
 
 def receiver_type(method: Node) -> str:

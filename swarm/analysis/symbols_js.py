@@ -11,8 +11,12 @@ FUNCTION_DECLARATIONS = frozenset({"function_declaration", "generator_function_d
 CLASS_DECLARATIONS = frozenset({"class_declaration", "abstract_class_declaration"})
 # Values that make `const f = <value>` (or a class field `f = <value>`) a function.
 FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
+DECLARATIONS = frozenset({"lexical_declaration", "variable_declaration"})
+NAMESPACES = frozenset({"internal_module", "module"})  # TypeScript `namespace X {}` / `module X {}`
+FIELDS = frozenset({"field_definition", "public_field_definition"})
+DECORATORS = frozenset({"decorator"})  # in a class body they are siblings preceding their member
 # Nodes that hold statements at the current scope; definitions inside them keep the scope prefix.
-_CONTAINERS = frozenset({
+CONTAINERS = frozenset({
     "program", "statement_block", "expression_statement", "if_statement", "else_clause",
     "try_statement", "catch_clause", "finally_clause", "for_statement", "for_in_statement",
     "while_statement", "do_statement", "labeled_statement", "switch_statement", "switch_body",
@@ -45,13 +49,13 @@ class _Indexer:
             self.function(node, node.child_by_field_name("name"), prefix, outer)
         elif kind in CLASS_DECLARATIONS:
             self.klass(node, node.child_by_field_name("name"), prefix, outer)
-        elif kind in ("lexical_declaration", "variable_declaration"):
+        elif kind in DECLARATIONS:
             self.declarators(node, prefix, outer)
-        elif kind in ("internal_module", "module"):
+        elif kind in NAMESPACES:
             name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
             if name is not None and body is not None:
                 self.visit(body, prefix + text_of(name) + ".")
-        elif kind in _CONTAINERS:
+        elif kind in CONTAINERS:
             self.visit(node, prefix)
 
     def declarators(self, declaration: Node, prefix: str, outer: Node) -> None:
@@ -99,11 +103,11 @@ class _Indexer:
         if body is None:
             return
         for member in body.named_children:
-            first = leading_siblings(member, frozenset({"decorator"}))
+            first = leading_siblings(member, DECORATORS)
             if member.type == "method_definition":
                 self.function(member, member.child_by_field_name("name"), qualname + ".", member,
                               method=True, first=first)
-            elif member.type in ("field_definition", "public_field_definition"):
+            elif member.type in FIELDS:
                 value = member.child_by_field_name("value")
                 field = member.child_by_field_name("property") or member.child_by_field_name("name")
                 if value is not None and value.type in FUNCTION_VALUES:

@@ -9,7 +9,7 @@ from .nodes import make_symbol, text_of
 
 # Statements whose bodies may hold definitions at the same scope (`if TYPE_CHECKING:`, try/except
 # fallbacks, ...). Expressions are never descended into: lambdas are not symbols.
-_CONTAINERS = frozenset({
+CONTAINERS = frozenset({
     "module", "block", "if_statement", "elif_clause", "else_clause", "try_statement",
     "except_clause", "except_group_clause", "finally_clause", "with_statement", "for_statement",
     "while_statement", "match_statement", "case_clause",
@@ -31,7 +31,7 @@ def _visit(node: Node, prefix: str, in_class: bool, out: list[Symbol]) -> None:
             _add_function(child, definition, prefix, in_class, out)
         elif definition.type == "class_definition":
             _add_class(child, definition, prefix, out)
-        elif child.type in _CONTAINERS:
+        elif child.type in CONTAINERS:
             _visit(child, prefix, in_class, out)
 
 

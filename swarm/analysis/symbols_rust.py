@@ -12,7 +12,7 @@ from .nodes import leading_siblings, make_symbol, squash, text_of
 TYPE_ITEMS = frozenset({"struct_item", "enum_item", "union_item", "trait_item"})
 FUNCTION_ITEMS = frozenset({"function_item", "function_signature_item"})
 # Outer attributes (`#[derive(...)]`, `#[test]`) belong to the item they precede.
-_ATTRIBUTES = frozenset({"attribute_item"})
+ATTRIBUTES = frozenset({"attribute_item"})
 
 
 def index_rust(root: Node) -> list[Symbol]:
@@ -63,7 +63,7 @@ def _symbol(item: Node, name: Node, qualname: str, kind: str, params: tuple[str,
         kind=kind,  # type: ignore[arg-type]
         language="rust",
         outer=item,
-        first=leading_siblings(item, _ATTRIBUTES),
+        first=leading_siblings(item, ATTRIBUTES),
         params=params,
     )
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
+import io
 import json
 import logging
 import os
@@ -42,16 +44,25 @@ class _ModelWorker:
     def llama(self) -> Any:  # called on the worker thread only
         if self._llama is None:
             try:
+                import llama_cpp.llama as llama_module
                 from llama_cpp import Llama
+                from llama_cpp._logger import set_verbose
             except ImportError as exc:
                 raise BackendError(INSTALL_HINT) from exc
+            # verbose=False makes llama-cpp-python dup2 fds 1 and 2 onto /dev/null while it loads,
+            # which swallows every LSP/MCP message written to stdout meanwhile. So load with
+            # verbose=True (no fd juggling) and keep llama.cpp's own log at error level instead.
+            llama_module.set_verbose = lambda _verbose: set_verbose(False)
             started = time.perf_counter()
-            self._llama = Llama(
-                model_path=str(self.path),
-                n_ctx=self.n_ctx,
-                n_threads=self.threads or os.cpu_count() or 1,
-                verbose=False,
-            )
+            chatter = io.StringIO()  # verbose=True also prints metadata with print(); keep it for debug logs
+            with contextlib.redirect_stderr(chatter):
+                self._llama = Llama(
+                    model_path=str(self.path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.threads or os.cpu_count() or 1,
+                    verbose=True,
+                )
+            log.debug("llama.cpp load output:\n%s", chatter.getvalue())
             log.info("loaded %s in %.1fs", self.path.name, time.perf_counter() - started)
         return self._llama
 

@@ -45,10 +45,33 @@ def record_edits(client: LanguageClient, applied: bool = True) -> list[types.App
     return edits
 
 
+def record_raw_results(client: LanguageClient) -> dict:
+    """Keep each response's raw JSON result by request id. The pygls client structures a
+    `CodeAction | Command` result as a Command, so code-action tests read the raw message."""
+    raw: dict = {}
+    structure = client.protocol.structure_message
+
+    def recording(data):
+        if "jsonrpc" in data and "id" in data and "result" in data:
+            raw[data["id"]] = data["result"]
+        return structure(data)
+
+    client.protocol.structure_message = recording
+    client.raw_results = raw
+    return raw
+
+
+async def raw_code_actions(client: LanguageClient, params: types.CodeActionParams) -> list[dict] | None:
+    request_id = f"code-action-{len(client.raw_results)}"
+    await client.protocol.send_request_async(types.TEXT_DOCUMENT_CODE_ACTION, params, msg_id=request_id)
+    return client.raw_results[request_id]
+
+
 @pytest_lsp.fixture(config=SERVER, params=CLIENTS)
 async def client(lsp_client: LanguageClient, request):
     root = prepare_workspace(request.getfixturevalue("tmp_path"))
     record_edits(lsp_client)
+    record_raw_results(lsp_client)
     lsp_client.workspace_root = root
     await lsp_client.initialize_session(initialize_params(request.param, root))
     yield

@@ -11,7 +11,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.lsp.conftest import SERVER, initialize_params, open_document, prepare_workspace, record_edits
+from tests.lsp.conftest import SERVER, initialize_params, open_document, prepare_workspace, raw_code_actions, record_edits, record_raw_results
 
 
 def code_action_params(uri: str, line: int, character: int = 4, only=None) -> types.CodeActionParams:
@@ -25,32 +25,30 @@ def code_action_params(uri: str, line: int, character: int = 4, only=None) -> ty
 
 async def test_document_action_is_offered_inside_a_function(client: LanguageClient):
     uri = open_document(client, client.workspace_root / "textutils.py")
-    actions = await client.text_document_code_action_async(code_action_params(uri, line=10))
-    [action] = actions
-    assert isinstance(action, types.CodeAction), action
-    assert action.kind == "source.swarm.document"
-    assert action.title == "Document slugify (swarm)"
-    assert action.command.command == "swarm.run"
-    [arguments] = action.command.arguments
+    [action] = await raw_code_actions(client, code_action_params(uri, line=10))
+    assert action["kind"] == "source.swarm.document"  # a CodeAction, not a bare Command
+    assert action["title"] == "Document slugify (swarm)"
+    assert action["command"]["command"] == "swarm.run"
+    [arguments] = action["command"]["arguments"]
     assert arguments["action"] == "document" and arguments["symbol"] == "slugify"
     assert arguments["uri"] == uri and arguments["version"] == 1 and arguments["line"] == 6
 
 
 async def test_methods_typescript_and_outside_any_symbol(client: LanguageClient):
     uri = open_document(client, client.workspace_root / "textutils.py")
-    [method] = await client.text_document_code_action_async(code_action_params(uri, line=37))
-    assert method.command.arguments[0]["symbol"] == "Truncator.truncate"
-    assert await client.text_document_code_action_async(code_action_params(uri, line=2)) is None  # imports
+    [method] = await raw_code_actions(client, code_action_params(uri, line=37))
+    assert method["command"]["arguments"][0]["symbol"] == "Truncator.truncate"
+    assert await raw_code_actions(client, code_action_params(uri, line=2)) is None  # imports
     ts_uri = open_document(client, client.workspace_root / "textutils.ts", language="typescript")
-    [ts_action] = await client.text_document_code_action_async(code_action_params(ts_uri, line=18))
-    assert ts_action.command.arguments[0]["symbol"] == "WordCounter.top"
+    [ts_action] = await raw_code_actions(client, code_action_params(ts_uri, line=18))
+    assert ts_action["command"]["arguments"][0]["symbol"] == "WordCounter.top"
 
 
 async def test_only_filters_by_kind(client: LanguageClient):
     uri = open_document(client, client.workspace_root / "textutils.py")
-    assert await client.text_document_code_action_async(code_action_params(uri, 10, only=["refactor"])) is None
-    [action] = await client.text_document_code_action_async(code_action_params(uri, 10, only=["source"]))
-    assert action.kind == "source.swarm.document"
+    assert await raw_code_actions(client, code_action_params(uri, 10, only=["refactor"])) is None
+    [action] = await raw_code_actions(client, code_action_params(uri, 10, only=["source"]))
+    assert action["kind"] == "source.swarm.document"
 
 
 async def test_incremental_changes_are_tracked(client: LanguageClient):
@@ -63,10 +61,10 @@ async def test_incremental_changes_are_tracked(client: LanguageClient):
             text="def fresh(a):\n    return a\n\n",
         )],
     ))
-    [fresh] = await client.text_document_code_action_async(code_action_params(uri, line=4))
-    assert fresh.command.arguments[0]["symbol"] == "fresh" and fresh.command.arguments[0]["version"] == 2
-    [slug] = await client.text_document_code_action_async(code_action_params(uri, line=13))
-    assert slug.command.arguments[0]["symbol"] == "slugify"
+    [fresh] = await raw_code_actions(client, code_action_params(uri, line=4))
+    assert fresh["command"]["arguments"][0]["symbol"] == "fresh" and fresh["command"]["arguments"][0]["version"] == 2
+    [slug] = await raw_code_actions(client, code_action_params(uri, line=13))
+    assert slug["command"]["arguments"][0]["symbol"] == "slugify"
 
 
 async def test_status_report_and_a_bad_command(client: LanguageClient):
@@ -81,13 +79,14 @@ async def test_status_report_and_a_bad_command(client: LanguageClient):
     assert any("unknown action" in m.message for m in client.messages)
     # The server is still answering.
     uri = open_document(client, client.workspace_root / "textutils.py")
-    assert await client.text_document_code_action_async(code_action_params(uri, line=10))
+    assert await raw_code_actions(client, code_action_params(uri, line=10))
 
 
 @pytest_lsp.fixture(config=SERVER)
 async def configured_client(lsp_client: LanguageClient, request):
     root = prepare_workspace(request.getfixturevalue("tmp_path"))
     record_edits(lsp_client)
+    record_raw_results(lsp_client)
     lsp_client.workspace_root = root
     await lsp_client.initialize_session(
         initialize_params("visual-studio-code", root, {"swarm-lsp": {"candidates": 0, "max_queued_jobs": 2}})
