@@ -7,10 +7,16 @@ and checks the token between tokens; asyncio code only ever sets or reads it.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 
 class Cancelled(Exception):
-    """Raised inside a job when its cancel token was set."""
+    """Raised inside a job when its cancel token was set. A model call that was cut short carries
+    what it produced so far as `partial` (a backend Reply), so its tokens still reach the ledger."""
+
+    def __init__(self, reason: str = "cancelled", partial: Any = None) -> None:
+        super().__init__(reason)
+        self.partial = partial
 
 
 class CancelToken:

@@ -103,8 +103,8 @@ class ActionRun:
             self.record_call(tier, tier, None, "error", str(exc))
             log.warning("%s candidate %d failed: %s", tier, index, exc)
             return None
-        except (Cancelled, asyncio.CancelledError):
-            self.record_call(tier, tier, None, "cancelled", "")
+        except (Cancelled, asyncio.CancelledError) as exc:
+            self.record_call(tier, tier, getattr(exc, "partial", None), "cancelled", "")
             raise
         self.record_call(tier, tier, reply, "ok", "")
         emit(self.events, Event("gates", f"{tier}: checking candidate {index + 1}", tier, index))
@@ -122,8 +122,8 @@ class ActionRun:
         material = self.job.review_material(evaluation)
 
         def on_reply(reviewer: Reviewer, reply: Reply | None, error: str | None) -> None:
-            outcome = "ok" if reply else ("cancelled" if error == "cancelled" else "error")
-            self.record_call(tier, reviewer.backend, reply, outcome, "" if reply else (error or ""))
+            outcome = "cancelled" if error == "cancelled" else ("ok" if reply else "error")
+            self.record_call(tier, reviewer.backend, reply, outcome, "" if outcome != "error" else (error or ""))
 
         def on_verdict(verdict: Verdict, rule: QuorumRule) -> None:
             attempt.votes.append(verdict_record(verdict))

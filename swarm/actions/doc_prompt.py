@@ -101,7 +101,7 @@ def doc_messages(facts: DocFacts, source: str, feedback: list[str]) -> list[Mess
         f"- returns a value: {'yes' if facts.returns_value else 'no'}",
         f"- raises: {', '.join(facts.raises) if facts.raises else 'nothing'}",
         "",
-        f"Write its documentation as JSON with these keys:",
+        "Write its documentation as JSON with these keys:",
         f'- "summary": one sentence saying what the {facts.kind} does, in the imperative mood '
         f'(for example "Return the ..." or "Parse ..."), at most 80 characters.',
     ]

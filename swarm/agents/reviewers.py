@@ -119,8 +119,8 @@ async def ask_reviewer(
             seed=seed + reviewer.index,
             cancel=cancel,
         )
-    except (Cancelled, asyncio.CancelledError):
-        on_reply(reviewer, None, "cancelled")
+    except (Cancelled, asyncio.CancelledError) as exc:
+        on_reply(reviewer, getattr(exc, "partial", None), "cancelled")
         raise
     except BackendError as exc:
         log.warning("reviewer %s failed: %s", reviewer.label, exc)

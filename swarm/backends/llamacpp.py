@@ -219,10 +219,10 @@ class LlamaCppBackend:
             raise
         except Exception as exc:  # llama.cpp raises plain ValueError/RuntimeError (e.g. context overflow)
             raise BackendError(f"{self.name}: {exc}") from exc
-        latency = time.perf_counter() - started
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        return _to_reply(result, self.name, latency, schema is not None)
+        reply = _to_reply(result, self.name, time.perf_counter() - started, schema is not None)
+        if cancel is not None and cancel.cancelled:
+            raise Cancelled(cancel.reason or "cancelled", partial=reply)  # the tokens spent still count
+        return reply
 
     async def aclose(self) -> None:
         """Models stay loaded for the life of the process; they are shared between backends."""

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from werkzeug import Request, Response
 
-from swarm_lsp.swarm.backends.anthropic import AUDIT_ENV, AnthropicBackend, build_request, split_stable_prefix
+from swarm_lsp.swarm.backends.anthropic import AUDIT_ENV, AnthropicBackend
+from swarm_lsp.swarm.backends.anthropic_wire import build_request, split_stable_prefix
 from swarm_lsp.swarm.backends.base import BackendError, TokenUsage
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled
 from swarm_lsp.swarm.redact import load_dotenv_values
