@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from lsprotocol import types
 
-from swarm_lsp.server.lsp.edits import StaleEdit, minimal_change, position_at, rebase, workspace_edit
+from swarm_lsp.server.lsp.edits import StaleEdit, minimal_change, new_file_edit, position_at, rebase, workspace_edit
 from swarm_lsp.server.lsp.jobs import JobManager, QueueFull
 from swarm_lsp.swarm.cancel import Cancelled
 
@@ -112,3 +112,10 @@ async def test_asyncio_cancellation_sets_the_token():
     with pytest.raises(asyncio.CancelledError):
         await task
     assert job.cancel.cancelled and job.state == "cancelled"
+
+
+def test_a_new_file_is_created_then_filled():
+    edit = new_file_edit("file:///ws/tests/test_new.py", "def test_x():\n    assert True\n")
+    create, fill = edit.document_changes
+    assert isinstance(create, types.CreateFile) and create.options.ignore_if_exists
+    assert fill.text_document.version is None and fill.edits[0].new_text.startswith("def test_x")
