@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     config = commands.add_parser("config", help="print the effective configuration (files, SWARM_LSP_* variables and flags merged)")
     _add_config_flags(config)
     config.add_argument("path", nargs="?", default=".", help="a file or folder inside the workspace")
+
+    mcp = commands.add_parser("mcp", help="run the MCP server on stdin/stdout (tools confined to --root)")
+    mcp.add_argument("--root", metavar="DIR", help="workspace root the tools may read and write (default: .)")
     return parser
 
 
@@ -162,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
             from swarm_lsp.server.cli_tools import config_command
 
             return config_command(args)
+        if args.command == "mcp":
+            from swarm_lsp.server.mcp.serve import mcp_command
+
+            return mcp_command(args)
     except UsageError as exc:
         print(f"swarm-lsp: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

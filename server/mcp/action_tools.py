@@ -1,0 +1,186 @@
+"""One MCP tool per action in the registry. The tool confines the path, reads a snapshot, runs
+`Swarm.run` with progress forwarded as MCP progress notifications, and writes the edit only when
+`apply` is true and the file is unchanged since it was read."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from swarm_lsp.server.config import ConfigError
+from swarm_lsp.server.mcp.confine import PathOutsideRoot, resolve_file_inside
+from swarm_lsp.server.mcp.state import Call, McpState
+from swarm_lsp.server.workspace import StaleFile, read_snapshot, write_if_unchanged
+from swarm_lsp.swarm.actions import REGISTRY
+from swarm_lsp.swarm.actions.base import ActionInputError
+from swarm_lsp.swarm.events import Event
+from swarm_lsp.swarm.types import ActionRequest, ActionResult, DocumentSnapshot
+
+log = logging.getLogger(__name__)
+
+TOOL_NAMES = {"document": "document", "tests": "generate_tests", "refactor": "refactor", "audit": "audit"}
+READ_ONLY_ACTIONS = frozenset({"audit"})
+DESCRIPTIONS = {
+    "document": "Write a docstring (or doc comment) for one function, method or class, in the project's "
+                "style, covering every parameter, return value and raised exception.",
+    "tests": "Generate a pytest module for one symbol; every test is run in a sandbox and passes.",
+    "refactor": "Rewrite one symbol per `instruction`, keeping its behaviour (tests pass before and after).",
+    "audit": "Report security and quality findings (CWE-tagged) for one symbol.",
+}
+COMMON_NOTE = (" Local models write, deterministic gates verify; the cloud tier is used only if configured."
+               " Name the target with exactly one of `symbol` (qualified name) or `line` (1-based)."
+               " `apply` defaults to false: a dry run that returns the unified diff and writes nothing;"
+               " apply=true writes the file, and refuses if it changed since it was read.")
+
+PathArg = Annotated[str, Field(description="file path, relative to the workspace root (or absolute inside it)")]
+SymbolArg = Annotated[str | None, Field(description="qualified name, e.g. `slugify` or `Parser.parse`")]
+LineArg = Annotated[int | None, Field(description="a 1-based line inside the symbol (instead of `symbol`)", ge=1)]
+ApplyArg = Annotated[bool, Field(description="write the edit to the file (default false: dry run, diff only)")]
+TiersArg = Annotated[list[str] | None, Field(description="backends to try in order for this call, e.g. "
+                                                         "[\"llamacpp:qwen2.5-coder-0.5b\"]; default: configured tiers")]
+InstructionArg = Annotated[str, Field(description="what to change, e.g. `extract the parsing into a helper`")]
+
+
+class ActionToolResult(BaseModel):
+    status: str = Field(description="accepted | rejected | failed | cancelled")
+    tier: str | None = Field(default=None, description="the backend whose candidate was accepted")
+    diff: str = Field(default="", description="unified diff of the edit (empty when not accepted)")
+    applied: bool = Field(default=False, description="whether the edit was written to the file")
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    usage: dict[str, Any] = Field(default_factory=dict, description="local_tokens, cloud_tokens, by_model")
+    message: str = ""
+    elapsed_s: float = 0.0
+
+
+def tool_name(kind: str) -> str:
+    return TOOL_NAMES.get(kind, kind)
+
+
+def target_of(symbol: str | None, line: int | None) -> str:
+    if (symbol is None or not symbol.strip()) == (line is None):
+        raise ToolError("name the target with exactly one of `symbol` (qualified name) or `line` (1-based)")
+    return symbol.strip() if symbol is not None and symbol.strip() else str(line)
+
+
+class ProgressForwarder:
+    """Event sink → MCP progress notifications, sent in order by one task (sinks are synchronous)."""
+
+    def __init__(self, ctx: Context, call: Call) -> None:
+        self.ctx, self.call, self.count = ctx, call, 0
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.task = asyncio.ensure_future(self._send())
+
+    def __call__(self, event: Event) -> None:
+        self.call.stage = event.message
+        self.queue.put_nowait(event.message)
+
+    async def _send(self) -> None:
+        while (message := await self.queue.get()) is not None:
+            self.count += 1
+            try:
+                await self.ctx.report_progress(self.count, None, message)
+            except Exception as exc:  # a progress failure must never break the job
+                log.debug("progress notification failed: %s", exc)
+
+    async def close(self) -> None:
+        self.queue.put_nowait(None)
+        try:
+            await asyncio.wait_for(asyncio.shield(self.task), timeout=5)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            self.task.cancel()
+
+
+async def run_action_tool(state: McpState, ctx: Context, kind: str, path: str, symbol: str | None,
+                          line: int | None, apply: bool, tiers: list[str] | None,
+                          options: dict[str, Any] | None = None) -> ActionToolResult:
+    target = target_of(symbol, line)
+    try:
+        file = resolve_file_inside(state.root, path)
+        snapshot = read_snapshot(file)
+        swarm = state.swarm_for(tiers)
+        doc_style = state.config.doc_style
+    except (PathOutsideRoot, ConfigError) as exc:
+        raise ToolError(str(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise ToolError(f"`{path}` is not UTF-8 text ({exc})") from exc
+    except OSError as exc:
+        raise ToolError(f"`{path}` cannot be read: {exc}") from exc
+    relative = file.relative_to(state.root).as_posix()
+    request = ActionRequest(kind, DocumentSnapshot(relative, snapshot.text, snapshot.version), target,
+                            workspace=str(state.root), options={"doc_style": doc_style, **(options or {})})
+    with state.track(tool_name(kind), f"{relative}::{target}") as call:
+        async with state.run_lock:
+            progress = ProgressForwarder(ctx, call)
+            call.stage = "running"
+            try:
+                result = await swarm.run(request, events=progress)
+            except ActionInputError as exc:
+                raise ToolError(str(exc)) from exc
+            finally:
+                await progress.close()
+    return _finish(result, file, snapshot, apply)
+
+
+def _finish(result: ActionResult, file: Path, snapshot: DocumentSnapshot, apply: bool) -> ActionToolResult:
+    diff = result.edits[0].diff if result.status == "accepted" and result.edits else ""
+    message = result.message or (f"{result.status} from {result.tier}" if result.tier else result.status)
+    applied = False
+    if diff and not apply:
+        message += "; dry run, nothing written (apply=true writes it)"
+    elif diff:
+        try:
+            write_if_unchanged(file, snapshot, result.edits[0].new_text)
+            applied = True
+            message += "; applied"
+        except StaleFile as exc:
+            message += f"; not applied: {exc}"
+        except OSError as exc:
+            message += f"; not applied: {exc}"
+    return ActionToolResult(status=result.status, tier=result.tier, diff=diff, applied=applied,
+                            evidence=result.evidence, usage=result.usage.to_dict(), message=message,
+                            elapsed_s=result.elapsed_s)
+
+
+def _make_tool(state: McpState, kind: str):
+    if kind == "refactor":
+        async def refactor_tool(path: PathArg, instruction: InstructionArg, ctx: Context,
+                                symbol: SymbolArg = None, line: LineArg = None, apply: ApplyArg = False,
+                                tiers: TiersArg = None) -> ActionToolResult:
+            if not instruction.strip():
+                raise ToolError("`instruction` must say what to change")
+            return await run_action_tool(state, ctx, kind, path, symbol, line, apply, tiers,
+                                         {"instruction": instruction})
+
+        return refactor_tool
+
+    async def action_tool(path: PathArg, ctx: Context, symbol: SymbolArg = None, line: LineArg = None,
+                          apply: ApplyArg = False, tiers: TiersArg = None) -> ActionToolResult:
+        return await run_action_tool(state, ctx, kind, path, symbol, line, apply, tiers)
+
+    return action_tool
+
+
+def register_action_tools(server: MCPServer, state: McpState) -> list[str]:
+    """Add one tool per registered action; returns the tool names."""
+    names = []
+    for kind in REGISTRY:
+        read_only = kind in READ_ONLY_ACTIONS
+        annotations = ToolAnnotations(
+            title=f"swarm-lsp {tool_name(kind).replace('_', ' ')}",
+            read_only_hint=read_only,
+            destructive_hint=not read_only,
+            idempotent_hint=read_only,
+            open_world_hint=False,
+        )
+        description = DESCRIPTIONS.get(kind, f"Run the `{kind}` action on one symbol.") + COMMON_NOTE
+        server.add_tool(_make_tool(state, kind), name=tool_name(kind), description=description,
+                        annotations=annotations, structured_output=True)
+        names.append(tool_name(kind))
+    return names

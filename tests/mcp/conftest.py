@@ -1,0 +1,75 @@
+"""MCP test fixtures: a workspace root, and swarms built on the zero-latency scripted backend."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from swarm_lsp.swarm.backends.base import Reply, TokenUsage
+from swarm_lsp.swarm.backends.scripted import ScriptedBackend
+from swarm_lsp.swarm.engine import Swarm, SwarmSettings
+from swarm_lsp.swarm.ledger import Ledger
+
+SOURCE = '''def scale(values, factor):
+    if factor == 0:
+        raise ValueError("factor must not be zero")
+    return [v * factor for v in values]
+'''
+
+GOOD = {
+    "summary": "Multiply every value by a factor.",
+    "params": {"values": "The numbers to scale.", "factor": "The multiplier."},
+    "returns": "The scaled numbers.",
+    "raises": {"ValueError": "If factor is zero."},
+}
+
+
+@pytest.fixture
+def root(tmp_path) -> Path:
+    ws = tmp_path / "ws"
+    (ws / "pkg").mkdir(parents=True)
+    (ws / "pkg" / "scale.py").write_text(SOURCE)
+    (ws / "notes.txt").write_text("plain text\n")
+    (tmp_path / "outside.py").write_text(SOURCE)
+    return ws
+
+
+def scripted_factory(reply: Callable[[list], Any] = lambda messages: GOOD) -> Callable[[Path], Swarm]:
+    """A swarm factory whose every tier (whatever its name) is a ScriptedBackend calling `reply`."""
+
+    def factory(root: Path) -> Swarm:
+        backends: dict[str, ScriptedBackend] = {}
+
+        def backend(name: str) -> ScriptedBackend:
+            return backends.setdefault(name, ScriptedBackend(name, reply))
+
+        settings = SwarmSettings(tiers=("llamacpp:scripted",), candidates=1)
+        return Swarm(settings, backend, Ledger())  # the ledger path comes from the isolated test state
+
+    return factory
+
+
+class BlockingBackend:
+    """Starts a call, signals `started`, then waits until cancelled; records that it was."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.is_cloud = name, False
+        self.started = asyncio.Event()
+        self.cancelled = False
+
+    async def chat(self, messages, **kwargs) -> Reply:
+        self.started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            self.cancelled = True
+            raise
+        return Reply(text="{}", parsed={}, usage=TokenUsage(prompt=1, completion=1), model=self.name,
+                     latency_s=0.0, finish_reason="stop")
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,224 @@
+"""The MCP server through the SDK's in-memory client (JSON-RPC framing in `legacy` mode, direct
+dispatch in `auto` mode), on the zero-latency scripted backend; one subprocess test over stdio."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import anyio
+import pytest
+from mcp.client import Client
+from mcp.client.stdio import StdioServerParameters
+
+from swarm_lsp.server.mcp.app import create_mcp_server
+from swarm_lsp.swarm.engine import Swarm, SwarmSettings
+from swarm_lsp.swarm.ledger import Ledger
+
+from .conftest import SOURCE, BlockingBackend, GOOD, scripted_factory
+
+ACTION_ARGS = {"path", "symbol", "line", "apply", "tiers"}
+
+
+def text_of(result) -> str:
+    return "\n".join(getattr(block, "text", "") for block in result.content)
+
+
+@pytest.fixture(params=["legacy", "auto"])
+def mode(request):
+    return request.param
+
+
+async def test_tools_are_listed_with_their_schemas_and_annotations(root, mode):
+    async with Client(create_mcp_server(root, swarm_factory=scripted_factory()), mode=mode) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert {"document", "token_report", "swarm_status"} <= set(tools)
+    document = tools["document"]
+    assert ACTION_ARGS <= set(document.input_schema["properties"])
+    assert document.input_schema["required"] == ["path"]
+    assert document.input_schema["properties"]["apply"]["default"] is False
+    assert "apply` defaults to false" in document.description
+    assert document.annotations.destructive_hint is True and document.annotations.read_only_hint is False
+    assert document.annotations.open_world_hint is False and document.annotations.idempotent_hint is False
+    assert {"status", "tier", "diff", "applied", "evidence", "usage", "message", "elapsed_s"} <= set(
+        document.output_schema["properties"])
+    assert tools["token_report"].annotations.read_only_hint is True
+
+
+async def test_dry_run_returns_a_diff_and_writes_nothing(root, mode):
+    progress: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(value, total, message):
+        progress.append((value, total, message))
+
+    async with Client(create_mcp_server(root, swarm_factory=scripted_factory()), mode=mode) as client:
+        result = await client.call_tool("document", {"path": "pkg/scale.py", "symbol": "scale"},
+                                        progress_callback=on_progress)
+    assert not result.is_error, text_of(result)
+    data = result.structured_content
+    assert data["status"] == "accepted" and data["tier"] == "llamacpp:scripted"
+    assert data["applied"] is False and "dry run" in data["message"]
+    assert data["diff"].startswith("--- a/pkg/scale.py\n+++ b/pkg/scale.py\n")
+    assert '+    """Multiply every value by a factor.' in data["diff"]
+    assert data["usage"]["local_tokens"] > 0 and data["usage"]["cloud_tokens"] == 0
+    assert data["evidence"]["facts"]["params"] == ["values", "factor"]
+    assert (root / "pkg" / "scale.py").read_text() == SOURCE
+    messages = [message for _, _, message in progress]
+    assert messages and messages[0].startswith("analysing pkg/scale.py")
+    assert [value for value, _, _ in progress] == sorted(value for value, _, _ in progress)
+
+
+async def test_line_targets_the_symbol_and_apply_writes_the_file(root):
+    async with Client(create_mcp_server(root, swarm_factory=scripted_factory()), mode="legacy") as client:
+        result = await client.call_tool("document", {"path": "pkg/scale.py", "line": 3, "apply": True})
+    data = result.structured_content
+    assert data["status"] == "accepted" and data["applied"] is True, data
+    written = (root / "pkg" / "scale.py").read_text()
+    assert '"""Multiply every value by a factor.' in written and "ValueError" in written
+
+
+async def test_a_file_changed_during_the_run_is_not_overwritten(root):
+    target = root / "pkg" / "scale.py"
+
+    def reply_after_editing_the_file(messages):
+        target.write_text(SOURCE + "\n# edited by the user meanwhile\n")
+        return GOOD
+
+    server = create_mcp_server(root, swarm_factory=scripted_factory(reply_after_editing_the_file))
+    async with Client(server, mode="legacy") as client:
+        result = await client.call_tool("document", {"path": "pkg/scale.py", "symbol": "scale", "apply": True})
+    data = result.structured_content
+    assert data["status"] == "accepted" and data["applied"] is False
+    assert "changed after it was read" in data["message"]
+    assert target.read_text().endswith("# edited by the user meanwhile\n")
+
+
+@pytest.mark.parametrize("path, why", [
+    ("../outside.py", "resolves to"),
+    ("__ABSOLUTE__", "outside the workspace root"),
+    ("escape.py", "through the symlink"),
+    ("pkg/missing.py", "does not exist"),
+    ("pkg", "not a regular file"),
+])
+async def test_paths_outside_the_root_are_tool_errors_that_say_why(root, path, why):
+    os.symlink(root.parent / "outside.py", root / "escape.py")
+    if path == "__ABSOLUTE__":
+        path = str(root.parent / "outside.py")
+    async with Client(create_mcp_server(root, swarm_factory=scripted_factory()), mode="legacy") as client:
+        result = await client.call_tool("document", {"path": path, "symbol": "scale"})
+    assert result.is_error
+    assert why in text_of(result)
+    if path != "pkg/missing.py" and path != "pkg":
+        assert f"outside the workspace root {root.resolve()}" in text_of(result)
+
+
+@pytest.mark.parametrize("arguments, why", [
+    ({"path": "pkg/scale.py"}, "exactly one of `symbol`"),
+    ({"path": "pkg/scale.py", "symbol": "scale", "line": 1}, "exactly one of `symbol`"),
+    ({"path": "pkg/scale.py", "symbol": "nope"}, "nope"),
+    ({"path": "notes.txt", "line": 1}, "notes.txt"),
+    ({"path": "pkg/scale.py", "symbol": "scale", "tiers": ["bogus"]}, "kind:model"),
+])
+async def test_bad_arguments_are_tool_errors(root, arguments, why):
+    async with Client(create_mcp_server(root, swarm_factory=scripted_factory()), mode="legacy") as client:
+        result = await client.call_tool("document", arguments)
+    assert result.is_error and why in text_of(result), text_of(result)
+    assert (root / "pkg" / "scale.py").read_text() == SOURCE
+
+
+async def test_tiers_override_the_configured_tiers_for_one_call(root):
+    async with Client(create_mcp_server(root, swarm_factory=scripted_factory()), mode="legacy") as client:
+        result = await client.call_tool("document", {"path": "pkg/scale.py", "symbol": "scale",
+                                                     "tiers": ["llamacpp:qwen2.5-coder-0.5b"]})
+    assert result.structured_content["tier"] == "llamacpp:qwen2.5-coder-0.5b"
+
+
+async def test_token_report_and_resources_read_the_ledger(root):
+    async with Client(create_mcp_server(root, swarm_factory=scripted_factory()), mode="legacy") as client:
+        await client.call_tool("document", {"path": "pkg/scale.py", "symbol": "scale"})
+        report = (await client.call_tool("token_report", {})).structured_content
+        resource = json.loads((await client.read_resource("swarm://report")).contents[0].text)
+        recent = json.loads((await client.read_resource("swarm://ledger/recent")).contents[0].text)
+        listed = {str(r.uri) for r in (await client.list_resources()).resources}
+    assert {"swarm://report", "swarm://ledger/recent"} <= listed
+    for data in (report, resource):
+        assert data["workspace"] == str(root.resolve())
+        for scope in ("today", "workspace_totals", "all_time"):
+            assert data[scope]["calls"] == 1 and data[scope]["local_tokens"] > 0
+            assert data[scope]["actions_by_status"]["accepted"] == 1
+    [row] = recent
+    assert row["backend"] == "llamacpp:scripted" and row["action"] == "document" and row["outcome"] == "ok"
+
+
+async def test_cancelling_the_call_reaches_the_swarm_and_status_shows_the_running_call(root):
+    backend = BlockingBackend("llamacpp:blocking")
+    ledger = Ledger()
+
+    def factory(_root):
+        return Swarm(SwarmSettings(tiers=(backend.name,), candidates=1), lambda name: backend, ledger)
+
+    async with Client(create_mcp_server(root, swarm_factory=factory), mode="legacy") as client:
+        async with anyio.create_task_group() as group:
+            scope = anyio.CancelScope()
+
+            async def call():
+                with scope:
+                    await client.call_tool("document", {"path": "pkg/scale.py", "symbol": "scale"})
+
+            group.start_soon(call)
+            with anyio.fail_after(5):
+                await backend.started.wait()
+            status = (await client.call_tool("swarm_status", {})).structured_content
+            scope.cancel()
+        with anyio.fail_after(5):
+            while not ledger.recent_actions(1):
+                await anyio.sleep(0.01)
+        after = (await client.call_tool("swarm_status", {})).structured_content
+    [running] = status["running"]
+    assert running["tool"] == "document" and running["target"] == "pkg/scale.py::scale"
+    assert "writing candidate" in running["stage"]
+    assert backend.cancelled
+    [action] = ledger.recent_actions(1)
+    assert action.status == "cancelled"
+    assert after["running"] == [] and after["finished"] == 1
+
+
+async def test_stdio_subprocess_lists_the_tools(root):
+    params = StdioServerParameters(command=sys.executable,
+                                   args=["-m", "swarm_lsp.server.cli", "mcp", "--root", str(root)],
+                                   env=dict(os.environ))
+    with anyio.fail_after(60):
+        async with Client(params) as client:
+            names = {tool.name for tool in (await client.list_tools()).tools}
+            report = (await client.call_tool("swarm_status", {})).structured_content
+    assert {"document", "token_report", "swarm_status"} <= names
+    assert report["workspace"] == str(root.resolve()) and report["swarm_loaded"] is False
+
+
+def test_cli_refuses_a_root_that_is_not_a_folder(tmp_path, capsys):
+    from swarm_lsp.server.cli import main
+
+    assert main(["mcp", "--root", str(tmp_path / "missing")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.real
+async def test_real_dry_run_document_on_the_embedded_model(tmp_path):
+    """The default swarm (embedded llama.cpp 0.5B) documents examples/textutils.py::slugify via MCP."""
+    import shutil
+    from pathlib import Path
+
+    workspace = tmp_path / "real"
+    workspace.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[2] / "examples" / "textutils.py", workspace / "textutils.py")
+    original = (workspace / "textutils.py").read_text()
+    async with Client(create_mcp_server(workspace), mode="legacy", read_timeout_seconds=900) as client:
+        result = await client.call_tool("document", {"path": "textutils.py", "symbol": "slugify",
+                                                     "tiers": ["llamacpp:qwen2.5-coder-0.5b"]})
+    data = result.structured_content
+    assert not result.is_error and data["status"] == "accepted", text_of(result)
+    assert data["tier"] == "llamacpp:qwen2.5-coder-0.5b" and data["applied"] is False
+    assert '+    """' in data["diff"] and "max_len" in data["diff"]
+    assert data["usage"]["local_tokens"] > 0 and data["usage"]["cloud_tokens"] == 0
+    assert (workspace / "textutils.py").read_text() == original
