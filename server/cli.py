@@ -99,8 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_flags(config)
     config.add_argument("path", nargs="?", default=".", help="a file or folder inside the workspace")
 
-    mcp = commands.add_parser("mcp", help="run the MCP server on stdin/stdout (tools confined to --root)")
+    mcp = commands.add_parser("mcp", help="run the MCP server on stdio or --http (tools confined to --root); "
+                                          "`mcp token` prints the HTTP bearer token")
+    mcp.add_argument("mcp_action", nargs="?", choices=["token"], metavar="token",
+                     help="print the bearer token for --http (created on first use) and exit")
     mcp.add_argument("--root", metavar="DIR", help="workspace root the tools may read and write (default: .)")
+    mcp.add_argument("--http", metavar="HOST:PORT", help="serve streamable HTTP at http://HOST:PORT/mcp "
+                                                         "instead of stdio (bearer token required)")
+    mcp.add_argument("--allow-remote", action="store_true", help="allow --http on a non-loopback address")
     return parser
 
 
