@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = parser.add_mutually_exclusive_group()
     serve.add_argument("--stdio", action="store_true", help="run the language server on stdin/stdout")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="run the language server on a TCP socket")
+    parser.add_argument("--mcp-http", metavar="HOST:PORT",
+                        help="with --stdio/--tcp: also serve MCP over HTTP (loopback), sharing the swarm")
+    parser.add_argument("--mcp-root", metavar="DIR", help="with --mcp-http: root the MCP tools are confined to "
+                        "(default: the current folder)")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr (-vv: debug)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -123,6 +127,14 @@ def _serve(args: argparse.Namespace) -> int:
     from swarm_lsp.server.lsp.app import create_server
 
     server = create_server(_version())
+    if args.mcp_http:
+        from swarm_lsp.server.mcp.combined import CombinedModeError, start_mcp_beside
+
+        try:
+            start_mcp_beside(server, args.mcp_http, Path(args.mcp_root or ".").expanduser().resolve())
+        except CombinedModeError as exc:
+            print(f"swarm-lsp: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     if args.stdio:
         server.start_io()
         return EXIT_OK
@@ -147,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is not None:
             parser.error("--stdio/--tcp start the language server and take no COMMAND")
         return _serve(args)
+    if args.mcp_http or args.mcp_root:
+        parser.error("--mcp-http/--mcp-root go with --stdio or --tcp (for MCP alone: swarm-lsp mcp --http)")
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE

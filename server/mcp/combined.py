@@ -1,0 +1,48 @@
+"""Combined mode: `swarm-lsp --stdio --mcp-http 127.0.0.1:PORT`. The server the editor starts also
+serves MCP over HTTP, on a thread of its own, using the language server's swarm: one loaded model
+(the embedded model's single worker serialises both), one ledger, one configuration."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from pathlib import Path
+
+from swarm_lsp.server.lsp.server import SwarmLanguageServer
+
+log = logging.getLogger(__name__)
+
+
+class CombinedModeError(ValueError):
+    pass
+
+
+def start_mcp_beside(lsp: SwarmLanguageServer, address: str, root: Path) -> threading.Thread:
+    """Start MCP over HTTP for `root` in a daemon thread, sharing `lsp`'s swarm. Loopback only."""
+    import uvicorn
+
+    from swarm_lsp.server.mcp.app import create_mcp_server
+    from swarm_lsp.server.mcp.http import MCP_PATH, is_loopback_host, parse_host_port, secured_app
+    from swarm_lsp.server.mcp.token import TokenFileError, load_or_create_token
+
+    try:
+        host, port = parse_host_port(address)
+    except ValueError as exc:
+        raise CombinedModeError(f"--mcp-http: {exc}") from exc
+    if not is_loopback_host(host):
+        raise CombinedModeError(f"--mcp-http {address}: combined mode serves MCP on loopback only")
+    if not root.is_dir():
+        raise CombinedModeError(f"--mcp-root {root}: not a folder")
+    try:
+        token = load_or_create_token()
+    except (TokenFileError, OSError) as exc:
+        raise CombinedModeError(str(exc)) from exc
+    mcp = create_mcp_server(root, swarm_factory=lambda _root: lsp.swarm)
+    app = secured_app(mcp, token, host=host)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="swarm-lsp-mcp-http", daemon=True)
+    thread.start()
+    print(f"swarm-lsp: MCP server at http://{host}:{port}{MCP_PATH} beside the language server "
+          f"(root {root})", file=sys.stderr)
+    return thread
