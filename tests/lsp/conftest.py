@@ -5,6 +5,7 @@ requests (and applies nothing), so tests can assert on exactly what the server s
 from __future__ import annotations
 
 import shutil
+import socket
 import sys
 from pathlib import Path
 
@@ -15,6 +16,12 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 REPO = Path(__file__).resolve().parents[2]
 CLIENTS = ["visual-studio-code", "neovim"]
 SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "swarm_lsp.server.cli", "--stdio"])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def initialize_params(spec: str, root: Path, options: dict | None = None) -> types.InitializeParams:

@@ -4,12 +4,10 @@ a bad command that must not take the server down."""
 from __future__ import annotations
 
 import asyncio
-import sys
 
-import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from tests.lsp.conftest import SERVER, initialize_params, open_document, prepare_workspace, raw_code_actions, record_edits, record_raw_results
 

@@ -4,7 +4,6 @@ an MCP tool call run on one swarm and land in one ledger (real 0.5B model)."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import sys
 
 import pytest
@@ -15,15 +14,10 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from pytest_lsp import ClientServerConfig
 
 from swarm_lsp.server.mcp.token import load_or_create_token
-from tests.lsp.conftest import initialize_params, open_document, prepare_workspace, record_edits
+from tests.lsp.conftest import free_port, initialize_params, open_document, prepare_workspace, record_edits
 
 pytestmark = pytest.mark.real
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def mcp_call(url: str, token: str, name: str, arguments: dict):
