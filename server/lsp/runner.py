@@ -102,7 +102,12 @@ async def run_action(server: "SwarmLanguageServer", raw: Any, request_id: Any) -
     if request_id is not None:
         server.jobs_by_request[request_id] = job.id
     progress = JobProgress(server, job, f"swarm-lsp: {args.action} {args.symbol}")
-    await progress.begin()
+    try:
+        await progress.begin()
+    except BaseException:  # e.g. cancelled while the client creates the progress: never leave it queued
+        job.state = "cancelled"
+        server.jobs_by_request.pop(request_id, None)
+        raise
     request = ActionRequest(args.action, snapshot, target, workspace=str(server.root),
                             options={"doc_style": server.config.doc_style, **(args.options or {})})
     swarm = server.swarm
