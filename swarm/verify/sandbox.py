@@ -1,0 +1,357 @@
+"""A throw-away copy of the workspace to run generated code in (DESIGN.md §8).
+
+`Sandbox` copies the workspace (respecting .gitignore, capped in size) to a temporary
+directory that also holds a private HOME and TMPDIR. `Sandbox.run` starts a subprocess there
+with a minimal environment, a timeout that kills the whole process group, memory and CPU
+limits, and — where the OS allows — no network and the original workspace and real home
+mounted read-only (Linux namespaces via util-linux `unshare`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import functools
+import logging
+import math
+import os
+import resource
+import shutil
+import signal
+import stat
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+OUTPUT_CAP_BYTES = 1_000_000
+# Never copied, even when a git repo does not ignore them.
+ALWAYS_SKIPPED = (
+    ".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache"
+)
+# Also skipped when the workspace is not a git repo (no .gitignore to ask).
+DEFAULT_IGNORED = (*ALWAYS_SKIPPED, "build", "dist", "*.egg-info")
+MEMORY_ERROR_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory")
+
+# Bind-mounts each of the first N arguments read-only onto itself, then execs the rest.
+_PROTECT_SCRIPT = (
+    'n="$1"; shift; while [ "$n" -gt 0 ]; do '
+    '{mount} --bind "$1" "$1" && {mount} -o remount,bind,ro "$1" || exit 125; '
+    'shift; n=$((n - 1)); done; exec "$@"'
+)
+
+
+class SandboxTooLarge(Exception):
+    """The workspace exceeds the sandbox's byte or file-count cap."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool
+    killed_by_memory: bool
+    duration_s: float
+    network_isolated: bool
+    host_protected: bool = False  # original workspace and real home were read-only inside
+
+
+@dataclass(frozen=True)
+class _Isolation:
+    prefix: tuple[str, ...]  # unshare command, empty when namespaces are unavailable
+    network: bool
+    mounts: bool  # a private mount namespace where the protect script can run
+
+
+def _candidate_isolations() -> list[_Isolation]:
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return []
+    userns = (unshare, "--map-root-user")
+    plain = (unshare,)
+    order = [plain, userns] if os.geteuid() == 0 else [userns, plain]
+    mount_ns = ("--net", "--mount", "--propagation", "private")
+    with_mounts = [_Isolation((*p, *mount_ns), True, True) for p in order]
+    net_only = [_Isolation((*p, "--net"), True, False) for p in order]
+    return with_mounts + net_only if shutil.which("mount") else net_only
+
+
+@functools.lru_cache(maxsize=1)
+def detect_isolation() -> _Isolation:
+    """Find the strongest isolation this machine allows; probed once per process."""
+    with tempfile.TemporaryDirectory(prefix="swarm-sandbox-probe-") as probe_dir:
+        for candidate in _candidate_isolations():
+            argv = _wrap(candidate, [probe_dir], ["/bin/sh", "-c", "exit 0"])
+            try:
+                ok = subprocess.run(argv, capture_output=True, timeout=10).returncode == 0
+            except (OSError, subprocess.TimeoutExpired):
+                ok = False
+            if ok:
+                log.info("sandbox isolation: %s", " ".join(candidate.prefix))
+                return candidate
+    log.warning("sandbox: network namespaces unavailable; generated code runs with network access")
+    return _Isolation((), False, False)
+
+
+def _wrap(isolation: _Isolation, protected: list[str], argv: list[str]) -> list[str]:
+    if not isolation.prefix:
+        return list(argv)
+    if not isolation.mounts:
+        return [*isolation.prefix, "--", *argv]
+    mount = shutil.which("mount") or "mount"
+    script = _PROTECT_SCRIPT.format(mount=mount)
+    shell = ["/bin/sh", "-c", script, "sh", str(len(protected)), *protected]
+    return [*isolation.prefix, "--", *shell, *argv]
+
+
+def _is_within(path: Path, parent: Path) -> bool:
+    return path == parent or parent in path.parents
+
+
+class Sandbox:
+    """Context manager: a temporary copy of `workspace` plus a private home and tmp folder."""
+
+    def __init__(
+        self, workspace: Path, *, max_bytes: int = 200_000_000, max_files: int = 20_000
+    ) -> None:
+        self.workspace = Path(os.path.realpath(workspace))
+        self.max_bytes = max_bytes
+        self.max_files = max_files
+        self._base: Path | None = None
+
+    @property
+    def base(self) -> Path:
+        """The sandbox directory, holding `root` (the copy), `home` and `tmp`."""
+        if self._base is None:
+            raise RuntimeError("Sandbox is not entered")
+        return self._base
+
+    root = property(lambda self: self.base / "workspace")
+    home = property(lambda self: self.base / "home")
+    tmp = property(lambda self: self.base / "tmp")
+
+    def __enter__(self) -> Sandbox:
+        self._base = Path(os.path.realpath(tempfile.mkdtemp(prefix="swarm-sandbox-")))
+        try:
+            for folder in (self.root, self.home, self.tmp):
+                folder.mkdir()
+            self._copy_workspace()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove the sandbox and everything written in it."""
+        if self._base is not None:
+            shutil.rmtree(self._base, ignore_errors=True)
+            if self._base.exists():
+                log.warning("sandbox: could not fully remove %s", self._base)
+            self._base = None
+
+    # ---- copying -------------------------------------------------------------------------
+
+    def _copy_workspace(self) -> None:
+        entries = self._git_entries()
+        if entries is None:
+            entries = self._walk(self.workspace, DEFAULT_IGNORED)
+        files = self._check_caps(entries)
+        for rel in files:
+            self._copy_entry(rel)
+        log.info("sandbox %s: copied %d entries from %s", self.base, len(files), self.workspace)
+
+    def _git_entries(self) -> list[str] | None:
+        argv = ["git", "-C", str(self.workspace), "ls-files", "-z"]
+        argv += ["--cached", "--others", "--exclude-standard"]
+        try:
+            done = subprocess.run(argv, capture_output=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.debug("sandbox: git ls-files unavailable (%s); using built-in ignore list", exc)
+            return None
+        if done.returncode != 0:
+            log.debug("sandbox: no usable git repo: %s", done.stderr.decode(errors="replace"))
+            return None
+        entries: list[str] = []
+        for raw in done.stdout.split(b"\0"):
+            rel = os.fsdecode(raw).rstrip("/")
+            if not rel or any(part in ALWAYS_SKIPPED for part in rel.split("/")):
+                continue
+            path = self.workspace / rel
+            if path.is_dir() and not path.is_symlink():  # submodule or nested repo
+                entries.extend(f"{rel}/{sub}" for sub in self._walk(path, DEFAULT_IGNORED))
+            else:
+                entries.append(rel)
+        return sorted(set(entries))
+
+    @staticmethod
+    def _walk(top: Path, ignored: tuple[str, ...]) -> list[str]:
+        def skip(name: str) -> bool:
+            return any(fnmatch.fnmatch(name, pattern) for pattern in ignored)
+
+        entries: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(top):
+            rel_dir = Path(dirpath).relative_to(top)
+            kept_dirs = []
+            for name in dirnames:
+                if skip(name):
+                    continue
+                if os.path.islink(os.path.join(dirpath, name)):
+                    entries.append((rel_dir / name).as_posix())  # copied as a link, not walked
+                else:
+                    kept_dirs.append(name)
+            dirnames[:] = kept_dirs
+            entries.extend((rel_dir / name).as_posix() for name in filenames if not skip(name))
+        return entries
+
+    def _check_caps(self, entries: list[str]) -> list[str]:
+        kept: list[str] = []
+        total = 0
+        for rel in entries:
+            try:
+                info = (self.workspace / rel).lstat()
+            except FileNotFoundError:  # in the index but deleted from the tree
+                continue
+            if not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
+                continue
+            kept.append(rel)
+            total += info.st_size if stat.S_ISREG(info.st_mode) else 0
+            if len(kept) > self.max_files:
+                raise SandboxTooLarge(
+                    f"workspace {self.workspace} has more than {self.max_files} files to copy "
+                    f"(max_files={self.max_files}); .gitignore generated files or raise the cap"
+                )
+            if total > self.max_bytes:
+                raise SandboxTooLarge(
+                    f"workspace {self.workspace} has more than {self.max_bytes} bytes to copy "
+                    f"(max_bytes={self.max_bytes}, reached at {rel}); ignore large files in "
+                    ".gitignore or raise the cap"
+                )
+        return kept
+
+    def _copy_entry(self, rel: str) -> None:
+        source = self.workspace / rel
+        target = self.root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not source.is_symlink():
+            shutil.copy2(source, target, follow_symlinks=False)
+            return
+        resolved = Path(os.path.realpath(source))
+        if not _is_within(resolved, self.workspace):
+            log.info("sandbox: skipping symlink %s -> %s (outside the workspace)", rel, resolved)
+            return
+        inside_copy = self.root / resolved.relative_to(self.workspace)
+        os.symlink(os.path.relpath(inside_copy, target.parent), target)
+
+    # ---- running -------------------------------------------------------------------------
+
+    def environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """The whole environment a sandboxed process sees: nothing else leaks from the parent."""
+        env = {
+            "PATH": os.environ.get("PATH", os.defpath),
+            "LANG": os.environ.get("LANG", "C.UTF-8"),
+            "HOME": str(self.home),
+            "TMPDIR": str(self.tmp),
+            "TMP": str(self.tmp),
+            "TEMP": str(self.tmp),
+            "XDG_CONFIG_HOME": str(self.home / ".config"),
+            "XDG_CACHE_HOME": str(self.home / ".cache"),
+            "XDG_DATA_HOME": str(self.home / ".local" / "share"),
+            "XDG_STATE_HOME": str(self.home / ".local" / "state"),
+            "XDG_RUNTIME_DIR": str(self.tmp),
+            "PYTHONPATH": str(self.root),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        env.update(extra or {})
+        return env
+
+    def _protected_paths(self) -> list[str]:
+        """Host paths mounted read-only inside: the original workspace and the real home."""
+        candidates = [self.workspace, Path(os.path.realpath(Path.home()))]
+        return [
+            str(path)
+            for path in candidates
+            if path.is_dir() and path != Path("/") and not _is_within(self.base, path)
+        ]
+
+    def run(
+        self,
+        argv: list[str],
+        *,
+        timeout_s: float,
+        memory_mb: int = 1024,
+        env: dict[str, str] | None = None,
+    ) -> RunResult:
+        """Run `argv` in the copy; always returns, reporting timeouts and memory failures."""
+        isolation = detect_isolation()
+        protected = self._protected_paths() if isolation.mounts else []
+        command = _wrap(isolation, protected, argv)
+        limit_bytes = memory_mb * 1024 * 1024
+        cpu_s = max(1, math.ceil(timeout_s) + 1)
+
+        def limit_child() -> None:
+            resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+
+        log.debug("sandbox run: %s (timeout %.1fs, %d MB)", argv, timeout_s, memory_mb)
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            command,
+            cwd=self.root,
+            env=self.environment(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=limit_child,
+        )
+        out, err = bytearray(), bytearray()
+        readers = [_start_reader(proc.stdout, out), _start_reader(proc.stderr, err)]
+        timed_out = False
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            log.info("sandbox run timed out after %.1fs: %s", timeout_s, argv)
+        finally:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)  # also ends children left in the background
+            proc.wait()
+        duration = time.monotonic() - started
+        for reader in readers:
+            reader.join(timeout=2)
+        stdout, stderr = (data.decode("utf-8", errors="replace") for data in (out, err))
+        killed_by_memory = not timed_out and proc.returncode != 0 and (
+            proc.returncode == -signal.SIGKILL or any(m in stderr for m in MEMORY_ERROR_MARKERS)
+        )
+        return RunResult(
+            returncode=proc.returncode,
+            stdout=stdout,
+            stderr=stderr,
+            timed_out=timed_out,
+            killed_by_memory=killed_by_memory,
+            duration_s=duration,
+            network_isolated=isolation.network,
+            host_protected=bool(protected),
+        )
+
+
+def _start_reader(pipe, sink: bytearray) -> threading.Thread:  # noqa: ANN001 - binary pipe
+    """Drain `pipe` on a thread into `sink`, keeping only the first OUTPUT_CAP_BYTES."""
+
+    def drain() -> None:
+        with pipe:
+            while chunk := pipe.read1(65536):
+                sink.extend(chunk[: max(OUTPUT_CAP_BYTES - len(sink), 0)])
+
+    thread = threading.Thread(target=drain, daemon=True)
+    thread.start()
+    return thread
+
