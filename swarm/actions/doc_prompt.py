@@ -30,9 +30,11 @@ LANGUAGE_TITLES = {
 }
 
 
-def _text(max_length: int, min_length: int = 8) -> dict[str, Any]:
-    # minLength rules out the "-" / "x" non-answers small models give; maxLength bounds loops.
-    return {"type": "string", "minLength": min_length, "maxLength": max_length}
+def _text(max_length: int) -> dict[str, Any]:
+    # Prose only: it must start with a letter and may not contain braces or newlines. This rules
+    # out the "-" (a copied default) and `-}},{"returns":` debris small models write; the bounded
+    # repetition also caps runaway strings.
+    return {"type": "string", "pattern": f"^[A-Za-z`][^{{}}\\n\"]{{3,{max_length - 1}}}$"}
 
 
 def _required_object(keys: tuple[str, ...]) -> dict[str, Any]:
@@ -106,7 +108,8 @@ def doc_messages(facts: DocFacts, source: str, feedback: list[str]) -> list[Mess
         f'(for example "Return the ..." or "Parse ..."), at most 80 characters.',
     ]
     if facts.params:
-        lines.append('- "params": an object with one short description per parameter: what it means, not its type.')
+        lines.append('- "params": an object with, for each parameter, a phrase of several words saying what it means '
+                     '(not its type, not its default value).')
     if facts.returns_value:
         lines.append('- "returns": what the returned value is.')
     if facts.raises:

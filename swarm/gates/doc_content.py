@@ -9,9 +9,16 @@ from swarm_lsp.swarm.codemods.content import DocContent, DocFacts
 from swarm_lsp.swarm.types import GateResult
 
 WORD = re.compile(r"[^\W\d_]{2,}")  # a run of two or more letters
+# Decoding debris: braces, or a quoted key followed by a colon, e.g. `-}}},{'returns':`
+STRUCTURE = re.compile(r"[{}]|[\'\"]\w+[\'\"]\s*:")
 
 
 def _says_something(text: str, name: str = "") -> bool:
+    if STRUCTURE.search(text):
+        return False
+    letters = sum(c.isalpha() or c.isspace() for c in text)
+    if letters < 0.6 * len(text):  # mostly symbols or digits: not prose
+        return False
     words = [w.lower() for w in WORD.findall(text)]
     return len(words) >= 2 or (len(words) == 1 and words[0] != name.lower() and len(words[0]) >= 4)
 
