@@ -20,7 +20,7 @@ from swarm_lsp.server.workspace import find_workspace
 from swarm_lsp.swarm import models
 from swarm_lsp.swarm.backends import BackendSettings, create_backend
 from swarm_lsp.swarm.backends.base import BackendError, split_backend_name
-from swarm_lsp.swarm.tiers import is_cloud, parse_tier, plan_tiers
+from swarm_lsp.swarm.tiers import is_cloud, parse_tier, plan_tiers, reviewer_backends
 
 PROBE_TIMEOUT_S = 10.0
 
@@ -74,9 +74,8 @@ async def doctor_report(config: Config) -> dict[str, Any]:
         plan, plan_error = [parse_tier(t).name for t in plan_tiers(config.tiers, config.escalation)], None
     except ValueError as exc:
         plan, plan_error = [], str(exc)
-    configured_reviewers = [parse_tier(t).name for t in config.reviewer_tiers]
-    reviewer_backends = configured_reviewers or [t for t in plan if not is_cloud(t)] or plan[:1]
-    names = list(dict.fromkeys([*(parse_tier(t).name for t in config.tiers), *reviewer_backends]))
+    reviewers = list(reviewer_backends(config.reviewer_tiers, plan))
+    names = list(dict.fromkeys([*(parse_tier(t).name for t in config.tiers), *reviewers]))
     settings = BackendSettings(n_ctx=config.n_ctx, threads=config.threads,
                                repeat_penalty=config.repeat_penalty, models_dir=config.models_dir)
     backends = list(await asyncio.gather(*(_probe(name, settings) for name in names)))
@@ -86,7 +85,7 @@ async def doctor_report(config: Config) -> dict[str, Any]:
         "tiers": plan,
         "escalation": config.escalation,
         "error": plan_error,
-        "reviewers": {"n": config.reviewers, "backends": reviewer_backends if config.reviewers else []},
+        "reviewers": {"n": config.reviewers, "backends": reviewers if config.reviewers else []},
         "cloud_budget": {"per_action": config.cloud_budget_action, "per_day": config.cloud_budget_day},
         "backends": backends,
         "embedded_models": {m.name: _llamacpp_status(m.name) for m in models.MODELS.values()},

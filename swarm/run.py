@@ -19,7 +19,7 @@ from swarm_lsp.swarm.cancel import CancelToken, Cancelled
 from swarm_lsp.swarm.consensus import QuorumOutcome, QuorumRule, Verdict, run_quorum
 from swarm_lsp.swarm.events import Event, EventSink, emit
 from swarm_lsp.swarm.ledger import CallRecord
-from swarm_lsp.swarm.tiers import TierSpec, estimate_tokens, is_cloud, parse_tier
+from swarm_lsp.swarm.tiers import TierSpec, estimate_tokens, is_cloud, reviewer_backends
 from swarm_lsp.swarm.types import ActionRequest, ActionResult, Attempt, Edit
 
 if TYPE_CHECKING:
@@ -62,9 +62,7 @@ class ActionRun:
         return None
 
     def _reviewers(self, plan: list[TierSpec]) -> list[Reviewer]:
-        names = [spec.name for spec in plan]
-        configured = tuple(parse_tier(t).name for t in self.settings.reviewer_tiers)
-        backends = configured or tuple(n for n in names if not is_cloud(n)) or tuple(names[:1])
+        backends = reviewer_backends(self.settings.reviewer_tiers, [spec.name for spec in plan])
         return build_reviewers(self.settings.reviewers, backends, self.job.review_focuses)
 
     def _max_tokens(self, spec: TierSpec) -> int:

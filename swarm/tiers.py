@@ -57,6 +57,13 @@ def is_cloud(backend_name: str) -> bool:
     return backend_name.partition(":")[0] in CLOUD_KINDS
 
 
+def reviewer_backends(reviewer_tiers: Sequence[str], plan: Sequence[str]) -> tuple[str, ...]:
+    """The backends reviewers cycle through: the configured ones, else the plan's local tiers,
+    else its first tier. `plan` holds backend names (tier options already stripped)."""
+    configured = tuple(parse_tier(t).name for t in reviewer_tiers)
+    return configured or tuple(n for n in plan if not is_cloud(n)) or tuple(plan[:1])
+
+
 def default_tiers(env: Mapping[str, str] = os.environ) -> tuple[str, ...]:
     """The embedded 0.5B then 1.5B; Anthropic last, only when ANTHROPIC_API_KEY is set."""
     if env.get("ANTHROPIC_API_KEY", "").strip():

@@ -70,11 +70,13 @@ def _snapshot(server: "SwarmLanguageServer", uri: str) -> DocumentSnapshot:
         raise BadArguments(f"{uri} is not open and cannot be read: {exc}") from exc
 
 
+def _symbols(snapshot: DocumentSnapshot):
+    return index_symbols(snapshot.text, language_for_path(snapshot.path), tsx=snapshot.path.endswith(".tsx"))
+
+
 def _target_range(snapshot: DocumentSnapshot, target: str) -> tuple[int, int]:
     """The target symbol's (start, end) as str offsets of the snapshot text, for rebasing."""
-    language = language_for_path(snapshot.path)
-    symbols = index_symbols(snapshot.text, language, tsx=snapshot.path.endswith(".tsx"))
-    span = resolve_symbol(symbols, target).span
+    span = resolve_symbol(_symbols(snapshot), target).span
     data = snapshot.text.encode("utf-8")
     return len(data[: span.start_byte].decode("utf-8")), len(data[: span.end_byte].decode("utf-8"))
 
@@ -83,9 +85,8 @@ def _target(snapshot: DocumentSnapshot, args: RunArguments) -> str:
     """The qualname, or the line when the name is ambiguous (e.g. a property getter and setter)."""
     if args.line is None:
         return args.symbol
-    symbols = index_symbols(snapshot.text, language_for_path(snapshot.path), tsx=snapshot.path.endswith(".tsx"))
     try:
-        resolve_symbol(symbols, args.symbol)
+        resolve_symbol(_symbols(snapshot), args.symbol)
         return args.symbol
     except SymbolNotFound:
         return str(args.line + 1)

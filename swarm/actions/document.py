@@ -131,7 +131,7 @@ class DocumentJob:
         return Evaluation(gates, new_text=new_text, output=literal)
 
     def _evaluate_comment(self, content: DocContent) -> Evaluation:
-        indent = _line_indent(self.text, self.symbol.span.start_line)
+        indent = doc_comment.line_indent(self.text, self.symbol)
         comment = doc_comment.render_doc_comment(self.facts.language, content, self.facts, indent)
         new_text, comment_range = doc_comment.apply_doc_comment(self.text, self.symbol, comment, tsx=self.tsx)
         gates = doc_comment.doc_comment_gates(
@@ -155,11 +155,3 @@ class DocumentJob:
             evidence["documentation"] = accepted.output
             evidence["gates"] = [g.name for g in accepted.gates]
         return evidence
-
-
-def _line_indent(text: str, line: int) -> str:
-    lines = text.splitlines()
-    current = lines[line] if line < len(lines) else ""
-    return current[: len(current) - len(current.lstrip())]
-
-
