@@ -17,14 +17,15 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
-ACTIONS = ("document",)
+ACTIONS = ("document", "tests")
 
 
 class UsageError(Exception):
     """Bad input from the user: printed without a traceback, exit code 2."""
 
 
-CONFIG_FLAGS = ("tiers", "candidates", "reviewers", "escalation", "max_tokens", "temperature", "doc_style", "seed")
+CONFIG_FLAGS = ("tiers", "candidates", "reviewers", "escalation", "max_tokens", "temperature", "doc_style", "seed",
+                "coverage_goal", "test_timeout", "mutants")
 
 
 def config_from_args(args: argparse.Namespace, workspace: Path) -> "Config":
@@ -54,6 +55,10 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--temperature", type=float, metavar="T", help="sampling temperature of the first candidate")
     group.add_argument("--doc-style", metavar="STYLE", help="auto, google, numpy or rest (Python docstrings)")
     group.add_argument("--seed", type=int, metavar="N", help="sampling seed of the first candidate")
+    group.add_argument("--coverage-goal", type=float, metavar="F", help="tests: stop writing once the kept tests "
+                       "cover this share (0-1) of the target's lines and branches (default 1)")
+    group.add_argument("--test-timeout", type=float, metavar="S", help="tests: seconds per sandboxed pytest run")
+    group.add_argument("--mutants", type=int, metavar="N", help="tests: mutants run for the mutation score (0: off)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser("run", help="run a code action on a symbol",
-                              description="Run a code action. TARGET is PATH::Qualified.name or PATH:LINE.")
+                              description="Run a code action. TARGET is PATH::Qualified.name or PATH:LINE. "
+                              "document: a docstring/doc comment; tests: a pytest module whose every test "
+                              "was run in a sandbox, passes and adds coverage.")
     run.add_argument("action", choices=ACTIONS, help="the action to run")
     run.add_argument("target", help="PATH::Qualified.name or PATH:LINE (1-based)")
     run.add_argument("--apply", action="store_true", help="write the edit (atomically, only if the file is unchanged)")

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from swarm_lsp.server.cli import EXIT_OK, EXIT_REJECTED, UsageError, config_from_args
 from swarm_lsp.server.session import build_swarm
-from swarm_lsp.server.workspace import StaleFile, find_workspace, read_snapshot, write_if_unchanged
+from swarm_lsp.server.workspace import StaleFile, apply_edit, find_workspace, read_snapshot
 from swarm_lsp.swarm.actions.base import ActionInputError
 from swarm_lsp.swarm.analysis.symbols import parse_target
 from swarm_lsp.swarm.events import Event
@@ -58,7 +58,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError(f"{path}: not UTF-8 text ({exc})") from exc
     request = ActionRequest(
         kind=args.action, document=snapshot, target=symbol, workspace=str(workspace),
-        options={"doc_style": config.doc_style},
+        options=config.action_options(),
     )
     console = Console(stderr=True, soft_wrap=True)
     swarm = build_swarm(config, workspace=workspace)
@@ -67,16 +67,19 @@ def run_command(args: argparse.Namespace) -> int:
             result = asyncio.run(swarm.run(request, events=progress))
         except ActionInputError as exc:
             raise UsageError(str(exc)) from exc
-    return _report(result, args, path, snapshot, console)
+    return _report(result, args, path, snapshot, workspace, console)
 
 
-def _report(result: ActionResult, args: argparse.Namespace, path: Path, snapshot, console: Console) -> int:
+def _report(result: ActionResult, args: argparse.Namespace, path: Path, snapshot, workspace: Path,
+            console: Console) -> int:
     applied = False
     if args.apply and result.status == "accepted":
         try:
-            write_if_unchanged(path, snapshot, result.edits[0].new_text)
+            for edit in result.edits:
+                written = apply_edit(edit, snapshot, path, workspace)
+                console.print(f"swarm-lsp: wrote {written}", highlight=False)
             applied = True
-        except StaleFile as exc:
+        except (StaleFile, OSError) as exc:
             result.message = str(exc)
             console.print(f"swarm-lsp: {exc}", style="red", highlight=False)
     if args.json:
@@ -85,7 +88,7 @@ def _report(result: ActionResult, args: argparse.Namespace, path: Path, snapshot
         json.dump(data, sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif result.status == "accepted":
-        sys.stdout.write(result.edits[0].diff)
+        sys.stdout.write("".join(edit.diff for edit in result.edits))
     usage = result.usage
     console.print(
         f"swarm-lsp: {result.status}" + (f" ({result.tier})" if result.tier else "")

@@ -61,6 +61,10 @@ class Config:
     n_ctx: int = 4096
     threads: int | None = None  # None: all cores
     doc_style: str = "auto"
+    coverage_goal: float = 1.0  # tests: line and branch coverage of the target at which writing stops
+    test_timeout: float = 10.0  # tests: seconds per sandboxed pytest process
+    test_memory_mb: int = 1024  # tests: memory limit per sandboxed pytest process
+    mutants: int = 30  # tests: mutants run for the mutation score (0: off)
     ledger_path: str | None = None  # None: swarm.ledger's default
     models_dir: str | None = None  # None: swarm.models' default
     log_level: str = "warning"
@@ -79,6 +83,11 @@ class Config:
             f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
             for f in dataclasses.fields(self)
         }
+
+    def action_options(self) -> dict[str, Any]:
+        """The settings actions read from `ActionRequest.options` (front ends may add more)."""
+        return {"doc_style": self.doc_style, "coverage_goal": self.coverage_goal, "test_timeout": self.test_timeout,
+                "test_memory_mb": self.test_memory_mb, "mutants": self.mutants}
 
     def merged(self, data: Any, source: str, *, base_dir: Path | None = None) -> Config:
         """This config with the settings in `data` (e.g. LSP initializationOptions) on top."""
@@ -189,6 +198,10 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "n_ctx": _integer(512, 32768),
     "threads": _threads,
     "doc_style": _choice(DOC_STYLES),
+    "coverage_goal": _number(0, 1),
+    "test_timeout": _number(0.5, 600),
+    "test_memory_mb": _integer(64, 65536),
+    "mutants": _integer(0, 1000),
     "ledger_path": _path,
     "models_dir": _path,
     "log_level": _choice(LOG_LEVELS),

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from swarm_lsp.swarm.types import DocumentSnapshot
+from swarm_lsp.swarm.types import DocumentSnapshot, Edit
 
 WORKSPACE_MARKERS = ("pyproject.toml", "swarm-lsp.toml", ".git")
 
@@ -39,6 +39,36 @@ def write_if_unchanged(path: Path, snapshot: DocumentSnapshot, new_text: str) ->
     current = read_snapshot(path)
     if current.text != snapshot.text or current.version != snapshot.version:
         raise StaleFile(f"{path} changed after it was read; the edit was not applied (run again)")
+    _replace(path, new_text)
+
+
+def apply_edit(edit: Edit, document: DocumentSnapshot, document_file: Path, workspace: Path) -> Path:
+    """Write one edit of an ActionResult: to the action's document (checked against `document`),
+    or to another file inside `workspace` (a test module): created only if it still does not
+    exist, replaced only if its version (mtime_ns) is the one the action read. Returns the path."""
+    if edit.path == document.path:
+        write_if_unchanged(document_file, document, edit.new_text)
+        return document_file
+    path = Path(os.path.realpath(edit.path))
+    root = Path(os.path.realpath(workspace))
+    if root not in path.parents:
+        raise StaleFile(f"{edit.path} is outside the workspace {root}; the edit was not applied")
+    if edit.created:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            raise StaleFile(f"{path} was created after the action ran; the edit was not applied (run again)") from None
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(edit.new_text.encode("utf-8"))
+        return path
+    if not path.exists() or os.stat(path).st_mtime_ns != edit.version:
+        raise StaleFile(f"{path} changed after it was read; the edit was not applied (run again)")
+    _replace(path, edit.new_text)
+    return path
+
+
+def _replace(path: Path, new_text: str) -> None:
     mode = os.stat(path).st_mode & 0o7777
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".swarm-lsp.tmp", dir=path.parent)
     try:

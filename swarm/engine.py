@@ -88,9 +88,16 @@ class Swarm:
         run = ActionRun(self, request, job, result, events, cancel, uuid.uuid4().hex)
         try:
             accepted = await run.tiers(plan)
+            if accepted is not None:
+                emit(events, Event("verify", f"measuring the accepted {request.kind} result"))
+                await asyncio.to_thread(job.finalize, accepted, cancel)
         except (Cancelled, asyncio.CancelledError):
+            cancel.cancel("cancelled")
             result.status, result.message = "cancelled", "cancelled by the user"
+            result.edits.clear()
             accepted = None
+        finally:
+            job.close()
         result.evidence = job.evidence(accepted)
         result.elapsed_s = round(time.perf_counter() - started, 3)
         if accepted is None and result.status != "cancelled":

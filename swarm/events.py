@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 log = logging.getLogger(__name__)
 
-STAGES = ("analyse", "write", "gates", "review", "escalate", "budget", "done")
+STAGES = ("analyse", "write", "gates", "review", "progress", "escalate", "budget", "verify", "done")
 
 
 @dataclass(frozen=True)

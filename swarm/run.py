@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import os
 import logging
 from typing import TYPE_CHECKING, Callable
 
@@ -41,6 +42,7 @@ class ActionRun:
         self.feedback: list[str] = []
         self.budget = swarm.cloud_budget()
         self.budget_refusal: str | None = None
+        self.best: tuple[str, Evaluation] | None = None  # last committed incomplete evaluation
 
     async def tiers(self, plan: list[TierSpec]) -> Evaluation | None:
         reviewers = self._reviewers(plan)
@@ -56,10 +58,42 @@ class ActionRun:
                     continue
                 if reviewers and not await self.review(tier, index, evaluation, reviewers):
                     continue
-                self.accept(tier, evaluation)
-                return evaluation
+                if evaluation.questions:
+                    evaluation = await self.settle(tier, index, evaluation, reviewers)
+                self.job.commit(evaluation)
+                if evaluation.complete:
+                    self.accept(tier, evaluation)
+                    return evaluation
+                self.best = (tier, evaluation)
+                self.feedback = evaluation.notes
+                emit(self.events, Event("progress", f"{tier}: candidate {index + 1} kept; asking for more", tier, index))
             emit(self.events, Event("escalate", f"{tier}: no accepted candidate", tier))
+        if self.best is not None:  # attempts ran out: the last committed, incomplete result stands
+            tier, evaluation = self.best
+            self.accept(tier, evaluation)
+            self.result.message = f"accepted from {tier}, incomplete: {'; '.join(evaluation.notes[:1]) or 'attempts ran out'}"
+            return evaluation
         return None
+
+    async def settle(self, tier: str, index: int, evaluation: Evaluation, reviewers: list[Reviewer]) -> Evaluation:
+        """Let the reviewers decide the evaluation's open questions; none are kept without reviewers."""
+        kept: list[str] = []
+        for name, material in evaluation.questions.items():
+            self.cancel.raise_if_cancelled()
+            if not reviewers:
+                break
+            emit(self.events, Event("review", f"{tier}: reviewers consider {name}", tier, index))
+
+            async def ask(reviewer: Reviewer, material: str = material) -> Verdict:
+                return await ask_reviewer(reviewer, self.swarm.backend(reviewer.backend), material,
+                                          seed=self.settings.seed, cancel=self.cancel,
+                                          on_reply=lambda r, reply, error: self.record_call(
+                                              tier, r.backend, reply, "ok" if reply else "error", error or ""))
+
+            outcome = await run_quorum(reviewers, ask, parallel=1)
+            if outcome.accepted:
+                kept.append(name)
+        return self.job.settle(evaluation, kept)
 
     def _reviewers(self, plan: list[TierSpec]) -> list[Reviewer]:
         backends = reviewer_backends(self.settings.reviewer_tiers, [spec.name for spec in plan])
@@ -106,7 +140,11 @@ class ActionRun:
             raise
         self.record_call(tier, tier, reply, "ok", "")
         emit(self.events, Event("gates", f"{tier}: checking candidate {index + 1}", tier, index))
-        evaluation = self.job.evaluate(reply)
+        try:
+            evaluation = await asyncio.to_thread(self.job.evaluate, reply, self.cancel)
+        except asyncio.CancelledError:
+            self.cancel.cancel("cancelled")  # the worker thread stops at its next check
+            raise
         attempt.gates, attempt.output, attempt.passed = evaluation.gates, evaluation.output, evaluation.passed
         failed = [g.name for g in evaluation.gates if not g.passed]
         message = f"{tier}: candidate {index + 1} " + (f"failed {', '.join(failed)}" if failed else "passed the gates")
@@ -147,15 +185,20 @@ class ActionRun:
     def accept(self, tier: str, evaluation: Evaluation) -> None:
         document = self.request.document
         assert evaluation.new_text is not None
+        path = evaluation.path or document.path
+        original = document.text if evaluation.path is None else evaluation.original_text or ""
+        version = document.version if evaluation.path is None else evaluation.version or 0
+        created = evaluation.path is not None and version == 0
+        shown = path if evaluation.path is None else _workspace_relative(path, self.request.workspace)
         diff = "".join(
             difflib.unified_diff(
-                document.text.splitlines(keepends=True),
+                original.splitlines(keepends=True),
                 evaluation.new_text.splitlines(keepends=True),
-                fromfile=f"a/{document.path}",
-                tofile=f"b/{document.path}",
+                fromfile="/dev/null" if created else f"a/{shown}",
+                tofile=f"b/{shown}",
             )
         )
-        self.result.edits.append(Edit(document.path, document.version, diff, evaluation.new_text))
+        self.result.edits.append(Edit(path, version, diff, evaluation.new_text, created=created))
         self.result.status, self.result.tier = "accepted", tier
         self.result.message = f"accepted from {tier}"
 
@@ -192,6 +235,11 @@ class ActionRun:
             cache_read_tokens=usage.cache_read if usage else 0, cache_write_tokens=usage.cache_write if usage else 0,
             latency_s=reply.latency_s if reply else 0.0, outcome=outcome, error=error or None,
         ))
+
+
+def _workspace_relative(path: str, workspace: str) -> str:
+    relative = os.path.relpath(path, os.path.realpath(workspace))
+    return path if relative.startswith("..") else relative
 
 
 def verdict_record(verdict: Verdict) -> dict:

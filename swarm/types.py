@@ -99,6 +99,7 @@ class Edit(JsonMixin):
     version: int  # the document version the edit was computed from
     diff: str  # unified diff
     new_text: str  # the whole new file text (what --apply writes)
+    created: bool = False  # the file does not exist yet (a new test module)
 
 
 @dataclass

@@ -81,7 +81,7 @@ def position_at(text: str, offset: int, encoding: str) -> types.Position:
 
 
 def workspace_edit(
-    uri: str, version: int, current: str, new: str, *, encoding: str, document_changes: bool
+    uri: str, version: int | None, current: str, new: str, *, encoding: str, document_changes: bool
 ) -> types.WorkspaceEdit:
     """One TextEdit turning `current` (the document at `version`) into `new`. With
     `document_changes` the edit is a TextDocumentEdit stamped with `version`, so the client rejects

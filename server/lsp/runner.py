@@ -13,6 +13,7 @@ from pygls.uris import to_fs_path
 
 from swarm_lsp.server.lsp.edits import StaleEdit, rebase, workspace_edit
 from swarm_lsp.server.lsp.jobs import Job, QueueFull
+from swarm_lsp.server.lsp.other_file import apply_other_file
 from swarm_lsp.server.lsp.progress import JobProgress
 from swarm_lsp.swarm.actions import REGISTRY
 from swarm_lsp.swarm.actions.base import ActionInputError
@@ -110,7 +111,7 @@ async def run_action(server: "SwarmLanguageServer", raw: Any, request_id: Any) -
         server.jobs_by_request.pop(request_id, None)
         raise
     request = ActionRequest(args.action, snapshot, target, workspace=str(server.root),
-                            options={"doc_style": server.config.doc_style, **(args.options or {})})
+                            options={**server.config.action_options(), **(args.options or {})})
     swarm = server.swarm
     try:
         result = await server.jobs.run(job, lambda job: swarm.run(request, events=progress, cancel=job.cancel))
@@ -131,7 +132,10 @@ async def _apply(
 ) -> tuple[bool, str | None]:
     if result.status != "accepted" or not result.edits:
         return False, None
-    new_text = result.edits[0].new_text
+    edit = result.edits[0]
+    if edit.path != snapshot.path:  # a test module, not the document the action ran on
+        return await apply_other_file(server, edit, f"swarm-lsp: {args.action} {args.symbol}")
+    new_text = edit.new_text
     current = server.store.get(args.uri)
     current_text = current.text if current is not None else snapshot.text
     version = current.version if current is not None else None

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from swarm_lsp.server.config import ConfigError
 from swarm_lsp.server.mcp.confine import PathOutsideRoot, resolve_file_inside
 from swarm_lsp.server.mcp.state import Call, McpState
-from swarm_lsp.server.workspace import StaleFile, read_snapshot, write_if_unchanged
+from swarm_lsp.server.workspace import StaleFile, apply_edit, read_snapshot, write_if_unchanged
 from swarm_lsp.swarm.actions import REGISTRY
 from swarm_lsp.swarm.actions.base import ActionInputError
 from swarm_lsp.swarm.events import Event
@@ -105,7 +105,7 @@ async def run_action_tool(state: McpState, ctx: Context, kind: str, path: str, s
         file = resolve_file_inside(state.root, path)
         snapshot = read_snapshot(file)
         swarm = state.swarm_for(tiers)
-        doc_style = state.config.doc_style
+        options = {**state.config.action_options(), **(options or {})}
     except (PathOutsideRoot, ConfigError) as exc:
         raise ToolError(str(exc)) from exc
     except UnicodeDecodeError as exc:
@@ -114,7 +114,7 @@ async def run_action_tool(state: McpState, ctx: Context, kind: str, path: str, s
         raise ToolError(f"`{path}` cannot be read: {exc}") from exc
     relative = file.relative_to(state.root).as_posix()
     request = ActionRequest(kind, DocumentSnapshot(relative, snapshot.text, snapshot.version), target,
-                            workspace=str(state.root), options={"doc_style": doc_style, **(options or {})})
+                            workspace=str(state.root), options=options)
     with state.track(tool_name(kind), f"{relative}::{target}") as call:
         async with state.run_lock:
             progress = ProgressForwarder(ctx, call)
@@ -125,18 +125,24 @@ async def run_action_tool(state: McpState, ctx: Context, kind: str, path: str, s
                 raise ToolError(str(exc)) from exc
             finally:
                 await progress.close()
-    return _finish(result, file, snapshot, apply)
+    return _finish(result, file, request.document, snapshot, state.root, apply)
 
 
-def _finish(result: ActionResult, file: Path, snapshot: DocumentSnapshot, apply: bool) -> ActionToolResult:
-    diff = result.edits[0].diff if result.status == "accepted" and result.edits else ""
+def _finish(result: ActionResult, file: Path, document: DocumentSnapshot, on_disk: DocumentSnapshot,
+            root: Path, apply: bool) -> ActionToolResult:
+    accepted = result.status == "accepted" and result.edits
+    diff = "".join(edit.diff for edit in result.edits) if accepted else ""
     message = result.message or (f"{result.status} from {result.tier}" if result.tier else result.status)
     applied = False
     if diff and not apply:
         message += "; dry run, nothing written (apply=true writes it)"
     elif diff:
         try:
-            write_if_unchanged(file, snapshot, result.edits[0].new_text)
+            for edit in result.edits:
+                if edit.path == document.path:
+                    write_if_unchanged(file, on_disk, edit.new_text)
+                else:
+                    apply_edit(edit, document, file, root)
             applied = True
             message += "; applied"
         except StaleFile as exc:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from swarm_lsp.swarm.actions.base import Action, ActionInputError
 from swarm_lsp.swarm.actions.document import DocumentAction
+from swarm_lsp.swarm.actions.tests import TestsAction
 
-REGISTRY: dict[str, Action] = {action.kind: action for action in (DocumentAction(),)}
+REGISTRY: dict[str, Action] = {action.kind: action for action in (DocumentAction(), TestsAction())}
 
 
 def get_action(kind: str) -> Action:

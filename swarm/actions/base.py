@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from swarm_lsp.swarm.backends.base import Message, Reply
+from swarm_lsp.swarm.cancel import CancelToken
 from swarm_lsp.swarm.types import ActionRequest, GateResult
 
 
@@ -25,13 +26,24 @@ class Evaluation:
     new_text: str | None = None  # the whole new file when every gate passed
     output: str = ""  # the rendered candidate (docstring, comment...) the gates judged
     evidence: dict[str, Any] = field(default_factory=dict)
+    # An incremental job (tests) may pass its gates without being done: the engine commits it and
+    # asks for more candidates, and accepts the last committed one if attempts run out.
+    complete: bool = True
+    notes: list[str] = field(default_factory=list)  # feedback for the next candidate even when passed
+    # Items the gates cannot decide alone (name -> what reviewers see); see `Job.settle`.
+    questions: dict[str, str] = field(default_factory=dict)
+    # The edit's file when it is not the request's document (a test module), and that file now.
+    path: str | None = None
+    original_text: str | None = None
+    version: int | None = None  # the edited file's version (mtime_ns; 0: the file is created)
+    state: Any = None  # the job's own proposal, applied by `Job.commit`
 
     @property
     def passed(self) -> bool:
         return bool(self.gates) and all(g.passed for g in self.gates)
 
     def feedback(self) -> list[str]:
-        return [reason for gate in self.gates if not gate.passed for reason in gate.reasons]
+        return [reason for gate in self.gates if not gate.passed for reason in gate.reasons] + self.notes
 
 
 class Job(Protocol):
@@ -47,9 +59,27 @@ class Job(Protocol):
         """What every reviewer sees first (code, candidate, gate evidence): the shared prompt prefix."""
         ...
 
-    def evaluate(self, reply: Reply) -> Evaluation: ...
+    def evaluate(self, reply: Reply, cancel: CancelToken) -> Evaluation:
+        """Run the gates; called on a worker thread (gates may run tests for seconds)."""
+        ...
+
+    def settle(self, evaluation: Evaluation, kept: list[str]) -> Evaluation:
+        """The evaluation with the `questions` the reviewers kept (`kept`) taken in."""
+        ...
+
+    def commit(self, evaluation: Evaluation) -> None:
+        """Make a gate- and review-passing evaluation the job's new state (incremental jobs)."""
+        ...
+
+    def finalize(self, accepted: Evaluation | None, cancel: CancelToken) -> None:
+        """Expensive measurements of the final result (mutation score); on a worker thread."""
+        ...
 
     def evidence(self, accepted: Evaluation | None) -> dict[str, Any]: ...
+
+    def close(self) -> None:
+        """Release what the job holds (a sandbox); called once, whatever happened."""
+        ...
 
 
 class Action(Protocol):

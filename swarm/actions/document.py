@@ -24,6 +24,7 @@ from swarm_lsp.swarm.actions.doc_prompt import (
 from swarm_lsp.swarm.analysis.languages import UnsupportedLanguage, language_for_path
 from swarm_lsp.swarm.analysis.symbols import SymbolNotFound, index_symbols, resolve_symbol
 from swarm_lsp.swarm.backends.base import Message, Reply
+from swarm_lsp.swarm.cancel import CancelToken
 from swarm_lsp.swarm.codemods import doc_comment, py_docstring
 from swarm_lsp.swarm.codemods.content import DocContent, DocFacts
 from swarm_lsp.swarm.docstyle import detect_style, render_docstring
@@ -109,7 +110,19 @@ class DocumentJob:
     def review_material(self, evaluation: Evaluation) -> str:
         return doc_review_material(self.facts, self.source, evaluation.output, [g.name for g in evaluation.gates])
 
-    def evaluate(self, reply: Reply) -> Evaluation:
+    def settle(self, evaluation: Evaluation, kept: list[str]) -> Evaluation:
+        return evaluation  # a document candidate asks no questions
+
+    def commit(self, evaluation: Evaluation) -> None:
+        """Document candidates are complete on their own: nothing accumulates."""
+
+    def finalize(self, accepted: Evaluation | None, cancel: CancelToken) -> None:
+        """Nothing to measure after the gates."""
+
+    def close(self) -> None:
+        """The document job holds no resources."""
+
+    def evaluate(self, reply: Reply, cancel: CancelToken | None = None) -> Evaluation:
         if not isinstance(reply.parsed, dict):
             reason = "the answer was not a complete JSON object"
             if reply.finish_reason == "length":

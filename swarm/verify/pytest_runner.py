@@ -19,6 +19,7 @@ from pathlib import Path
 from coverage import CoverageData
 from coverage.python import PythonParser
 
+from swarm_lsp.swarm.cancel import CancelToken
 from swarm_lsp.swarm.verify.sandbox import RunResult, Sandbox
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ class TestRunReport:
     branch_coverage: float = 0.0
     missing_lines: list[int] = field(default_factory=list)
     missing_branches: list[tuple[int, int]] = field(default_factory=list)
+    executed_lines: list[int] = field(default_factory=list)  # target statements that ran
+    taken_branches: list[tuple[int, int]] = field(default_factory=list)  # target branch arcs taken
     duration_s: float = 0.0
     timed_out: bool = False
 
@@ -76,13 +79,19 @@ def run_tests_in_sandbox(
     timeout_s: float = 30,
     repeats: int = 1,
     memory_mb: int = 1024,
+    measure: bool = True,
+    stop_on_failure: bool = False,
+    env: dict[str, str] | None = None,
+    cancel: CancelToken | None = None,
 ) -> TestRunReport:
     """Run `test_file` (only `test_names` when given) `repeats` times and report the outcome.
 
     Paths are relative to the sandbox root; `target_lines` is the 1-based inclusive range of
     the target function or class in `target_file`. Coverage is the union over all runs. The
     reported outcome of a test is its first run's; a test whose outcome differs between runs
-    is listed in `flaky`. A timeout stops further repeats. Never raises for test problems.
+    is listed in `flaky`. A timeout stops further repeats. Never raises for test problems;
+    raises `Cancelled` when `cancel` is set. `measure=False` skips coverage (faster: mutants
+    only need outcomes); `stop_on_failure` passes `-x`; `env` adds to the sandbox environment.
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
@@ -92,7 +101,8 @@ def run_tests_in_sandbox(
     lines: set[int] = set()
     arcs: set[tuple[int, int]] = set()
     for attempt in range(repeats):
-        outcome = _run_once(sandbox, test_file, test_names, target_path, timeout_s, memory_mb)
+        options = _RunOptions(timeout_s, memory_mb, measure, stop_on_failure, env, cancel)
+        outcome = _run_once(sandbox, test_file, test_names, target_path, options)
         report.duration_s += outcome.result.duration_s
         lines |= outcome.lines
         arcs |= outcome.arcs
@@ -109,8 +119,19 @@ def run_tests_in_sandbox(
             log.info("pytest run %d/%d timed out; not repeating", attempt + 1, repeats)
             break
     report.flaky = sorted(name for name, states in seen.items() if len(states) > 1)
-    _measure(report, target_path, target_lines, lines, arcs)
+    if measure:
+        _measure(report, target_path, target_lines, lines, arcs)
     return report
+
+
+@dataclass(frozen=True)
+class _RunOptions:
+    timeout_s: float
+    memory_mb: int
+    measure: bool
+    stop_on_failure: bool
+    env: dict[str, str] | None
+    cancel: CancelToken | None
 
 
 def _run_once(
@@ -118,8 +139,7 @@ def _run_once(
     test_file: str,
     test_names: list[str] | None,
     target_path: Path,
-    timeout_s: float,
-    memory_mb: int,
+    options: _RunOptions,
 ) -> _RunOutcome:
     token = uuid.uuid4().hex
     data_file = sandbox.tmp / f"coverage-{token}"
@@ -127,27 +147,50 @@ def _run_once(
     rc_file = sandbox.tmp / f"coveragerc-{token}"
     rc_file.write_text("")  # keeps the workspace's coverage config (parallel, omit...) out
     selection = [f"{test_file}::{name}" for name in test_names] if test_names else [test_file]
-    argv = [
-        sys.executable, "-m", "coverage", "run", "--branch", f"--rcfile={rc_file}",
+    coverage = [
+        "-m", "coverage", "run", "--branch", f"--rcfile={rc_file}",
         f"--data-file={data_file}", f"--include={target_path}",
+    ]
+    argv = [
+        sys.executable, *(coverage if options.measure else []),
         "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header", "-rN",
         f"--rootdir={sandbox.root}", f"--junitxml={xml_file}", "-o", "junit_logging=no",
-        *selection,
+        *(["-x"] if options.stop_on_failure else []), *selection,
     ]
-    result = sandbox.run(argv, timeout_s=timeout_s, memory_mb=memory_mb)
+    result = sandbox.run(argv, timeout_s=options.timeout_s, memory_mb=options.memory_mb,
+                         env=options.env, cancel=options.cancel)
     tests, failures, errors = _read_junit(xml_file, test_file)
     if result.timed_out:
-        errors.append(f"timed out after {timeout_s:g}s")
+        errors.append(f"timed out after {options.timeout_s:g}s")
     elif result.killed_by_memory:
-        errors.append(f"killed: memory limit of {memory_mb} MB exceeded")
+        errors.append(f"killed: memory limit of {options.memory_mb} MB exceeded")
     elif not xml_file.exists() or (result.returncode in _SESSION_FAILURE_CODES and not tests):
         errors.append(_tail(result.stdout + "\n" + result.stderr) or f"exit {result.returncode}")
     for name in test_names or []:
+        _fold_parameters(name, tests, failures)
         if name not in tests:  # never reported: collection error, timeout, not found
             tests[name] = "error"
             failures[name] = errors[0] if errors else "test was not run"
     lines, arcs = _read_coverage(data_file, target_path)
     return _RunOutcome(tests, failures, errors, lines, arcs, result)
+
+
+_SEVERITY = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
+
+
+def _fold_parameters(name: str, tests: dict[str, str], failures: dict[str, str]) -> None:
+    """Report a parametrized test (`test_x[1]`, `test_x[2]`) under its selected name `test_x`,
+    with the worst outcome of its cases and the first failure."""
+    cases = [key for key in tests if key.startswith(name + "[")]
+    if name in tests or not cases:
+        return
+    tests[name] = max((tests[key] for key in cases), key=_SEVERITY.__getitem__)
+    failure = next((failures[key] for key in cases if key in failures), None)
+    for key in cases:
+        del tests[key]
+        failures.pop(key, None)
+    if failure is not None:
+        failures[name] = failure
 
 
 def _read_junit(
@@ -258,3 +301,5 @@ def _measure(
     report.branch_coverage = len(taken) / len(possible) if possible else 1.0
     report.missing_lines = sorted(statements - executed)
     report.missing_branches = sorted(possible - taken)
+    report.executed_lines = sorted(executed)
+    report.taken_branches = sorted(taken)

@@ -26,9 +26,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from swarm_lsp.swarm.cancel import CancelToken
+
 log = logging.getLogger(__name__)
 
 OUTPUT_CAP_BYTES = 1_000_000
+CANCEL_POLL_S = 0.1
 # Never copied, even when a git repo does not ignore them.
 ALWAYS_SKIPPED = (
     ".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache"
@@ -96,6 +99,11 @@ def detect_isolation() -> _Isolation:
                 return candidate
     log.warning("sandbox: network namespaces unavailable; generated code runs with network access")
     return _Isolation((), False, False)
+
+
+def network_isolation() -> bool:
+    """Whether sandboxed processes run without network on this machine."""
+    return detect_isolation().network
 
 
 def _wrap(isolation: _Isolation, protected: list[str], argv: list[str]) -> list[str]:
@@ -288,8 +296,12 @@ class Sandbox:
         timeout_s: float,
         memory_mb: int = 1024,
         env: dict[str, str] | None = None,
+        cancel: CancelToken | None = None,
     ) -> RunResult:
-        """Run `argv` in the copy; always returns, reporting timeouts and memory failures."""
+        """Run `argv` in the copy; always returns, reporting timeouts and memory failures.
+
+        When `cancel` is set while the process runs, the process group is killed and
+        `Cancelled` is raised."""
         isolation = detect_isolation()
         protected = self._protected_paths() if isolation.mounts else []
         command = _wrap(isolation, protected, argv)
@@ -314,12 +326,10 @@ class Sandbox:
         )
         out, err = bytearray(), bytearray()
         readers = [_start_reader(proc.stdout, out), _start_reader(proc.stderr, err)]
-        timed_out = False
         try:
-            proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            log.info("sandbox run timed out after %.1fs: %s", timeout_s, argv)
+            timed_out = _wait(proc, started + timeout_s, cancel)
+            if timed_out:
+                log.info("sandbox run timed out after %.1fs: %s", timeout_s, argv)
         finally:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)  # also ends children left in the background
@@ -341,6 +351,20 @@ class Sandbox:
             network_isolated=isolation.network,
             host_protected=bool(protected),
         )
+
+
+def _wait(proc: subprocess.Popen, deadline: float, cancel: CancelToken | None) -> bool:
+    """Wait for `proc` until `deadline` (monotonic); True when it timed out. Polls `cancel`."""
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return proc.poll() is None
+        try:
+            proc.wait(timeout=min(remaining, CANCEL_POLL_S) if cancel is not None else remaining)
+            return False
+        except subprocess.TimeoutExpired:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
 
 
 def _start_reader(pipe, sink: bytearray) -> threading.Thread:  # noqa: ANN001 - binary pipe

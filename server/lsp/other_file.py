@@ -1,0 +1,70 @@
+"""Applying an action's edit to a file other than the one it ran on (the tests action's module).
+
+The file may not exist yet (CreateFile + insert, when the client supports resource operations),
+exist on disk only, or be open in the editor. The edit was computed from the file as it was on
+disk; it is refused when the disk copy changed since, or when the open buffer differs from disk
+(unsaved changes the action never saw).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+from pygls.uris import from_fs_path
+
+from swarm_lsp.server.lsp.edits import new_file_edit, workspace_edit
+from swarm_lsp.swarm.types import Edit
+
+if TYPE_CHECKING:
+    from swarm_lsp.server.lsp.server import SwarmLanguageServer
+
+
+def _capabilities(server: "SwarmLanguageServer") -> tuple[bool, bool]:
+    """(documentChanges, create resource operation) support of the client."""
+    workspace = server.client_capabilities.workspace
+    edit = workspace.workspace_edit if workspace else None
+    document_changes = bool(edit and edit.document_changes)
+    operations = (edit.resource_operations or []) if edit else []
+    return document_changes, document_changes and types.ResourceOperationKind.Create in operations
+
+
+def other_file_edit(server: "SwarmLanguageServer", edit: Edit) -> types.WorkspaceEdit:
+    """The WorkspaceEdit for `edit`; raises ValueError (a message for the user) when it cannot apply."""
+    path = Path(edit.path)
+    uri = from_fs_path(str(path)) or path.as_uri()
+    document_changes, can_create = _capabilities(server)
+    if edit.created:
+        if path.exists():
+            raise ValueError(f"{path} was created after the action ran; run it again")
+        if not can_create:
+            raise ValueError(f"the editor cannot create files through the language server; "
+                             f"use `swarm-lsp run tests ... --apply` to write {path}")
+        return new_file_edit(uri, edit.new_text)
+    try:
+        version = os.stat(path).st_mtime_ns
+        disk = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} cannot be read: {exc}") from exc
+    if version != edit.version:
+        raise ValueError(f"{path} changed on disk after the action read it; run it again")
+    open_document = server.store.get(uri)
+    if open_document is not None and open_document.text != disk:
+        raise ValueError(f"{path} has unsaved changes in the editor; save it and run again")
+    return workspace_edit(uri, open_document.version if open_document else None, disk, edit.new_text,
+                          encoding=server.store.encoding, document_changes=document_changes)
+
+
+async def apply_other_file(server: "SwarmLanguageServer", edit: Edit, label: str) -> tuple[bool, str | None]:
+    try:
+        workspace_change = other_file_edit(server, edit)
+    except ValueError as exc:
+        return False, str(exc)
+    response = await server.workspace_apply_edit_async(
+        types.ApplyWorkspaceEditParams(edit=workspace_change, label=label)
+    )
+    if not response.applied:
+        return False, f"the editor did not apply the edit: {response.failure_reason or 'no reason given'}"
+    return True, None

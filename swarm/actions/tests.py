@@ -1,0 +1,226 @@
+"""The tests action: a pytest module for one Python symbol, every kept test run, passing and
+earning its place by coverage (issue 6).
+
+Each writer reply goes through `parse_candidate` (repairs imports, refuses copies of the target)
+and `judge_candidate` (imports, each test alone, flakiness, coverage gain, the whole module) in a
+sandbox copy of the workspace. Kept tests accumulate across candidates and tiers: the job is
+`complete` when the kept tests reach the coverage goal; until then the writer is shown what is
+still uncovered. The accepted module is then scored against mutants of the target.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from swarm_lsp.swarm.actions.base import ActionInputError, Evaluation
+from swarm_lsp.swarm.actions.tests_prompt import REVIEW_FOCUSES, review_material_for_test, writer_messages
+from swarm_lsp.swarm.actions.tests_settings import TestsSettings
+from swarm_lsp.swarm.actions.tests_target import TestTarget, resolve_test_target
+from swarm_lsp.swarm.backends.base import Message, Reply
+from swarm_lsp.swarm.cancel import CancelToken
+from swarm_lsp.swarm.codemods.test_candidate import Candidate, CandidateError, extract_code, parse_candidate
+from swarm_lsp.swarm.codemods.test_module import merge_test_modules
+from swarm_lsp.swarm.types import ActionRequest, GateResult
+from swarm_lsp.swarm.verify.sandbox import network_isolation
+from swarm_lsp.swarm.verify.mutation import MutationReport, generate_mutants, mutation_score
+from swarm_lsp.swarm.verify.test_bench import BenchError, BenchLimits, SuiteState, TestBench
+from swarm_lsp.swarm.verify.test_gates import CandidateOutcome, judge_candidate, merged_module
+
+log = logging.getLogger(__name__)
+
+MAX_TOKENS = 1024  # a handful of short tests; the writer stops at the closing fence anyway
+
+
+class TestsAction:
+    __test__ = False
+    kind = "tests"
+
+    def prepare(self, request: ActionRequest, options: dict[str, Any]) -> "TestsJob":
+        settings = TestsSettings.from_options(options)
+        return TestsJob(resolve_test_target(request), settings)
+
+
+@dataclass
+class _Proposal:
+    candidate: Candidate
+    outcome: CandidateOutcome
+    suite: SuiteState
+
+
+@dataclass
+class TestsJob:
+    __test__ = False
+
+    target: TestTarget
+    settings: TestsSettings
+    schema: dict[str, Any] | None = None
+    stop: list[str] = field(default_factory=lambda: ["\n```\n"])
+    max_tokens: int = MAX_TOKENS
+    review_focuses: list[str] = field(default_factory=lambda: list(REVIEW_FOCUSES))
+
+    def __post_init__(self) -> None:
+        self.target_label = self.target.symbol.qualname
+        self.bench = TestBench(self.target, BenchLimits(self.settings.test_timeout, self.settings.memory_mb))
+        self.suite = SuiteState()
+        self.generated = 0
+        self.candidates = 0
+        self.dropped: list[dict[str, Any]] = []
+        self.fixes: list[str] = []
+        self.timings: dict[str, float] = {}
+        self.mutation: MutationReport | None = None
+        self.network_isolated: bool | None = None
+
+    # ---- writer ------------------------------------------------------------------------------
+
+    def messages(self, feedback: list[str]) -> list[Message]:
+        return writer_messages(self.target, self.suite, feedback)
+
+    def review_material(self, evaluation: Evaluation) -> str:
+        proposal: _Proposal = evaluation.state
+        return "\n".join([
+            f"Tests for `{self.target.symbol.qualname}` in {self.target.source_path}:",
+            "```python", self.target.numbered_source(), "```",
+            "The new tests below were run in a sandbox: each passes alone, three times together, and in the "
+            f"whole module; together with the kept ones they run {proposal.suite.line_coverage:.0%} of the "
+            f"lines and {proposal.suite.branch_coverage:.0%} of the branches.",
+            "```python", evaluation.output.strip(), "```",
+            "Judge whether the assertions check behaviour a user of the code relies on.",
+        ])
+
+    # ---- gates -------------------------------------------------------------------------------
+
+    def _taken_names(self) -> set[str]:
+        names = set(self.suite.tests) | {t.split("::")[0] for t in self.suite.tests}
+        try:
+            tree = ast.parse(self.target.test_text or "")
+        except SyntaxError:
+            raise ActionInputError(f"the existing test module {self.target.test_path} does not parse") from None
+        names |= {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        return names
+
+    def evaluate(self, reply: Reply, cancel: CancelToken | None = None) -> Evaluation:
+        self.candidates += 1
+        try:
+            candidate = parse_candidate(reply.text, self.target.target_import, self._taken_names())
+        except CandidateError as exc:
+            reason = str(exc)
+            if reply.finish_reason == "length":
+                reason += " (the reply was cut off at the token limit: write fewer, shorter tests)"
+            return Evaluation([GateResult("parse", False, [reason])], output=extract_code(reply.text))
+        self.generated += len(candidate.tests)
+        self.fixes.extend(fix for fix in candidate.fixes if fix not in self.fixes)
+        try:
+            outcome = judge_candidate(self.bench, candidate, self.suite, cancel)
+        except BenchError as exc:
+            return Evaluation([GateResult("sandbox", False, [str(exc)])], output=candidate.code)
+        self.network_isolated = network_isolation()
+        for name, seconds in outcome.timings.items():
+            self.timings[name] = round(self.timings.get(name, 0.0) + seconds, 3)
+        notes = [f"{test} was dropped: {reason}" for test, reason in outcome.dropped.items()]
+        evaluation = Evaluation(outcome.gates, output=candidate.select(outcome.kept or candidate.tests), notes=notes)
+        if outcome.proposed is None:
+            self._record_drops(outcome.dropped)
+            return evaluation
+        evaluation.state = _Proposal(candidate, outcome, outcome.proposed)
+        evaluation.questions = {
+            test: review_material_for_test(self.target, outcome.proposed, candidate.select([test]))
+            for test in outcome.pending
+        }
+        return self._finish(evaluation)
+
+    def _finish(self, evaluation: Evaluation) -> Evaluation:
+        proposal: _Proposal = evaluation.state
+        suite = proposal.suite
+        evaluation.new_text = merged_module(self.target.test_text, suite.module_text)
+        evaluation.path = str(self.target.workspace / self.target.test_path)
+        evaluation.original_text = self.target.test_text
+        evaluation.version = self.target.test_version
+        evaluation.complete = suite.covers(self.settings.coverage_goal)
+        if not evaluation.complete:
+            evaluation.notes.insert(0, 
+                f"the kept tests run {suite.line_coverage:.0%} of the lines and {suite.branch_coverage:.0%} "
+                f"of the branches of {self.target.symbol.qualname}"
+            )
+        return evaluation
+
+    def settle(self, evaluation: Evaluation, kept: list[str]) -> Evaluation:
+        """Keep the no-gain tests the reviewers judged a distinct behaviour; drop the rest."""
+        proposal: _Proposal = evaluation.state
+        outcome = proposal.outcome
+        chosen = [test for test in outcome.pending if test in kept]
+        if chosen and outcome.with_pending is not None:
+            selected = proposal.candidate.select(outcome.kept + chosen)
+            suite_text = merge_test_modules(self.suite.module_text, selected).text
+            base = outcome.proposed
+            proposal.suite = SuiteState(**{**base.__dict__, "module_text": suite_text,
+                                           "tests": base.tests + chosen})
+            outcome.kept = outcome.kept + chosen
+        for test in outcome.pending:
+            if test not in chosen:
+                outcome.dropped[test] = "adds no coverage, and no reviewer kept it as a distinct behaviour"
+        evaluation.questions = {}
+        return self._finish(evaluation)
+
+    def commit(self, evaluation: Evaluation) -> None:
+        proposal: _Proposal = evaluation.state
+        self._record_drops(proposal.outcome.dropped)
+        self.suite = proposal.suite
+
+    def _record_drops(self, dropped: dict[str, str]) -> None:
+        self.dropped.extend({"test": test, "candidate": self.candidates, "reason": reason}
+                            for test, reason in dropped.items())
+
+    # ---- after acceptance --------------------------------------------------------------------
+
+    def finalize(self, accepted: Evaluation | None, cancel: CancelToken) -> None:
+        if accepted is None or self.settings.mutants <= 0 or not self.suite.tests:
+            return
+        target = self.target
+        mutants = generate_mutants(target.source_text, target.first_line, target.last_line)
+        self.bench.write(target.test_path, accepted.new_text or "")
+        baseline = self.bench.run(target.test_path, self.suite.tests, measure=False, cancel=cancel)
+        timeout = max(2.0, 3 * baseline.duration_s)
+
+        def survives(source: str) -> bool:
+            self.bench.write(target.source_path, source)
+            report = self.bench.run(target.test_path, self.suite.tests, measure=False,
+                                    stop_on_failure=True, timeout_s=timeout, cancel=cancel)
+            return not report.timed_out and all(report.tests.get(t) == "passed" for t in self.suite.tests)
+
+        try:
+            self.mutation = mutation_score(mutants, self.settings.mutants, survives, cancel)
+        finally:
+            self.bench.write(target.source_path, target.source_text)
+        self.timings["mutation_s"] = self.mutation.duration_s
+
+    def evidence(self, accepted: Evaluation | None) -> dict[str, Any]:
+        suite = self.suite
+        evidence: dict[str, Any] = {
+            "test_file": self.target.test_path,
+            "test_file_exists": self.target.test_exists,
+            "import": self.target.target_import.statement,
+            "tests_generated": self.generated,
+            "tests_kept": list(suite.tests),
+            "tests_dropped": self.dropped,
+            "line_coverage": round(suite.line_coverage, 4),
+            "branch_coverage": round(suite.branch_coverage, 4),
+            "missing_lines": suite.missing_lines,
+            "missing_branches": [list(b) for b in suite.missing_branches],
+            "coverage_goal": self.settings.coverage_goal,
+            "complete": suite.covers(self.settings.coverage_goal),
+            "mutation_score": None,
+            "run_times_s": dict(self.timings),
+            "repairs": list(self.fixes),
+            "network_isolated": self.network_isolated,
+        }
+        if self.mutation is not None:
+            evidence["mutation_score"] = None if self.mutation.score is None else round(self.mutation.score, 4)
+            evidence["mutants"] = {"total": self.mutation.total, "killed": self.mutation.killed,
+                                   "survived": self.mutation.survived, "not_run": self.mutation.skipped}
+        return evidence
+
+    def close(self) -> None:
+        self.bench.close()

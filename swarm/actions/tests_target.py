@@ -1,0 +1,131 @@
+"""What the tests action needs to know about its target before any model runs.
+
+The symbol (a Python function, method or class), its line range for coverage, how a test
+imports it, and where its test module lives (with that module's current text, if any).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from swarm_lsp.swarm.actions.base import ActionInputError
+from swarm_lsp.swarm.analysis.languages import UnsupportedLanguage, language_for_path
+from swarm_lsp.swarm.analysis.symbols import SymbolNotFound, index_symbols, resolve_symbol
+from swarm_lsp.swarm.codemods.test_candidate import TargetImport
+from swarm_lsp.swarm.codemods.test_module import test_module_path
+from swarm_lsp.swarm.types import ActionRequest, Symbol
+
+MAX_SOURCE_LINES = 200  # the target's source shown to the writer is cut beyond this
+
+
+@dataclass(frozen=True)
+class TestTarget:
+    __test__ = False  # not a pytest test class despite the name
+
+    workspace: Path
+    source_path: str  # relative to the workspace, posix
+    source_text: str  # the document as the user sees it (possibly unsaved)
+    symbol: Symbol
+    first_line: int  # 1-based, inclusive, decorators included
+    last_line: int
+    target_import: TargetImport
+    import_roots: tuple[str, ...]  # folders (relative) that must be on sys.path: "." and maybe "src"
+    test_path: str  # relative to the workspace, posix
+    test_text: str  # the existing test module, "" when it does not exist yet
+    test_version: int  # its mtime_ns, 0 when it does not exist
+
+    @property
+    def test_exists(self) -> bool:
+        return self.test_version != 0
+
+    def numbered_source(self) -> str:
+        lines = self.source_text.splitlines()[self.first_line - 1 : self.last_line]
+        shown = lines[:MAX_SOURCE_LINES]
+        width = len(str(self.first_line + len(shown)))
+        numbered = [f"{self.first_line + i:>{width}}  {line}" for i, line in enumerate(shown)]
+        if len(lines) > len(shown):
+            numbered.append(f"... ({len(lines) - len(shown)} more lines)")
+        return "\n".join(numbered)
+
+    def lines(self, numbers: list[int]) -> list[str]:
+        """`"12  <source of line 12>"` for each line number."""
+        source = self.source_text.splitlines()
+        return [f"{n}  {source[n - 1].strip()}" for n in numbers if 0 < n <= len(source)]
+
+
+def resolve_test_target(request: ActionRequest) -> TestTarget:
+    document = request.document
+    try:
+        language = language_for_path(document.path)
+    except UnsupportedLanguage as exc:
+        raise ActionInputError(str(exc)) from exc
+    if language != "python":
+        raise ActionInputError(f"{document.path}: the tests action writes pytest tests for Python code only")
+    symbols = index_symbols(document.text, language)
+    try:
+        symbol = resolve_symbol(symbols, request.target)
+    except SymbolNotFound as exc:
+        raise ActionInputError(f"{document.path}: {exc}") from exc
+    workspace = Path(os.path.realpath(request.workspace))
+    source = Path(document.path)
+    source = Path(os.path.realpath(source if source.is_absolute() else workspace / source))
+    try:
+        relative = source.relative_to(workspace)
+    except ValueError:
+        raise ActionInputError(f"{document.path} is not inside the workspace {workspace}") from None
+    module, roots = _module_name(relative)
+    target_import = TargetImport(module, _import_name(symbol, symbols))
+    test_file = test_module_path(workspace, source)
+    test_text, test_version = _read_existing(test_file)
+    return TestTarget(
+        workspace=workspace,
+        source_path=relative.as_posix(),
+        source_text=document.text,
+        symbol=symbol,
+        first_line=symbol.span.start_line + 1,
+        last_line=symbol.span.end_line + 1,
+        target_import=target_import,
+        import_roots=roots,
+        test_path=test_file.relative_to(workspace).as_posix(),
+        test_text=test_text,
+        test_version=test_version,
+    )
+
+
+def _module_name(relative: Path) -> tuple[str, tuple[str, ...]]:
+    """The dotted module of a workspace-relative .py path, and the import roots it needs."""
+    parts = list(relative.with_suffix("").parts)
+    roots: tuple[str, ...] = (".",)
+    if parts and parts[0] == "src" and len(parts) > 1:
+        parts, roots = parts[1:], (".", "src")
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    if not parts or not all(part.isidentifier() for part in parts):
+        raise ActionInputError(f"{relative} cannot be imported as a Python module (name: {'.'.join(parts)!r})")
+    return ".".join(parts), roots
+
+
+def _import_name(symbol: Symbol, symbols: list[Symbol]) -> str:
+    """The top-level name a test imports: the function, or the class holding the method."""
+    top = symbol.qualname.split(".")[0]
+    if symbol.qualname != top:
+        outer = next((s for s in symbols if s.qualname == top), None)
+        if outer is not None and outer.kind != "class":
+            raise ActionInputError(
+                f"{symbol.qualname} is nested inside the function {top}: tests can only reach it through "
+                f"{top}; target {top} instead"
+            )
+    return top
+
+
+def _read_existing(path: Path) -> tuple[str, int]:
+    try:
+        with open(path, "rb") as handle:
+            version = os.fstat(handle.fileno()).st_mtime_ns
+            return handle.read().decode("utf-8"), version
+    except FileNotFoundError:
+        return "", 0
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ActionInputError(f"the test module {path} cannot be read: {exc}") from exc
