@@ -71,7 +71,7 @@ class ActionRun:
         if self.best is not None:  # attempts ran out: the last committed, incomplete result stands
             tier, evaluation = self.best
             self.accept(tier, evaluation)
-            self.result.message = f"accepted from {tier}, incomplete: {'; '.join(evaluation.notes[:1]) or 'attempts ran out'}"
+            self.result.message = f"accepted from {tier}, incomplete after every attempt: {evaluation.summary or 'no summary'}"
             return evaluation
         return None
 

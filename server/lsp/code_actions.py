@@ -56,9 +56,9 @@ def code_actions(store: DocumentStore, params: types.CodeActionParams) -> list[t
         return None
     only = [str(k) for k in params.context.only] if params.context.only else None
     actions = []
-    for action in REGISTRY:
+    for action, handler in REGISTRY.items():
         kind = action_kind(action)
-        if not _wanted(kind, only):
+        if not _wanted(kind, only) or document.language not in handler.languages:
             continue
         title = ACTION_TITLES.get(action, f"{action.capitalize()} {{symbol}} (swarm)").format(symbol=symbol.qualname)
         arguments: dict[str, Any] = {

@@ -30,6 +30,7 @@ class Evaluation:
     # asks for more candidates, and accepts the last committed one if attempts run out.
     complete: bool = True
     notes: list[str] = field(default_factory=list)  # feedback for the next candidate even when passed
+    summary: str = ""  # one line for people, e.g. what an incomplete result still lacks
     # Items the gates cannot decide alone (name -> what reviewers see); see `Job.settle`.
     questions: dict[str, str] = field(default_factory=dict)
     # The edit's file when it is not the request's document (a test module), and that file now.
@@ -84,5 +85,6 @@ class Job(Protocol):
 
 class Action(Protocol):
     kind: str
+    languages: tuple[str, ...]  # the languages it serves (analysis.languages names)
 
     def prepare(self, request: ActionRequest, options: dict[str, Any]) -> Job: ...

@@ -21,7 +21,7 @@ from swarm_lsp.swarm.actions.doc_prompt import (
     doc_review_material,
     doc_schema,
 )
-from swarm_lsp.swarm.analysis.languages import UnsupportedLanguage, language_for_path
+from swarm_lsp.swarm.analysis.languages import LANGUAGES, UnsupportedLanguage, language_for_path
 from swarm_lsp.swarm.analysis.symbols import SymbolNotFound, index_symbols, resolve_symbol
 from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.cancel import CancelToken
@@ -41,6 +41,7 @@ MAX_SOURCE_CHARS = 6000  # the symbol's source shown to the writer is cut beyond
 
 class DocumentAction:
     kind = "document"
+    languages = LANGUAGES
 
     def prepare(self, request: ActionRequest, options: dict[str, Any]) -> "DocumentJob":
         document = request.document

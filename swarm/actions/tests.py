@@ -37,6 +37,7 @@ MAX_TOKENS = 1024  # a handful of short tests; the writer stops at the closing f
 class TestsAction:
     __test__ = False
     kind = "tests"
+    languages = ("python",)
 
     def prepare(self, request: ActionRequest, options: dict[str, Any]) -> "TestsJob":
         settings = TestsSettings.from_options(options)
@@ -139,11 +140,10 @@ class TestsJob:
         evaluation.original_text = self.target.test_text
         evaluation.version = self.target.test_version
         evaluation.complete = suite.covers(self.settings.coverage_goal)
-        if not evaluation.complete:
-            evaluation.notes.insert(0, 
-                f"the kept tests run {suite.line_coverage:.0%} of the lines and {suite.branch_coverage:.0%} "
-                f"of the branches of {self.target.symbol.qualname}"
-            )
+        evaluation.summary = (
+            f"{len(suite.tests)} kept test(s) run {suite.line_coverage:.0%} of the lines and "
+            f"{suite.branch_coverage:.0%} of the branches of {self.target.symbol.qualname}"
+        )
         return evaluation
 
     def settle(self, evaluation: Evaluation, kept: list[str]) -> Evaluation:
@@ -215,6 +215,7 @@ class TestsJob:
             "run_times_s": dict(self.timings),
             "repairs": list(self.fixes),
             "network_isolated": self.network_isolated,
+            "python": self.bench.python,
         }
         if self.mutation is not None:
             evidence["mutation_score"] = None if self.mutation.score is None else round(self.mutation.score, 4)

@@ -8,6 +8,7 @@ left to the gates. Test ids are pytest node ids relative to the module: `test_x`
 
 from __future__ import annotations
 
+import ast
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -71,7 +72,10 @@ def parse_candidate(reply: str, target: TargetImport, taken: set[str] = frozense
     """Parse and normalise a reply; test and class names already in `taken` get a numeric suffix."""
     code = extract_code(reply)
     try:
+        ast.parse(code)  # CPython's own message and line are the clearest feedback
         module = cst.parse_module(code)
+    except SyntaxError as error:
+        raise CandidateError(f"the test module does not parse: line {error.lineno}: {error.msg}") from None
     except cst.ParserSyntaxError as error:
         raise CandidateError(f"the test module does not parse: {_syntax_message(error)}") from None
     fixes: list[str] = []

@@ -83,6 +83,7 @@ def run_tests_in_sandbox(
     stop_on_failure: bool = False,
     env: dict[str, str] | None = None,
     cancel: CancelToken | None = None,
+    python: str | None = None,
 ) -> TestRunReport:
     """Run `test_file` (only `test_names` when given) `repeats` times and report the outcome.
 
@@ -92,6 +93,9 @@ def run_tests_in_sandbox(
     is listed in `flaky`. A timeout stops further repeats. Never raises for test problems;
     raises `Cancelled` when `cancel` is set. `measure=False` skips coverage (faster: mutants
     only need outcomes); `stop_on_failure` passes `-x`; `env` adds to the sandbox environment.
+    `python` is the interpreter (it needs pytest and coverage); with the default, swarm-lsp's own,
+    pytest's plugin autoloading is off: the plugins installed there are swarm-lsp's, not the
+    project's, and loading them costs most of a run's start-up time.
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
@@ -100,8 +104,10 @@ def run_tests_in_sandbox(
     seen: dict[str, set[str]] = {}
     lines: set[int] = set()
     arcs: set[tuple[int, int]] = set()
+    if python is None or python == sys.executable:
+        python, env = sys.executable, {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **(env or {})}
+    options = _RunOptions(python, timeout_s, memory_mb, measure, stop_on_failure, env, cancel)
     for attempt in range(repeats):
-        options = _RunOptions(timeout_s, memory_mb, measure, stop_on_failure, env, cancel)
         outcome = _run_once(sandbox, test_file, test_names, target_path, options)
         report.duration_s += outcome.result.duration_s
         lines |= outcome.lines
@@ -126,6 +132,7 @@ def run_tests_in_sandbox(
 
 @dataclass(frozen=True)
 class _RunOptions:
+    python: str
     timeout_s: float
     memory_mb: int
     measure: bool
@@ -152,7 +159,7 @@ def _run_once(
         f"--data-file={data_file}", f"--include={target_path}",
     ]
     argv = [
-        sys.executable, *(coverage if options.measure else []),
+        options.python, *(coverage if options.measure else []),
         "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header", "-rN",
         f"--rootdir={sandbox.root}", f"--junitxml={xml_file}", "-o", "junit_logging=no",
         *(["-x"] if options.stop_on_failure else []), *selection,

@@ -7,15 +7,24 @@ possibly unsaved, text written over the target file) and runs pytest selections 
 
 from __future__ import annotations
 
+import functools
 import itertools
+import logging
 import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from swarm_lsp.swarm.actions.tests_target import TestTarget
 from swarm_lsp.swarm.cancel import CancelToken
 from swarm_lsp.swarm.verify.pytest_runner import TestRunReport, run_tests_in_sandbox
 from swarm_lsp.swarm.verify.sandbox import Sandbox, SandboxTooLarge
+
+if TYPE_CHECKING:  # a runtime import would cycle through the actions registry
+    from swarm_lsp.swarm.actions.tests_target import TestTarget
+
+log = logging.getLogger(__name__)
 
 
 class BenchError(RuntimeError):
@@ -45,14 +54,36 @@ class BenchLimits:
     memory_mb: int = 1024
 
 
+PROJECT_VENVS = (".venv", "venv")
+
+
+@functools.lru_cache(maxsize=16)
+def project_python(workspace: Path) -> str | None:
+    """The project's own virtualenv interpreter when it has pytest and coverage: the tests then
+    import the project's dependencies. None: use swarm-lsp's interpreter."""
+    for folder in PROJECT_VENVS:
+        python = workspace / folder / "bin" / "python"
+        if not python.exists():
+            continue
+        try:
+            probe = subprocess.run([str(python), "-c", "import pytest, coverage"], capture_output=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if probe.returncode == 0:
+            return str(python)
+        log.info("%s lacks pytest or coverage; running tests with swarm-lsp's interpreter", python)
+    return None
+
+
 class TestBench:
     __test__ = False  # not a pytest test class despite the name
 
-    def __init__(self, target: TestTarget, limits: BenchLimits) -> None:
+    def __init__(self, target: "TestTarget", limits: BenchLimits) -> None:
         self.target = target
         self.limits = limits
         self._sandbox: Sandbox | None = None
         self._scratch = itertools.count(1)
+        self.python = project_python(target.workspace) or sys.executable
 
     @property
     def sandbox(self) -> Sandbox:
@@ -96,5 +127,5 @@ class TestBench:
             target_file=self.target.source_path,
             target_lines=(self.target.first_line, self.target.last_line),
             timeout_s=timeout_s or self.limits.timeout_s, repeats=repeats, memory_mb=self.limits.memory_mb,
-            measure=measure, stop_on_failure=stop_on_failure, env=self.env, cancel=cancel,
+            measure=measure, stop_on_failure=stop_on_failure, env=self.env, cancel=cancel, python=self.python,
         )

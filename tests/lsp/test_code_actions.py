@@ -23,7 +23,9 @@ def code_action_params(uri: str, line: int, character: int = 4, only=None) -> ty
 
 async def test_document_action_is_offered_inside_a_function(client: LanguageClient):
     uri = open_document(client, client.workspace_root / "textutils.py")
-    [action] = await raw_code_actions(client, code_action_params(uri, line=10))
+    action, tests = await raw_code_actions(client, code_action_params(uri, line=10))
+    assert tests["kind"] == "source.swarm.tests" and tests["title"] == "Generate tests for slugify (swarm)"
+    assert tests["command"]["arguments"][0]["action"] == "tests"
     assert action["kind"] == "source.swarm.document"  # a CodeAction, not a bare Command
     assert action["title"] == "Document slugify (swarm)"
     assert action["command"]["command"] == "swarm.run"
@@ -34,19 +36,21 @@ async def test_document_action_is_offered_inside_a_function(client: LanguageClie
 
 async def test_methods_typescript_and_outside_any_symbol(client: LanguageClient):
     uri = open_document(client, client.workspace_root / "textutils.py")
-    [method] = await raw_code_actions(client, code_action_params(uri, line=37))
+    method, _ = await raw_code_actions(client, code_action_params(uri, line=37))
     assert method["command"]["arguments"][0]["symbol"] == "Truncator.truncate"
     assert await raw_code_actions(client, code_action_params(uri, line=2)) is None  # imports
     ts_uri = open_document(client, client.workspace_root / "textutils.ts", language="typescript")
-    [ts_action] = await raw_code_actions(client, code_action_params(ts_uri, line=18))
+    [ts_action] = await raw_code_actions(client, code_action_params(ts_uri, line=18))  # tests: Python only
     assert ts_action["command"]["arguments"][0]["symbol"] == "WordCounter.top"
 
 
 async def test_only_filters_by_kind(client: LanguageClient):
     uri = open_document(client, client.workspace_root / "textutils.py")
     assert await raw_code_actions(client, code_action_params(uri, 10, only=["refactor"])) is None
-    [action] = await raw_code_actions(client, code_action_params(uri, 10, only=["source"]))
+    [action] = await raw_code_actions(client, code_action_params(uri, 10, only=["source.swarm.document"]))
     assert action["kind"] == "source.swarm.document"
+    kinds = [a["kind"] for a in await raw_code_actions(client, code_action_params(uri, 10, only=["source"]))]
+    assert kinds == ["source.swarm.document", "source.swarm.tests"]
 
 
 async def test_incremental_changes_are_tracked(client: LanguageClient):
@@ -59,9 +63,9 @@ async def test_incremental_changes_are_tracked(client: LanguageClient):
             text="def fresh(a):\n    return a\n\n",
         )],
     ))
-    [fresh] = await raw_code_actions(client, code_action_params(uri, line=4))
+    fresh, _ = await raw_code_actions(client, code_action_params(uri, line=4))
     assert fresh["command"]["arguments"][0]["symbol"] == "fresh" and fresh["command"]["arguments"][0]["version"] == 2
-    [slug] = await raw_code_actions(client, code_action_params(uri, line=13))
+    slug, _ = await raw_code_actions(client, code_action_params(uri, line=13))
     assert slug["command"]["arguments"][0]["symbol"] == "slugify"
 
 

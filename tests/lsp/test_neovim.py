@@ -17,9 +17,10 @@ NVIM = Path(sys.executable).parent / "nvim"
 SWARM_LSP = Path(sys.executable).parent / "swarm-lsp"
 
 
-def run_neovim(workspace: Path, line: int, run_action: bool) -> dict:
+def run_neovim(workspace: Path, line: int, run_action: bool, kind: str = "source.swarm.document") -> dict:
     env = {**os.environ, "SWARM_LSP_BIN": str(SWARM_LSP), "TARGET_FILE": str(workspace / "textutils.py"),
-           "TARGET_LINE": str(line), "RUN_ACTION": "1" if run_action else "0", "XDG_STATE_HOME": str(workspace)}
+           "TARGET_LINE": str(line), "RUN_ACTION": "1" if run_action else "0", "XDG_STATE_HOME": str(workspace),
+           "ACTION_KIND": kind}
     completed = subprocess.run(
         [str(NVIM), "--headless", "-u", str(HERE / "init.lua"), "-c", f"luafile {HERE / 'run_document.lua'}"],
         cwd=workspace, env=env, capture_output=True, text=True, timeout=300,
@@ -36,10 +37,11 @@ def workspace(tmp_path):
     return tmp_path
 
 
-def test_neovim_lists_the_document_action(workspace):
+def test_neovim_lists_the_document_and_tests_actions(workspace):
     result = run_neovim(workspace, line=11, run_action=False)
-    [action] = result["actions"]
+    action, tests = result["actions"]
     assert action["kind"] == "source.swarm.document" and action["command"]["arguments"][0]["symbol"] == "slugify"
+    assert tests["kind"] == "source.swarm.tests" and tests["title"] == "Generate tests for slugify (swarm)"
 
 
 @pytest.mark.real
@@ -50,3 +52,16 @@ def test_neovim_runs_the_action_and_applies_the_edit(workspace):
     assert 'def slugify(text, max_len=40, separator="-"):\n    """' in buffer
     assert "Args:" in buffer and "ValueError" in buffer
     assert (workspace / "textutils.py").read_text() != buffer  # applied to the buffer, not written to disk
+
+
+@pytest.mark.real
+def test_neovim_creates_the_test_module_the_tests_action_wrote(workspace):
+    (workspace / "pyproject.toml").write_text('[tool.swarm-lsp]\ntiers = ["llamacpp:qwen2.5-coder-1.5b"]\nmutants = 0\n')
+    result = run_neovim(workspace, line=11, run_action=True, kind="source.swarm.tests")
+    summary = result["summary"]
+    assert summary["status"] == "accepted" and summary["applied"] is True, summary
+    test_file = str(workspace / "tests" / "test_textutils.py")
+    assert summary["evidence"]["test_file"] == "tests/test_textutils.py"
+    module = result["other_buffers"][test_file]  # created through CreateFile + a versioned insert
+    assert "from textutils import slugify" in module
+    assert all(f"def {name.split('::')[-1]}(" in module for name in summary["evidence"]["tests_kept"])

@@ -124,3 +124,33 @@ def test_config_shows_the_merged_configuration(project, monkeypatch, capsys):
     assert cli.main(["config", str(project), "--temperature", "0.5"]) == 0
     config = json.loads(capsys.readouterr().out)["config"]
     assert config["candidates"] == 2 and config["max_tokens"] == 300 and config["temperature"] == 0.5
+
+
+TESTS_REPLY = "```python\nfrom calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n```"
+
+
+def test_run_tests_prints_the_new_module_and_apply_creates_it(project, monkeypatch, capsys):
+    script(monkeypatch, [TESTS_REPLY, TESTS_REPLY])
+    assert cli.main(["run", "tests", f"{project}/calc.py::add", "--no-progress", "--mutants", "0"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("--- /dev/null\n+++ b/tests/test_calc.py\n") and "+def test_add():" in out
+    assert "accepted (llamacpp:qwen2.5-coder-0.5b)" in err and not (project / "tests").exists()
+
+    code = cli.main(["run", "tests", f"{project}/calc.py::add", "--apply", "--json", "--no-progress"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["applied"] is True
+    assert data["evidence"]["tests_kept"] == ["test_add"] and data["evidence"]["line_coverage"] == 1.0
+    assert data["evidence"]["mutation_score"] == 1.0  # `+` -> `-` and `return None` are both killed
+    assert (project / "tests" / "test_calc.py").read_text() == data["edits"][0]["new_text"]
+
+
+def test_run_tests_refuses_to_overwrite_a_test_module_created_meanwhile(project, monkeypatch, capsys):
+    def create_then_reply(_messages):
+        (project / "tests").mkdir(exist_ok=True)
+        (project / "tests" / "test_calc.py").write_text("# mine\n")
+        return TESTS_REPLY
+
+    script(monkeypatch, create_then_reply)
+    assert cli.main(["run", "tests", f"{project}/calc.py::add", "--apply", "--no-progress", "--mutants", "0"]) == 1
+    assert "was created after the action ran" in capsys.readouterr().err
+    assert (project / "tests" / "test_calc.py").read_text() == "# mine\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from swarm_lsp.swarm.verify.pytest_runner import TestRunReport, run_tests_in_sandbox
 from swarm_lsp.swarm.verify.sandbox import Sandbox
+from swarm_lsp.swarm.verify.test_bench import project_python
 
 CALC = textwrap.dedent(
     """\
@@ -142,3 +144,54 @@ def test_a_test_that_never_ends_is_cut_at_the_timeout(workspace: Path) -> None:
     assert report.tests == {"test_forever": "error"}
     assert "timed out" in report.failures["test_forever"]
     assert report.duration_s < 10  # no repeat after a timeout
+
+
+def test_executed_lines_and_taken_branches_are_reported(workspace: Path) -> None:
+    with Sandbox(workspace) as sandbox:
+        report = run(sandbox, ["test_positive"])
+    assert report.executed_lines == [4, 5, 6, 9]
+    assert report.taken_branches == [(5, 6)]
+
+
+def test_parametrized_cases_fold_into_the_selected_name(workspace: Path) -> None:
+    (workspace / "tests" / "test_params.py").write_text(textwrap.dedent(
+        """\
+        import pytest
+        from calc import sign
+
+
+        @pytest.mark.parametrize("x", [1, 2, -1])
+        def test_many(x):
+            assert sign(x) == "non-negative"
+
+
+        @pytest.mark.parametrize("x", [1, 2])
+        def test_all_good(x):
+            assert sign(x) == "non-negative"
+        """
+    ))
+    with Sandbox(workspace) as sandbox:
+        report = run(sandbox, ["test_many", "test_all_good"], test_file="tests/test_params.py")
+    assert report.tests == {"test_many": "failed", "test_all_good": "passed"}
+    assert "negative" in report.failures["test_many"]
+
+
+def test_without_measuring_there_is_no_coverage_and_x_stops_at_the_first_failure(workspace: Path) -> None:
+    with Sandbox(workspace) as sandbox:
+        report = run(sandbox, ["test_wrong", "test_negative"], measure=False, stop_on_failure=True)
+    assert report.tests["test_wrong"] == "failed"
+    assert report.tests["test_negative"] == "error"  # never run after -x stopped the session
+    assert report.executed_lines == [] and report.line_coverage == 0.0
+
+
+def test_a_project_virtualenv_with_pytest_and_coverage_is_used(tmp_path: Path) -> None:
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "python").write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
+    (tmp_path / ".venv" / "bin" / "python").chmod(0o755)
+    (tmp_path / "venv" / "bin").mkdir(parents=True)
+    assert project_python(tmp_path) == str(tmp_path / ".venv" / "bin" / "python")
+    bare = tmp_path / "bare"
+    (bare / ".venv" / "bin").mkdir(parents=True)
+    (bare / ".venv" / "bin" / "python").write_text("#!/bin/sh\nexit 1\n")
+    (bare / ".venv" / "bin" / "python").chmod(0o755)
+    assert project_python(bare) is None  # no pytest/coverage there: swarm-lsp's own interpreter

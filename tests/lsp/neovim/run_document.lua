@@ -10,12 +10,23 @@ params.context = { diagnostics = {} }
 local actions = client:request_sync("textDocument/codeAction", params, 5000, 0).result
 local out = { actions = actions }
 if vim.env.RUN_ACTION == "1" then
-  local command = actions[1].command
+  local wanted = vim.env.ACTION_KIND or "source.swarm.document"
+  local command
+  for _, action in ipairs(actions) do
+    if action.kind == wanted then command = action.command end
+  end
   local done = client:request_sync("workspace/executeCommand",
     { command = command.command, arguments = command.arguments }, 120000, 0)
   out.summary = done and done.result
   out.buffer = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
   out.changedtick = vim.b.changedtick
+  out.other_buffers = {}  -- buffers the edit created or changed besides the current one (a test module)
+  for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+    local name = vim.api.nvim_buf_get_name(buf)
+    if buf ~= vim.api.nvim_get_current_buf() and name ~= "" then
+      out.other_buffers[name] = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n")
+    end
+  end
 end
 io.stdout:write(vim.json.encode(out) .. "\n")
 vim.cmd("qa!")

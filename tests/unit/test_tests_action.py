@@ -1,0 +1,207 @@
+"""The tests action end to end on the scripted backend (no model), with real pytest runs in the
+sandbox: which tests are kept and why, accumulation until the target is covered, the edit to the
+test module, the mutation score, cancellation, and containment of misbehaving tests."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from swarm_lsp.server.workspace import read_snapshot
+from swarm_lsp.swarm.actions.base import ActionInputError
+from swarm_lsp.swarm.backends.scripted import ScriptedBackend
+from swarm_lsp.swarm.cancel import CancelToken
+from swarm_lsp.swarm.engine import Swarm, SwarmSettings
+from swarm_lsp.swarm.types import ActionRequest
+
+CALC = textwrap.dedent('''\
+    def classify(n):
+        if n < 0:
+            return "negative"
+        if n == 0:
+            return "zero"
+        return "positive"
+''')
+
+FIRST = textwrap.dedent('''\
+    ```python
+    def test_negative():
+        assert classify(-2) == "negative"
+
+    def test_negative_again():
+        assert classify(-5) == "negative"
+
+    def test_wrong():
+        assert classify(3) == "big"
+    ```
+''')
+SECOND = textwrap.dedent('''\
+    ```python
+    from pkg.calc import classify
+
+    def test_zero():
+        assert classify(0) == "zero"
+
+    def test_positive():
+        assert classify(7) == "positive"
+    ```
+''')
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "calc.py").write_text(CALC)
+    return tmp_path
+
+
+def make_request(project: Path, target: str = "classify", **options) -> ActionRequest:
+    snapshot = read_snapshot(project / "pkg" / "calc.py")
+    return ActionRequest("tests", snapshot, target, workspace=str(project), options={"test_timeout": 5, **options})
+
+
+def make_swarm(replies, candidates: int = 3) -> tuple[Swarm, ScriptedBackend]:
+    backend = ScriptedBackend("llamacpp:scripted", replies)
+    return Swarm(SwarmSettings(tiers=("llamacpp:scripted",), candidates=candidates), lambda name: backend), backend
+
+
+async def test_tests_accumulate_until_the_target_is_covered(project):
+    swarm, backend = make_swarm([FIRST, SECOND])
+    result = await swarm.run(make_request(project))
+    assert result.status == "accepted", result.message
+    evidence = result.evidence
+    assert evidence["tests_kept"] == ["test_negative", "test_zero", "test_positive"]
+    assert evidence["tests_generated"] == 5
+    reasons = {d["test"]: d["reason"] for d in evidence["tests_dropped"]}
+    assert reasons["test_negative_again"].startswith("adds no coverage")
+    assert reasons["test_wrong"].startswith("failed: AssertionError")
+    assert evidence["line_coverage"] == 1.0 and evidence["branch_coverage"] == 1.0 and evidence["complete"] is True
+    assert evidence["repairs"] == ["added the missing `from pkg.calc import classify`"]
+    assert 0 < evidence["mutation_score"] <= 1 and evidence["mutants"]["total"] > 0
+    assert set(evidence["run_times_s"]) >= {"single_runs_s", "flake_runs_s", "module_run_s", "mutation_s"}
+
+    # the second prompt showed what was still missing and why tests were dropped
+    second_prompt = backend.calls[1]["messages"][-1]["content"]
+    assert "already written and kept" in second_prompt and "test_negative" in second_prompt
+    assert 'if n == 0:' in second_prompt and "test_wrong was dropped" in second_prompt
+
+    [edit] = result.edits
+    assert edit.created and edit.version == 0 and edit.path == str(project / "tests" / "test_calc.py")
+    assert edit.diff.startswith("--- /dev/null\n+++ b/tests/test_calc.py\n")
+    assert not (project / "tests").exists()  # nothing written to the user's tree before --apply
+
+    # the module passes when re-run on its own, outside the swarm
+    (project / "tests").mkdir()
+    (project / "tests" / "test_calc.py").write_text(edit.new_text)
+    rerun = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_calc.py"],
+                           cwd=project, capture_output=True, text=True)
+    assert rerun.returncode == 0 and "3 passed" in rerun.stdout, rerun.stdout
+
+
+async def test_an_existing_test_module_is_merged_into_not_replaced(project):
+    (project / "tests").mkdir()
+    existing = "import os\n\n\ndef test_zero():\n    assert os.sep\n"
+    (project / "tests" / "test_calc.py").write_text(existing)
+    swarm, _ = make_swarm([SECOND], candidates=1)
+    result = await swarm.run(make_request(project, mutants=0))
+    [edit] = result.edits
+    assert not edit.created and edit.version == (project / "tests" / "test_calc.py").stat().st_mtime_ns
+    assert edit.new_text.startswith("import os\nfrom pkg.calc import classify\n")
+    assert "def test_zero():\n    assert os.sep" in edit.new_text  # the user's test is untouched
+    assert "def test_zero_2():" in edit.new_text and "def test_positive():" in edit.new_text
+    assert result.evidence["mutation_score"] is None  # mutants = 0 turns it off
+    assert result.evidence["complete"] is False  # the negative branch is still missing
+    assert result.message.endswith("incomplete after every attempt: 2 kept test(s) run 83% of the lines and "
+                                   "75% of the branches of classify")
+
+
+async def test_a_reply_that_does_not_import_or_parse_is_fed_back(project):
+    broken_import = "```python\nfrom pkg.nowhere import helper\n\ndef test_a():\n    assert helper()\n```"
+    swarm, backend = make_swarm(["```python\ndef test_a(:\n```", broken_import, SECOND])
+    result = await swarm.run(make_request(project, mutants=0, coverage_goal=0.5))
+    gates = [[(g.name, g.passed) for g in attempt.gates] for attempt in result.attempts]
+    assert gates[0] == [("parse", False)]
+    assert gates[1] == [("parse", True), ("imports", False)]
+    assert "No module named 'pkg.nowhere'" in backend.calls[2]["messages"][-1]["content"]
+    assert result.status == "accepted" and result.evidence["complete"] is True  # 0.5 goal reached
+
+
+async def test_misbehaving_tests_are_contained_dropped_and_reported(project, tmp_path):
+    outside = tmp_path / "outside.txt"
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    reply = textwrap.dedent(f'''\
+        ```python
+        import socket
+        from pkg.calc import classify
+
+        def test_negative():
+            assert classify(-1) == "negative"
+
+        def test_writes_into_the_users_tree():
+            open({str(project / "pkg" / "calc.py")!r}, "w").write("broken")
+            open({str(outside)!r}, "w").write("escaped")
+
+        def test_forever():
+            while True:
+                pass
+
+        def test_allocates():
+            block = bytearray(4 * 1024 ** 3)
+            assert block
+
+        def test_socket():
+            socket.create_connection(("127.0.0.1", {port}), timeout=2)
+        ```
+    ''')
+    try:
+        swarm, _ = make_swarm([reply], candidates=1)
+        result = await swarm.run(make_request(project, mutants=0, test_timeout=2, test_memory_mb=512))
+    finally:
+        listener.close()
+    reasons = {d["test"]: d["reason"] for d in result.evidence["tests_dropped"]}
+    assert result.evidence["tests_kept"] == ["test_negative"]
+    assert reasons["test_forever"] == "timed out"
+    assert "MemoryError" in reasons["test_allocates"] or "memory" in reasons["test_allocates"]
+    assert reasons["test_socket"].startswith(("failed", "error"))
+    assert reasons["test_writes_into_the_users_tree"].startswith(("failed", "error"))
+    assert (project / "pkg" / "calc.py").read_text() == CALC and not outside.exists()
+
+
+async def test_cancelling_while_tests_run_stops_the_action(project):
+    reply = "```python\nimport time\n\ndef test_slow():\n    time.sleep(30)\n```"
+    swarm, _ = make_swarm([reply], candidates=1)
+    cancel = CancelToken()
+    task = asyncio.create_task(swarm.run(make_request(project, test_timeout=60), cancel=cancel))
+    await asyncio.sleep(3)
+    cancel.cancel()
+    result = await asyncio.wait_for(task, timeout=10)
+    assert result.status == "cancelled" and result.edits == []
+
+
+@pytest.mark.parametrize("target, options, message", [
+    ("nothing", {}, "nothing"),
+    ("classify", {"coverage_goal": 2}, "coverage_goal"),
+    ("classify", {"mutants": -1}, "mutants"),
+])
+async def test_bad_requests_are_input_errors(project, target, options, message):
+    swarm, _ = make_swarm([])
+    with pytest.raises(ActionInputError, match=message):
+        await swarm.run(make_request(project, target, **options))
+
+
+async def test_only_python_is_supported(project):
+    (project / "calc.ts").write_text("export function f(a: number) { return a; }\n")
+    request = ActionRequest("tests", read_snapshot(project / "calc.ts"), "f", workspace=str(project))
+    with pytest.raises(ActionInputError, match="Python code only"):
+        await make_swarm([])[0].run(request)
