@@ -83,7 +83,7 @@ class TestsJob:
         proposal: _Proposal = evaluation.state
         return "\n".join([
             f"Tests for `{self.target.symbol.qualname}` in {self.target.source_path}:",
-            "```python", self.target.numbered_source(), "```",
+            "```python", self.target.source(), "```",
             "The new tests below were run in a sandbox: each passes alone, three times together, and in the "
             f"whole module; together with the kept ones they run {proposal.suite.line_coverage:.0%} of the "
             f"lines and {proposal.suite.branch_coverage:.0%} of the branches.",

@@ -37,9 +37,9 @@ def writer_messages(target: TestTarget, suite: SuiteState, feedback: list[str]) 
         "",
         target.target_import.statement,
         "",
-        "Source (line numbers on the left):",
+        "Source:",
         "```python",
-        target.numbered_source(),
+        target.source(),
         "```",
     ]
     if suite.tests:
@@ -58,18 +58,24 @@ def _missing(target: TestTarget, suite: SuiteState) -> list[str]:
     out = []
     if suite.missing_lines:
         out += ["", "These lines are never run by the kept tests; write tests that run them:"]
-        out += [f"    {line}" for line in target.lines(suite.missing_lines[:MISSING_MAX])]
+        out += [f"    {target.line(n)}" for n in suite.missing_lines[:MISSING_MAX]]
     if suite.missing_branches:
-        out += ["", "These branches are never taken (from line -> to line; a negative target leaves the function):"]
-        out += [f"    line {a} -> {'exit' if b < 0 else f'line {b}'}" for a, b in suite.missing_branches[:MISSING_MAX]]
+        out += ["", "These branches are never taken; write tests that take them:"]
+        out += [f"    {_branch(target, start, end)}" for start, end in suite.missing_branches[:MISSING_MAX]]
     out += ["", "Write 1 to 4 new tests aimed at exactly these."]
     return out
+
+
+def _branch(target: TestTarget, start: int, end: int) -> str:
+    """coverage.py's arc (start, end) in words; a negative end leaves the function."""
+    destination = "to the end of the function" if end < 0 else f"on to `{target.line(end)}`"
+    return f"`{target.line(start)}` never goes {destination}"
 
 
 def review_material_for_test(target: TestTarget, suite: SuiteState, test_code: str) -> str:
     return "\n".join([
         f"Code under test: `{target.symbol.qualname}` in {target.source_path}",
-        "```python", target.numbered_source(), "```",
+        "```python", target.source(), "```",
         "Tests already kept: " + (", ".join(suite.tests) or "none"),
         "",
         "A new test that passes but runs no line or branch the kept tests do not already run:",

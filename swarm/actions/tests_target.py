@@ -40,19 +40,18 @@ class TestTarget:
     def test_exists(self) -> bool:
         return self.test_version != 0
 
-    def numbered_source(self) -> str:
+    def source(self) -> str:
+        """The target's source (without line numbers: small models copy them into their code)."""
         lines = self.source_text.splitlines()[self.first_line - 1 : self.last_line]
         shown = lines[:MAX_SOURCE_LINES]
-        width = len(str(self.first_line + len(shown)))
-        numbered = [f"{self.first_line + i:>{width}}  {line}" for i, line in enumerate(shown)]
         if len(lines) > len(shown):
-            numbered.append(f"... ({len(lines) - len(shown)} more lines)")
-        return "\n".join(numbered)
+            shown.append(f"# ... ({len(lines) - len(shown)} more lines)")
+        return "\n".join(shown)
 
-    def lines(self, numbers: list[int]) -> list[str]:
-        """`"12  <source of line 12>"` for each line number."""
+    def line(self, number: int) -> str:
+        """The stripped source of a 1-based line; "" outside the file."""
         source = self.source_text.splitlines()
-        return [f"{n}  {source[n - 1].strip()}" for n in numbers if 0 < n <= len(source)]
+        return source[number - 1].strip() if 0 < number <= len(source) else ""
 
 
 def resolve_test_target(request: ActionRequest) -> TestTarget:

@@ -91,7 +91,8 @@ async def test_tests_accumulate_until_the_target_is_covered(project):
     # the second prompt showed what was still missing and why tests were dropped
     second_prompt = backend.calls[1]["messages"][-1]["content"]
     assert "already written and kept" in second_prompt and "test_negative" in second_prompt
-    assert 'if n == 0:' in second_prompt and "test_wrong was dropped" in second_prompt
+    assert "    return \"zero\"" in second_prompt and "`if n == 0:` never goes on to `return \"zero\"`" in second_prompt
+    assert "test_wrong was dropped" in second_prompt
 
     [edit] = result.edits
     assert edit.created and edit.version == 0 and edit.path == str(project / "tests" / "test_calc.py")
