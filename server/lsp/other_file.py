@@ -1,6 +1,7 @@
 """Applying an action's edit to a file other than the one it ran on (the tests action's module).
 
-The file may not exist yet (CreateFile + insert, when the client supports resource operations),
+The file may not exist yet (CreateFile + insert when the client supports resource operations;
+otherwise the server creates the file itself, inside the workspace, never over an existing one),
 exist on disk only, or be open in the editor. The edit was computed from the file as it was on
 disk; it is refused when the disk copy changed since, or when the open buffer differs from disk
 (unsaved changes the action never saw).
@@ -8,6 +9,7 @@ disk; it is refused when the disk copy changed since, or when the open buffer di
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +18,10 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from swarm_lsp.server.lsp.edits import new_file_edit, workspace_edit
-from swarm_lsp.swarm.types import Edit
+from swarm_lsp.server.workspace import StaleFile, apply_edit
+from swarm_lsp.swarm.types import DocumentSnapshot, Edit
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from swarm_lsp.server.lsp.server import SwarmLanguageServer
@@ -31,18 +36,16 @@ def _capabilities(server: "SwarmLanguageServer") -> tuple[bool, bool]:
     return document_changes, document_changes and types.ResourceOperationKind.Create in operations
 
 
-def other_file_edit(server: "SwarmLanguageServer", edit: Edit) -> types.WorkspaceEdit:
-    """The WorkspaceEdit for `edit`; raises ValueError (a message for the user) when it cannot apply."""
+def other_file_edit(server: "SwarmLanguageServer", edit: Edit) -> types.WorkspaceEdit | None:
+    """The WorkspaceEdit for `edit`; None when the file is new and the client cannot create files
+    (the server then creates it). Raises ValueError (a message for the user) when it cannot apply."""
     path = Path(edit.path)
     uri = from_fs_path(str(path)) or path.as_uri()
     document_changes, can_create = _capabilities(server)
     if edit.created:
         if path.exists():
             raise ValueError(f"{path} was created after the action ran; run it again")
-        if not can_create:
-            raise ValueError(f"the editor cannot create files through the language server; "
-                             f"use `swarm-lsp run tests ... --apply` to write {path}")
-        return new_file_edit(uri, edit.new_text)
+        return new_file_edit(uri, edit.new_text) if can_create else None
     try:
         version = os.stat(path).st_mtime_ns
         disk = path.read_text(encoding="utf-8")
@@ -60,7 +63,11 @@ def other_file_edit(server: "SwarmLanguageServer", edit: Edit) -> types.Workspac
 async def apply_other_file(server: "SwarmLanguageServer", edit: Edit, label: str) -> tuple[bool, str | None]:
     try:
         workspace_change = other_file_edit(server, edit)
-    except ValueError as exc:
+        if workspace_change is None:  # e.g. Neovim before 0.10: no CreateFile support
+            apply_edit(edit, DocumentSnapshot("", "", 0), Path(edit.path), server.root)
+            log.info("created %s on disk: the client cannot create files", edit.path)
+            return True, None
+    except (ValueError, StaleFile, OSError) as exc:
         return False, str(exc)
     response = await server.workspace_apply_edit_async(
         types.ApplyWorkspaceEditParams(edit=workspace_change, label=label)

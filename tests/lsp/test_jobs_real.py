@@ -131,3 +131,31 @@ async def test_an_edit_is_rebased_when_only_other_code_changed(client: LanguageC
     if client.capabilities.workspace.workspace_edit.document_changes:
         assert version == 2  # stamped with the version it was rebased onto
     assert text_edit.range.start.line == 9
+
+
+async def test_tests_job_creates_the_test_module_through_the_editor(client: LanguageClient):
+    uri = open_document(client, client.workspace_root / "textutils.py")
+    arguments = {"action": "tests", "uri": uri, "symbol": "slugify", "version": 1,
+                 "options": {"mutants": 0, "coverage_goal": 0.3}}
+    summary = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="swarm.run", arguments=[arguments]))
+    assert summary["status"] == "accepted" and summary["applied"] is True, summary
+    assert summary["evidence"]["test_file"] == "tests/test_textutils.py" and summary["evidence"]["tests_kept"]
+    test_file = client.workspace_root / "tests" / "test_textutils.py"
+    edit_capabilities = client.capabilities.workspace.workspace_edit
+    operations = edit_capabilities.resource_operations or []
+    if edit_capabilities.document_changes and types.ResourceOperationKind.Create in operations:  # VS Code
+        [applied] = client.applied_edits
+        create, insert = applied.edit.document_changes
+        assert isinstance(create, types.CreateFile) and create.uri == test_file.as_uri()
+        assert create.options.overwrite is False
+        assert insert.text_document.uri == test_file.as_uri() and insert.text_document.version is None
+        [text_edit] = insert.edits
+        module = text_edit.new_text
+        assert not test_file.exists()  # the editor creates it, not the server
+    else:  # a client without CreateFile in documentChanges: the server creates the file in the workspace
+        assert client.applied_edits == []
+        module = test_file.read_text()
+    assert "from textutils import slugify" in module
+    messages = [r.message for values in client.progress_reports.values() for r in values if getattr(r, "message", None)]
+    assert any("checking candidate 1" in m for m in messages)

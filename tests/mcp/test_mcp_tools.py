@@ -222,3 +222,27 @@ async def test_real_dry_run_document_on_the_embedded_model(tmp_path):
     assert '+    """' in data["diff"] and "max_len" in data["diff"]
     assert data["usage"]["local_tokens"] > 0 and data["usage"]["cloud_tokens"] == 0
     assert (workspace / "textutils.py").read_text() == original
+
+
+TESTS_REPLY = ("```python\nimport pytest\nfrom pkg.scale import scale\n\n\ndef test_doubles():\n"
+               "    assert scale([1, 2], 2) == [2, 4]\n\n\ndef test_zero_factor():\n"
+               "    with pytest.raises(ValueError):\n        scale([1], 0)\n```")
+
+
+async def test_generate_tests_dry_run_then_apply_creates_the_test_module(root, mode):
+    factory = scripted_factory(lambda messages: TESTS_REPLY)
+    async with Client(create_mcp_server(root, swarm_factory=factory), mode=mode) as client:
+        tools = {tool.name for tool in (await client.list_tools()).tools}
+        assert "generate_tests" in tools
+        dry = (await client.call_tool("generate_tests", {"path": "pkg/scale.py", "symbol": "scale"})).structured_content
+        assert dry["status"] == "accepted" and dry["applied"] is False, dry
+        assert dry["diff"].startswith("--- /dev/null\n+++ b/tests/test_scale.py\n")
+        evidence = dry["evidence"]
+        assert evidence["tests_kept"] == ["test_doubles", "test_zero_factor"]
+        assert evidence["line_coverage"] == 1.0 and evidence["branch_coverage"] == 1.0
+        assert 0 < evidence["mutation_score"] <= 1
+        assert not (root / "tests").exists()
+        applied = (await client.call_tool("generate_tests", {"path": "pkg/scale.py", "symbol": "scale",
+                                                             "apply": True})).structured_content
+    assert applied["applied"] is True, applied
+    assert "def test_zero_factor():" in (root / "tests" / "test_scale.py").read_text()
