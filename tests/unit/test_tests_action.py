@@ -206,3 +206,22 @@ async def test_only_python_is_supported(project):
     request = ActionRequest("tests", read_snapshot(project / "calc.ts"), "f", workspace=str(project))
     with pytest.raises(ActionInputError, match="Python code only"):
         await make_swarm([])[0].run(request)
+
+
+async def test_reviewers_may_keep_a_test_that_adds_no_coverage_as_a_distinct_behaviour(project):
+    writer = ScriptedBackend("llamacpp:scripted", [FIRST, SECOND])
+    verdict = {"observed": "checks classify", "claimed": "-", "reason": "", "confidence": 0.9}
+
+    def review(messages):  # approve candidates and test_negative_again; turn down nothing else
+        return {**verdict, "answer": "yes"}
+
+    reviewer = ScriptedBackend("llamacpp:reviewer", review)
+    settings = SwarmSettings(tiers=("llamacpp:scripted",), candidates=2, reviewers=3,
+                             reviewer_tiers=("llamacpp:reviewer",))
+    swarm = Swarm(settings, {"llamacpp:scripted": writer, "llamacpp:reviewer": reviewer}.__getitem__)
+    result = await swarm.run(make_request(project, mutants=0))
+    assert result.status == "accepted"
+    assert result.evidence["tests_kept"] == ["test_negative", "test_negative_again", "test_zero", "test_positive"]
+    assert "def test_negative_again():" in result.edits[0].new_text
+    questions = [c for c in reviewer.calls if "runs no line or branch" in c["messages"][-1]["content"]]
+    assert questions and "def test_negative_again" in questions[0]["messages"][-1]["content"]
