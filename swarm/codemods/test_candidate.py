@@ -62,6 +62,51 @@ class Candidate:
         return self.module.with_changes(body=body).code
 
 
+    def split(self, test: str, taken: set[str]) -> list[str]:
+        """Replace a top-level test made only of independent checks (`assert` statements and
+        `with pytest.raises(...)` blocks) by one test per check, so one wrong expectation does not
+        cost the others; the new names. [] (nothing changed) when the test is not like that."""
+        index, node = next(((i, s) for i, s in enumerate(self.module.body)
+                            if isinstance(s, cst.FunctionDef) and s.name.value == test), (None, None))
+        if node is None or node.decorators or not isinstance(node.body, cst.IndentedBlock):
+            return []
+        checks = [s for s in node.body.body if not _is_docstring_line(s)]
+        if len(checks) < 2 or not all(_is_check(s) for s in checks):
+            return []
+        names, parts = [], []
+        for number, check in enumerate(checks, 1):
+            name = f"{test}_{number}"
+            while name in taken or name in self.tests:
+                name += "_"
+            taken.add(name)
+            names.append(name)
+            part = node.with_changes(name=cst.Name(name), body=node.body.with_changes(body=[check]))
+            parts.append(part if number == 1 else part.with_changes(
+                leading_lines=[cst.EmptyLine(), cst.EmptyLine()]))
+        body = list(self.module.body)
+        body[index:index + 1] = parts
+        self.module = self.module.with_changes(body=body)
+        position = self.tests.index(test)
+        self.tests[position:position + 1] = names
+        return names
+
+
+def _is_docstring_line(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and isinstance(
+        statement.body[0], cst.Expr) and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+
+
+def _is_check(statement: cst.CSTNode) -> bool:
+    """A self-contained check: one `assert`, or a `with pytest.raises(...)` block."""
+    if isinstance(statement, cst.SimpleStatementLine):
+        return len(statement.body) == 1 and isinstance(statement.body[0], cst.Assert)
+    if isinstance(statement, cst.With) and len(statement.items) == 1 and statement.items[0].asname is None:
+        call = statement.items[0].item
+        return matchers.matches(call, matchers.Call(func=matchers.Attribute(
+            value=matchers.Name("pytest"), attr=matchers.Name("raises"))))
+    return False
+
+
 def extract_code(reply: str) -> str:
     """The first fenced code block of `reply` (unterminated fences run to the end), else all of it."""
     match = _FENCE.search(reply)
@@ -80,6 +125,7 @@ def parse_candidate(reply: str, target: TargetImport, taken: set[str] = frozense
         raise CandidateError(f"the test module does not parse: {_syntax_message(error)}") from None
     fixes: list[str] = []
     body = _drop_copies(list(module.body), target, fixes)
+    body = _drop_module_level_runs(body, fixes)
     body = _drop_foreign_imports(body, target, fixes)
     body = _rename_duplicates(body, set(taken))
     module = module.with_changes(body=body)
@@ -150,6 +196,18 @@ def _drop_copies(body: list[cst.BaseStatement], target: TargetImport, fixes: lis
             fixes.append(f"removed a copy of `{target.name}` from the test module: the tests must import the real one")
         else:
             kept.append(statement)
+    return kept
+
+
+def _drop_module_level_runs(body: list[cst.BaseStatement], fixes: list[str]) -> list[cst.BaseStatement]:
+    """Remove `test_x()` calls and `if __name__ == "__main__":` blocks at module level: pytest runs
+    the tests, and a call there runs at import time (and breaks when a test is renamed)."""
+    main_block = matchers.If(test=matchers.Comparison(left=matchers.Name("__name__")))
+    test_call = matchers.SimpleStatementLine(body=[matchers.Expr(value=matchers.Call(
+        func=matchers.Name(value=matchers.MatchIfTrue(lambda name: name.startswith("test")))))])
+    kept = [s for s in body if not (matchers.matches(s, main_block) or matchers.matches(s, test_call))]
+    if len(kept) != len(body):
+        fixes.append("removed module-level calls of the tests (pytest runs them)")
     return kept
 
 

@@ -49,6 +49,7 @@ def judge_candidate(bench: TestBench, candidate: Candidate, suite: SuiteState,
             return outcome
         alone[test] = report
     outcome.gates.append(GateResult("imports", True))
+    scratch = _split_failures(bench, candidate, alone, suite, cancel) or scratch
     outcome.timings["single_runs_s"] = round(time.perf_counter() - started, 3)
 
     passing = [t for t in candidate.tests if _passes(alone[t], t, outcome.dropped)]
@@ -102,6 +103,23 @@ def judge_candidate(bench: TestBench, candidate: Candidate, suite: SuiteState,
         return outcome
     outcome.gates.append(GateResult("module", True))
     return outcome
+
+
+def _split_failures(bench: TestBench, candidate: Candidate, alone: dict[str, TestRunReport],
+                    suite: SuiteState, cancel: CancelToken | None) -> str | None:
+    """A failing test made of independent checks becomes one test per check, each run alone, so
+    the right expectations survive a wrong one (small models write many asserts per test).
+    Returns the scratch file holding the split module, None when nothing was split."""
+    taken = set(suite.tests) | set(candidate.tests)
+    failing = [test for test in candidate.tests
+               if alone[test].tests.get(test) in ("failed", "error") and not alone[test].timed_out]
+    parts = [part for test in failing for part in candidate.split(test, taken)]
+    if not parts:
+        return None
+    scratch = bench.scratch_file(candidate.code)
+    for part in parts:
+        alone[part] = bench.run(scratch, [part], cancel=cancel)
+    return scratch
 
 
 def merged_module(existing: str, suite_text: str) -> str:

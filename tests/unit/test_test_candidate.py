@@ -72,3 +72,37 @@ def test_syntax_errors_and_replies_without_tests_are_candidate_errors():
         parse_candidate("def test_a(:\n    pass\n", TARGET)
     with pytest.raises(CandidateError, match="no test functions"):
         parse_candidate("```python\nimport os\n```", TARGET)
+
+
+def test_a_test_of_independent_checks_splits_into_one_test_per_check():
+    reply = (
+        "import pytest\n\ndef test_many():\n    \"\"\"Doc.\"\"\"\n    assert slugify('A') == 'a'\n"
+        "    with pytest.raises(ValueError):\n        slugify('')\n    assert slugify('B') == 'x'\n\n"
+        "def test_other():\n    pass\n"
+    )
+    candidate = parse_candidate(reply, TARGET)
+    assert candidate.split("test_many", set(candidate.tests)) == ["test_many_1", "test_many_2", "test_many_3"]
+    assert candidate.tests == ["test_many_1", "test_many_2", "test_many_3", "test_other"]
+    tree = ast.parse(candidate.code)
+    bodies = {node.name: [type(s).__name__ for s in node.body] for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert bodies == {"test_many_1": ["Assert"], "test_many_2": ["With"], "test_many_3": ["Assert"],
+                      "test_other": ["Pass"]}
+
+
+@pytest.mark.parametrize("body", [
+    "    x = slugify('A')\n    assert x == 'a'\n    assert x\n",  # shared setup: the checks depend on it
+    "    with pytest.raises(ValueError) as info:\n        slugify('')\n    assert 'empty' in str(info.value)\n",
+    "    assert slugify('A') == 'a'\n",  # a single check: nothing to split
+])
+def test_tests_whose_checks_depend_on_each_other_are_not_split(body):
+    candidate = parse_candidate(f"import pytest\n\ndef test_a():\n{body}", TARGET)
+    code = candidate.code
+    assert candidate.split("test_a", set()) == [] and candidate.code == code
+
+
+def test_module_level_test_calls_and_main_blocks_are_removed():
+    reply = ("def test_a():\n    assert slugify('A') == 'a'\n\ntest_a()\n\n"
+             "if __name__ == '__main__':\n    import pytest\n    pytest.main()\n")
+    candidate = parse_candidate(reply, TARGET)
+    assert "\ntest_a()" not in candidate.code and "__main__" not in candidate.code
+    assert "removed module-level calls of the tests (pytest runs them)" in candidate.fixes

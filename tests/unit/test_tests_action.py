@@ -225,3 +225,15 @@ async def test_reviewers_may_keep_a_test_that_adds_no_coverage_as_a_distinct_beh
     assert "def test_negative_again():" in result.edits[0].new_text
     questions = [c for c in reviewer.calls if "runs no line or branch" in c["messages"][-1]["content"]]
     assert questions and "def test_negative_again" in questions[0]["messages"][-1]["content"]
+
+
+async def test_a_failing_test_of_independent_checks_keeps_its_right_checks(project):
+    reply = ("```python\nfrom pkg.calc import classify\n\ndef test_all():\n    assert classify(-1) == 'negative'\n"
+             "    assert classify(0) == 'zero'\n    assert classify(5) == 'big'\n```")
+    swarm, _ = make_swarm([reply], candidates=1)
+    result = await swarm.run(make_request(project, mutants=0))
+    evidence = result.evidence
+    assert evidence["tests_kept"] == ["test_all_1", "test_all_2"]
+    [dropped] = evidence["tests_dropped"]
+    assert dropped["test"] == "test_all_3" and "assert 'positive' == 'big'" in dropped["reason"]
+    assert "def test_all_3" not in result.edits[0].new_text
