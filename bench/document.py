@@ -22,7 +22,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from report import write_section
+from report import publish
 from swarm_lsp.server.config import load_config
 from swarm_lsp.server.session import build_swarm
 from swarm_lsp.server.workspace import read_snapshot
@@ -119,13 +119,8 @@ async def main() -> int:
                     rows.append(row)
         ledger.close()
     summary = summarise(rows)
-    if args.json:
-        json.dump({"rows": rows, "summary": summary}, sys.stdout, indent=2)
-        print()
-    else:
-        print(markdown(summary, args.seeds, args.reviewers))
-    if args.write:
-        write_section(Path(args.write), markdown(summary, args.seeds, args.reviewers), *markers(args.reviewers))
+    publish(rows, summary, markdown(summary, args.seeds, args.reviewers), as_json=args.json, write=args.write,
+            begin=markers(args.reviewers)[0], end=markers(args.reviewers)[1])
     return 0
 
 

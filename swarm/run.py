@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import os
 import logging
+import os
 from typing import TYPE_CHECKING, Callable
 
 from swarm_lsp.swarm.actions.base import Evaluation, Job
@@ -78,20 +78,10 @@ class ActionRun:
     async def settle(self, tier: str, index: int, evaluation: Evaluation, reviewers: list[Reviewer]) -> Evaluation:
         """Let the reviewers decide the evaluation's open questions; none are kept without reviewers."""
         kept: list[str] = []
-        for name, material in evaluation.questions.items():
+        for name, material in evaluation.questions.items() if reviewers else ():
             self.cancel.raise_if_cancelled()
-            if not reviewers:
-                break
             emit(self.events, Event("review", f"{tier}: reviewers consider {name}", tier, index))
-
-            async def ask(reviewer: Reviewer, material: str = material) -> Verdict:
-                return await ask_reviewer(reviewer, self.swarm.backend(reviewer.backend), material,
-                                          seed=self.settings.seed, cancel=self.cancel,
-                                          on_reply=lambda r, reply, error: self.record_call(
-                                              tier, r.backend, reply, "ok" if reply else "error", error or ""))
-
-            outcome = await run_quorum(reviewers, ask, parallel=1)
-            if outcome.accepted:
+            if (await self.quorum(tier, material, reviewers)).accepted:
                 kept.append(name)
         return self.job.settle(evaluation, kept)
 
@@ -155,11 +145,6 @@ class ActionRun:
 
     async def review(self, tier: str, index: int, evaluation: Evaluation, reviewers: list[Reviewer]) -> bool:
         attempt = self.result.attempts[-1]
-        material = self.job.review_material(evaluation)
-
-        def on_reply(reviewer: Reviewer, reply: Reply | None, error: str | None) -> None:
-            outcome = "cancelled" if error == "cancelled" else ("ok" if reply else "error")
-            self.record_call(tier, reviewer.backend, reply, outcome, "" if outcome != "error" else (error or ""))
 
         def on_verdict(verdict: Verdict, rule: QuorumRule) -> None:
             attempt.votes.append(verdict_record(verdict))
@@ -168,19 +153,28 @@ class ActionRun:
                                     f"({approvals}/{rule.needed} approvals needed)", tier, index,
                                     {"vote": verdict.vote, "approvals": approvals, "needed": rule.needed}))
 
-        async def ask(reviewer: Reviewer) -> Verdict:
-            return await ask_reviewer(reviewer, self.swarm.backend(reviewer.backend), material,
-                                      seed=self.settings.seed, cancel=self.cancel, on_reply=on_reply)
-
-        remote = all(r.backend.partition(":")[0] != "llamacpp" for r in reviewers)
-        outcome: QuorumOutcome = await run_quorum(reviewers, ask, parallel=len(reviewers) if remote else 1,
-                                                  on_verdict=on_verdict)
+        outcome = await self.quorum(tier, self.job.review_material(evaluation), reviewers, on_verdict)
         attempt.quorum = outcome.record()
         attempt.passed = outcome.accepted
         if not outcome.accepted:
             reasons = outcome.rejection_reasons() or ["the reviewers did not approve this candidate"]
             self.feedback = [f"reviewer: {reason}" for reason in reasons]
         return outcome.accepted
+
+    async def quorum(self, tier: str, material: str, reviewers: list[Reviewer],
+                     on_verdict: Callable[[Verdict, QuorumRule], None] | None = None) -> QuorumOutcome:
+        """The reviewers' vote on `material`; every reviewer call lands in the ledger."""
+
+        def on_reply(reviewer: Reviewer, reply: Reply | None, error: str | None) -> None:
+            outcome = "cancelled" if error == "cancelled" else ("ok" if reply else "error")
+            self.record_call(tier, reviewer.backend, reply, outcome, "" if outcome != "error" else (error or ""))
+
+        async def ask(reviewer: Reviewer) -> Verdict:
+            return await ask_reviewer(reviewer, self.swarm.backend(reviewer.backend), material,
+                                      seed=self.settings.seed, cancel=self.cancel, on_reply=on_reply)
+
+        remote = all(r.backend.partition(":")[0] != "llamacpp" for r in reviewers)
+        return await run_quorum(reviewers, ask, parallel=len(reviewers) if remote else 1, on_verdict=on_verdict)
 
     def accept(self, tier: str, evaluation: Evaluation) -> None:
         document = self.request.document

@@ -161,6 +161,7 @@ class TestsJob:
         for test in outcome.pending:
             if test not in chosen:
                 outcome.dropped[test] = "adds no coverage, and no reviewer kept it as a distinct behaviour"
+                evaluation.notes.append(f"{test} was dropped: it runs no line or branch the kept tests do not")
         evaluation.questions = {}
         return self._finish(evaluation)
 

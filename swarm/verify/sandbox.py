@@ -10,7 +10,6 @@ mounted read-only (Linux namespaces via util-linux `unshare`).
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import functools
 import logging
 import math
@@ -18,7 +17,6 @@ import os
 import resource
 import shutil
 import signal
-import stat
 import subprocess
 import tempfile
 import threading
@@ -27,17 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from swarm_lsp.swarm.cancel import CancelToken
+from swarm_lsp.swarm.verify.workspace_copy import SandboxTooLarge, copy_workspace, is_within
+
+__all__ = ["RunResult", "Sandbox", "SandboxTooLarge", "detect_isolation", "network_isolation"]
 
 log = logging.getLogger(__name__)
 
 OUTPUT_CAP_BYTES = 1_000_000
 CANCEL_POLL_S = 0.1
-# Never copied, even when a git repo does not ignore them.
-ALWAYS_SKIPPED = (
-    ".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache"
-)
-# Also skipped when the workspace is not a git repo (no .gitignore to ask).
-DEFAULT_IGNORED = (*ALWAYS_SKIPPED, "build", "dist", "*.egg-info")
 MEMORY_ERROR_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory")
 
 # Bind-mounts each of the first N arguments read-only onto itself, then execs the rest.
@@ -46,10 +41,6 @@ _PROTECT_SCRIPT = (
     '{mount} --bind "$1" "$1" && {mount} -o remount,bind,ro "$1" || exit 125; '
     'shift; n=$((n - 1)); done; exec "$@"'
 )
-
-
-class SandboxTooLarge(Exception):
-    """The workspace exceeds the sandbox's byte or file-count cap."""
 
 
 @dataclass(frozen=True)
@@ -117,10 +108,6 @@ def _wrap(isolation: _Isolation, protected: list[str], argv: list[str]) -> list[
     return [*isolation.prefix, "--", *shell, *argv]
 
 
-def _is_within(path: Path, parent: Path) -> bool:
-    return path == parent or parent in path.parents
-
-
 class Sandbox:
     """Context manager: a temporary copy of `workspace` plus a private home and tmp folder."""
 
@@ -148,7 +135,7 @@ class Sandbox:
         try:
             for folder in (self.root, self.home, self.tmp):
                 folder.mkdir()
-            self._copy_workspace()
+            copy_workspace(self.workspace, self.root, max_bytes=self.max_bytes, max_files=self.max_files)
         except BaseException:
             self.close()
             raise
@@ -164,99 +151,6 @@ class Sandbox:
             if self._base.exists():
                 log.warning("sandbox: could not fully remove %s", self._base)
             self._base = None
-
-    # ---- copying -------------------------------------------------------------------------
-
-    def _copy_workspace(self) -> None:
-        entries = self._git_entries()
-        if entries is None:
-            entries = self._walk(self.workspace, DEFAULT_IGNORED)
-        files = self._check_caps(entries)
-        for rel in files:
-            self._copy_entry(rel)
-        log.info("sandbox %s: copied %d entries from %s", self.base, len(files), self.workspace)
-
-    def _git_entries(self) -> list[str] | None:
-        argv = ["git", "-C", str(self.workspace), "ls-files", "-z"]
-        argv += ["--cached", "--others", "--exclude-standard"]
-        try:
-            done = subprocess.run(argv, capture_output=True, timeout=60)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            log.debug("sandbox: git ls-files unavailable (%s); using built-in ignore list", exc)
-            return None
-        if done.returncode != 0:
-            log.debug("sandbox: no usable git repo: %s", done.stderr.decode(errors="replace"))
-            return None
-        entries: list[str] = []
-        for raw in done.stdout.split(b"\0"):
-            rel = os.fsdecode(raw).rstrip("/")
-            if not rel or any(part in ALWAYS_SKIPPED for part in rel.split("/")):
-                continue
-            path = self.workspace / rel
-            if path.is_dir() and not path.is_symlink():  # submodule or nested repo
-                entries.extend(f"{rel}/{sub}" for sub in self._walk(path, DEFAULT_IGNORED))
-            else:
-                entries.append(rel)
-        return sorted(set(entries))
-
-    @staticmethod
-    def _walk(top: Path, ignored: tuple[str, ...]) -> list[str]:
-        def skip(name: str) -> bool:
-            return any(fnmatch.fnmatch(name, pattern) for pattern in ignored)
-
-        entries: list[str] = []
-        for dirpath, dirnames, filenames in os.walk(top):
-            rel_dir = Path(dirpath).relative_to(top)
-            kept_dirs = []
-            for name in dirnames:
-                if skip(name):
-                    continue
-                if os.path.islink(os.path.join(dirpath, name)):
-                    entries.append((rel_dir / name).as_posix())  # copied as a link, not walked
-                else:
-                    kept_dirs.append(name)
-            dirnames[:] = kept_dirs
-            entries.extend((rel_dir / name).as_posix() for name in filenames if not skip(name))
-        return entries
-
-    def _check_caps(self, entries: list[str]) -> list[str]:
-        kept: list[str] = []
-        total = 0
-        for rel in entries:
-            try:
-                info = (self.workspace / rel).lstat()
-            except FileNotFoundError:  # in the index but deleted from the tree
-                continue
-            if not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
-                continue
-            kept.append(rel)
-            total += info.st_size if stat.S_ISREG(info.st_mode) else 0
-            if len(kept) > self.max_files:
-                raise SandboxTooLarge(
-                    f"workspace {self.workspace} has more than {self.max_files} files to copy "
-                    f"(max_files={self.max_files}); .gitignore generated files or raise the cap"
-                )
-            if total > self.max_bytes:
-                raise SandboxTooLarge(
-                    f"workspace {self.workspace} has more than {self.max_bytes} bytes to copy "
-                    f"(max_bytes={self.max_bytes}, reached at {rel}); ignore large files in "
-                    ".gitignore or raise the cap"
-                )
-        return kept
-
-    def _copy_entry(self, rel: str) -> None:
-        source = self.workspace / rel
-        target = self.root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not source.is_symlink():
-            shutil.copy2(source, target, follow_symlinks=False)
-            return
-        resolved = Path(os.path.realpath(source))
-        if not _is_within(resolved, self.workspace):
-            log.info("sandbox: skipping symlink %s -> %s (outside the workspace)", rel, resolved)
-            return
-        inside_copy = self.root / resolved.relative_to(self.workspace)
-        os.symlink(os.path.relpath(inside_copy, target.parent), target)
 
     # ---- running -------------------------------------------------------------------------
 
@@ -286,7 +180,7 @@ class Sandbox:
         return [
             str(path)
             for path in candidates
-            if path.is_dir() and path != Path("/") and not _is_within(self.base, path)
+            if path.is_dir() and path != Path("/") and not is_within(self.base, path)
         ]
 
     def run(

@@ -237,3 +237,14 @@ async def test_a_failing_test_of_independent_checks_keeps_its_right_checks(proje
     [dropped] = evidence["tests_dropped"]
     assert dropped["test"] == "test_all_3" and "assert 'positive' == 'big'" in dropped["reason"]
     assert "def test_all_3" not in result.edits[0].new_text
+
+
+async def test_an_incomplete_suite_escalates_and_the_next_tier_builds_on_it(project):
+    small = ScriptedBackend("llamacpp:small", [FIRST])
+    large = ScriptedBackend("llamacpp:large", [SECOND])
+    settings = SwarmSettings(tiers=("llamacpp:small", "llamacpp:large"), candidates=1)
+    swarm = Swarm(settings, {"llamacpp:small": small, "llamacpp:large": large}.__getitem__)
+    result = await swarm.run(make_request(project, mutants=0))
+    assert result.status == "accepted" and result.tier == "llamacpp:large" and result.evidence["complete"]
+    assert result.evidence["tests_kept"] == ["test_negative", "test_zero", "test_positive"]
+    assert "test_negative" in large.calls[0]["messages"][-1]["content"]  # the large tier saw what was kept
