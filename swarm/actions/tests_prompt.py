@@ -42,6 +42,9 @@ def writer_messages(target: TestTarget, suite: SuiteState, feedback: list[str]) 
         target.source(),
         "```",
     ]
+    if target.is_coroutine:
+        lines += ["", "It is a coroutine function: call it with asyncio.run(...) inside plain (not async) test "
+                      "functions; pytest here has no asyncio plugin."]
     if suite.tests:
         lines += ["", "These tests are already written and kept; do not repeat them: " + ", ".join(suite.tests) + "."]
         lines += _missing(target, suite)

@@ -7,6 +7,7 @@ imports it, and where its test module lives (with that module's current text, if
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,14 @@ class TestTarget:
         if len(lines) > len(shown):
             shown.append(f"# ... ({len(lines) - len(shown)} more lines)")
         return "\n".join(shown)
+
+    @property
+    def is_coroutine(self) -> bool:
+        """An `async def` function or method (its first `def` line, after any decorators)."""
+        if self.symbol.kind == "class":
+            return False
+        match = re.search(r"^\s*(async\s+)?def\s", self.source(), re.MULTILINE)
+        return bool(match and match.group(1))
 
     def line(self, number: int) -> str:
         """The stripped source of a 1-based line; "" outside the file."""

@@ -248,3 +248,14 @@ async def test_an_incomplete_suite_escalates_and_the_next_tier_builds_on_it(proj
     assert result.status == "accepted" and result.tier == "llamacpp:large" and result.evidence["complete"]
     assert result.evidence["tests_kept"] == ["test_negative", "test_zero", "test_positive"]
     assert "test_negative" in large.calls[0]["messages"][-1]["content"]  # the large tier saw what was kept
+
+
+async def test_a_coroutine_target_is_tested_through_asyncio_run(project):
+    (project / "pkg" / "calc.py").write_text(
+        CALC + "\n\ndef traced(function):\n    return function\n\n\n@traced\nasync def double(x):\n    return 2 * x\n")
+    reply = ("```python\nimport asyncio\nfrom pkg.calc import double\n\ndef test_double():\n"
+             "    assert asyncio.run(double(2)) == 4\n```")
+    swarm, backend = make_swarm([reply], candidates=1)
+    result = await swarm.run(make_request(project, "double", mutants=0))
+    assert "asyncio.run(...)" in backend.calls[0]["messages"][-1]["content"]
+    assert result.status == "accepted" and result.evidence["complete"] is True
