@@ -1,9 +1,9 @@
 """A writer's reply as a pytest module: extracted, parsed, normalised and cut down to chosen tests.
 
-Small models reliably forget to import the code under test, import it from the wrong module, or
-paste a copy of it into the test file (whose tests then pass without exercising the real code).
-`parse_candidate` repairs those deterministically and says what it changed; everything else is
-left to the gates. Test ids are pytest node ids relative to the module: `test_x` or `TestC::test_y`.
+`parse_candidate` extracts the code block, applies the deterministic repairs of `test_repairs`
+(reported in `fixes`), gives every test a name not used before and lists the tests; `select` and
+`split` cut the module down or apart for the gates. Test ids are pytest node ids relative to the
+module: `test_x` or `TestC::test_y`.
 """
 
 from __future__ import annotations
@@ -16,23 +16,15 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst import matchers
 
+from swarm_lsp.swarm.codemods.test_repairs import TargetImport, repair
+
+__all__ = ["Candidate", "CandidateError", "TargetImport", "extract_code", "parse_candidate"]
+
 _FENCE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)(?:\n```|\Z)", re.DOTALL)
 
 
 class CandidateError(ValueError):
     """The reply holds no usable test module; the message is feedback for the writer."""
-
-
-@dataclass(frozen=True)
-class TargetImport:
-    """How tests import the code under test: `from <module> import <name>`."""
-
-    module: str
-    name: str
-
-    @property
-    def statement(self) -> str:
-        return f"from {self.module} import {self.name}"
 
 
 @dataclass
@@ -124,12 +116,8 @@ def parse_candidate(reply: str, target: TargetImport, taken: set[str] = frozense
     except cst.ParserSyntaxError as error:
         raise CandidateError(f"the test module does not parse: {_syntax_message(error)}") from None
     fixes: list[str] = []
-    body = _drop_copies(list(module.body), target, fixes)
-    body = _drop_module_level_runs(body, fixes)
-    body = _drop_foreign_imports(body, target, fixes)
-    body = _rename_duplicates(body, set(taken))
-    module = module.with_changes(body=body)
-    module = _add_missing_imports(module, target, fixes)
+    module = repair(module, target, fixes)
+    module = module.with_changes(body=_rename_duplicates(list(module.body), set(taken)))
     module = _spaced(module)
     tests = _test_ids(module)
     if not tests:
@@ -189,60 +177,6 @@ def _test_ids(module: cst.Module) -> list[str]:
     return ids
 
 
-def _drop_copies(body: list[cst.BaseStatement], target: TargetImport, fixes: list[str]) -> list[cst.BaseStatement]:
-    kept = []
-    for statement in body:
-        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == target.name:
-            fixes.append(f"removed a copy of `{target.name}` from the test module: the tests must import the real one")
-        else:
-            kept.append(statement)
-    return kept
-
-
-def _drop_module_level_runs(body: list[cst.BaseStatement], fixes: list[str]) -> list[cst.BaseStatement]:
-    """Remove `test_x()` calls and `if __name__ == "__main__":` blocks at module level: pytest runs
-    the tests, and a call there runs at import time (and breaks when a test is renamed)."""
-    main_block = matchers.If(test=matchers.Comparison(left=matchers.Name("__name__")))
-    test_call = matchers.SimpleStatementLine(body=[matchers.Expr(value=matchers.Call(
-        func=matchers.Name(value=matchers.MatchIfTrue(lambda name: name.startswith("test")))))])
-    kept = [s for s in body if not (matchers.matches(s, main_block) or matchers.matches(s, test_call))]
-    if len(kept) != len(body):
-        fixes.append("removed module-level calls of the tests (pytest runs them)")
-    return kept
-
-
-def _binds(alias: cst.ImportAlias, name: str) -> bool:
-    bound = alias.asname.name if alias.asname else alias.name
-    return isinstance(bound, cst.Name) and bound.value == name
-
-
-def _drop_foreign_imports(body: list[cst.BaseStatement], target: TargetImport, fixes: list[str]) -> list[cst.BaseStatement]:
-    """Remove `from X import <name>` where X is not the target's module (a guessed module path)."""
-    kept: list[cst.BaseStatement] = []
-    for statement in body:
-        if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
-            kept.append(statement)
-            continue
-        small = statement.body[0]
-        if not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar):
-            kept.append(statement)
-            continue
-        module = cst.Module(body=[]).code_for_node(small.module) if small.module else ""
-        module = "." * len(small.relative) + module
-        if module == target.module:
-            kept.append(statement)
-            continue
-        aliases = [alias for alias in small.names if not _binds(alias, target.name)]
-        if len(aliases) == len(small.names):
-            kept.append(statement)
-            continue
-        fixes.append(f"replaced `from {module} import {target.name}` with `{target.statement}`")
-        if aliases:
-            aliases[-1] = aliases[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-            kept.append(statement.with_changes(body=[small.with_changes(names=aliases)]))
-    return kept
-
-
 def _rename_duplicates(body: list[cst.BaseStatement], taken: set[str]) -> list[cst.BaseStatement]:
     """Give every top-level test function and test class a name not used before."""
     renamed: list[cst.BaseStatement] = []
@@ -260,45 +194,3 @@ def _rename_duplicates(body: list[cst.BaseStatement], taken: set[str]) -> list[c
                 statement = statement.with_changes(name=cst.Name(unique))
         renamed.append(statement)
     return renamed
-
-
-def _bound_names(module: cst.Module) -> set[str]:
-    names: set[str] = set()
-    for node in matchers.findall(module, matchers.Import() | matchers.ImportFrom()):
-        if isinstance(node.names, cst.ImportStar):
-            continue
-        for alias in node.names:
-            bound = alias.asname.name if alias.asname else alias.name
-            while isinstance(bound, cst.Attribute):
-                bound = bound.value
-            if isinstance(bound, cst.Name):
-                names.add(bound.value)
-    for statement in module.body:
-        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-            names.add(statement.name.value)
-    return names
-
-
-def _used_names(module: cst.Module) -> set[str]:
-    return {node.value for node in matchers.findall(module, matchers.Name())}
-
-
-def _add_missing_imports(module: cst.Module, target: TargetImport, fixes: list[str]) -> cst.Module:
-    bound, used = _bound_names(module), _used_names(module)
-    missing = []
-    if "pytest" in used and "pytest" not in bound:
-        missing.append("import pytest")
-    if target.name in used and target.name not in bound:
-        missing.append(target.statement)
-        fixes.append(f"added the missing `{target.statement}`")
-    if not missing:
-        return module
-    lines = [cst.parse_statement(statement + "\n") for statement in missing]
-    body = list(module.body)
-    last_import = max(
-        (i for i, s in enumerate(body) if isinstance(s, cst.SimpleStatementLine)
-         and all(isinstance(small, (cst.Import, cst.ImportFrom)) for small in s.body)),
-        default=-1,
-    )
-    body[last_import + 1:last_import + 1] = lines
-    return module.with_changes(body=body)
