@@ -106,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("path", nargs="?", default=".", help="a file or folder inside the workspace")
     _add_config_flags(doctor)
 
+    from swarm_lsp.server.cli_check import add_check_parser
+
+    add_check_parser(commands)
+
     config = commands.add_parser("config", help="print the effective configuration (files, SWARM_LSP_* variables and flags merged)")
     _add_config_flags(config)
     config.add_argument("path", nargs="?", default=".", help="a file or folder inside the workspace")
@@ -192,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
             from swarm_lsp.server.cli_tools import config_command
 
             return config_command(args)
+        if args.command == "check":
+            from swarm_lsp.server.cli_check import check_command
+
+            return check_command(args)
         if args.command == "mcp":
             from swarm_lsp.server.mcp.serve import mcp_command
 

@@ -23,4 +23,5 @@ def isolated_state(tmp_path_factory, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SWARM_LSP_LEDGER_PATH", str(state / "ledger.sqlite3"))
     monkeypatch.setenv("SWARM_LSP_CLOUD_AUDIT_LOG", str(state / "cloud_calls.jsonl"))
+    monkeypatch.setenv("SWARM_LSP_AUDIT_CACHE", str(state / "audit-cache.sqlite3"))
     return state

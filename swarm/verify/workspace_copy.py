@@ -30,12 +30,16 @@ def is_within(path: Path, parent: Path) -> bool:
     return path == parent or parent in path.parents
 
 
+def list_files(folder: Path) -> list[str]:
+    """The files under `folder` (relative, posix) that git would track, or that the built-in
+    ignore list keeps outside a git repo."""
+    entries = _git_entries(folder)
+    return entries if entries is not None else _walk(folder, DEFAULT_IGNORED)
+
+
 def copy_workspace(workspace: Path, root: Path, *, max_bytes: int, max_files: int) -> int:
     """Copy `workspace` into the empty folder `root`; the number of entries copied."""
-    entries = _git_entries(workspace)
-    if entries is None:
-        entries = _walk(workspace, DEFAULT_IGNORED)
-    files = _check_caps(workspace, entries, max_bytes, max_files)
+    files = _check_caps(workspace, list_files(workspace), max_bytes, max_files)
     for rel in files:
         _copy_entry(workspace, root, rel)
     log.info("sandbox %s: copied %d entries from %s", root, len(files), workspace)

@@ -1,0 +1,108 @@
+"""Audit many files: the deterministic pass per file, in parallel processes within a CPU budget,
+with results cached by content. Every finding passes the location gate (`findings.located`).
+
+Python files get bandit today. Other languages are listed in `skipped`: their auditors are the
+swarm's (issue 7), which this scan does not run yet.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Callable
+
+from swarm_lsp.swarm.audit.bandit_pass import bandit_findings
+from swarm_lsp.swarm.audit.cache import AuditCache, content_key
+from swarm_lsp.swarm.audit.findings import Finding, located
+from swarm_lsp.swarm.verify.workspace_copy import list_files
+
+log = logging.getLogger(__name__)
+
+ANALYSERS = f"bandit-{version('bandit')}"
+AUDITED_SUFFIXES = (".py",)
+OTHER_SUFFIXES = (".js", ".jsx", ".ts", ".tsx", ".go", ".rs")
+
+
+@dataclass
+class ScanReport:
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+    cached: int = 0
+    skipped: list[str] = field(default_factory=list)  # files of languages without an auditor here
+    unreadable: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # findings that failed the location gate
+
+
+def collect_files(root: Path, paths: list[Path]) -> tuple[list[str], list[str]]:
+    """(Python files, files of other languages) under `paths`, relative to `root`, sorted."""
+    found: set[str] = set()
+    for path in paths:
+        path = path.resolve()
+        if path.is_dir():
+            found.update((path / rel).relative_to(root).as_posix() for rel in list_files(path))
+        else:
+            found.add(path.relative_to(root).as_posix())
+    audited = sorted(p for p in found if p.endswith(AUDITED_SUFFIXES))
+    others = sorted(p for p in found if p.endswith(OTHER_SUFFIXES))
+    return audited, others
+
+
+def scan(root: Path, files: list[str], *, cache: AuditCache | None, jobs: int | None = None,
+         on_file: Callable[[str], None] | None = None) -> ScanReport:
+    report = ScanReport(files=len(files))
+    texts: dict[str, str] = {}
+    pending: list[str] = []
+    for rel in files:
+        try:
+            texts[rel] = (root / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            report.unreadable.append(f"{rel}: {exc}")
+            continue
+        cached = cache.get(content_key(texts[rel], ANALYSERS), rel) if cache else None
+        if cached is None:
+            pending.append(rel)
+            continue
+        report.cached += 1
+        _keep(report, cached, texts[rel])
+        if on_file:
+            on_file(rel)
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(pending)))
+    results = _run(pending, texts, workers, on_file)
+    for rel, findings in results:
+        if cache:
+            cache.put(content_key(texts[rel], ANALYSERS), findings)
+        _keep(report, findings, texts[rel])
+    report.findings.sort(key=lambda f: (f.path, f.start_line, f.start_column, f.rule_id))
+    return report
+
+
+def _run(pending: list[str], texts: dict[str, str], workers: int,
+         on_file: Callable[[str], None] | None) -> list[tuple[str, list[Finding]]]:
+    results = []
+    if workers == 1:
+        for rel in pending:
+            results.append((rel, bandit_findings(rel, texts[rel])))
+            if on_file:
+                on_file(rel)
+        return results
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {rel: pool.submit(bandit_findings, rel, texts[rel]) for rel in pending}
+        for rel, future in futures.items():
+            results.append((rel, future.result()))
+            if on_file:
+                on_file(rel)
+    return results
+
+
+def _keep(report: ScanReport, findings: list[Finding], text: str) -> None:
+    for finding in findings:
+        problem = located(finding, text)
+        if problem is None:
+            report.findings.append(finding)
+        else:
+            report.rejected.append(f"{finding.path}:{finding.start_line} {finding.rule_id}: {problem}")
+            log.warning("dropped a finding that does not match the file: %s", report.rejected[-1])
