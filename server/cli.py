@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
-ACTIONS = ("document", "tests")
+ACTIONS = ("document", "tests", "refactor")
 
 
 class UsageError(Exception):
@@ -80,12 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a code action on a symbol",
                               description="Run a code action. TARGET is PATH::Qualified.name or PATH:LINE. "
                               "document: a docstring/doc comment; tests: a pytest module whose every test "
-                              "was run in a sandbox, passes and adds coverage.")
+                              "was run in a sandbox, passes and adds coverage; refactor: the symbol rewritten per "
+                              "--instruction or --preset, with the tests that exercise it passing before and after.")
     run.add_argument("action", choices=ACTIONS, help="the action to run")
     run.add_argument("target", help="PATH::Qualified.name or PATH:LINE (1-based)")
     run.add_argument("--apply", action="store_true", help="write the edit (atomically, only if the file is unchanged)")
     run.add_argument("--json", action="store_true", help="print the ActionResult as JSON instead of a diff")
     run.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
+    run.add_argument("--instruction", metavar="TEXT", help="refactor: what to change, e.g. \"extract the parsing into a helper\"")
+    run.add_argument("--preset", metavar="NAME", help="refactor: simplify, extract-helper, modernise-types or rename-locals")
     _add_config_flags(run)
 
     symbols = commands.add_parser("symbols", help="list the functions, methods and classes of a file")

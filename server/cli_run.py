@@ -58,7 +58,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError(f"{path}: not UTF-8 text ({exc})") from exc
     request = ActionRequest(
         kind=args.action, document=snapshot, target=symbol, workspace=str(workspace),
-        options=config.action_options(),
+        options={**config.action_options(), **_refactor_options(args)},
     )
     console = Console(stderr=True, soft_wrap=True)
     swarm = build_swarm(config, workspace=workspace)
@@ -68,6 +68,13 @@ def run_command(args: argparse.Namespace) -> int:
         except ActionInputError as exc:
             raise UsageError(str(exc)) from exc
     return _report(result, args, path, snapshot, workspace, console)
+
+
+def _refactor_options(args: argparse.Namespace) -> dict[str, str]:
+    options = {key: value for key in ("instruction", "preset") if (value := getattr(args, key, None))}
+    if options and args.action != "refactor":
+        raise UsageError("--instruction and --preset go with `run refactor`")
+    return options
 
 
 def _report(result: ActionResult, args: argparse.Namespace, path: Path, snapshot, workspace: Path,

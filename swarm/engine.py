@@ -87,7 +87,8 @@ class Swarm:
         )
         run = ActionRun(self, request, job, result, events, cancel, uuid.uuid4().hex)
         try:
-            accepted = await run.tiers(plan)
+            blocked = await self._prerequisite(job, result, events, cancel)
+            accepted = None if blocked else await run.tiers(plan)
             if accepted is not None:
                 emit(events, Event("verify", f"measuring the accepted {request.kind} result"))
                 await asyncio.to_thread(job.finalize, accepted, cancel)
@@ -100,11 +101,27 @@ class Swarm:
             job.close()
         result.evidence = job.evidence(accepted)
         result.elapsed_s = round(time.perf_counter() - started, 3)
-        if accepted is None and result.status != "cancelled":
+        if accepted is None and result.status != "cancelled" and not blocked:
             run.explain_rejection()
         emit(events, Event("done", result.message or result.status, tier=result.tier))
         self._record_action(request, result, run.action_id)
         return result
+
+    async def _prerequisite(self, job, result: ActionResult, events: EventSink | None, cancel: CancelToken) -> bool:
+        """Run the action the job needs first (e.g. characterization tests before a refactor);
+        True when the job cannot go on, with the reason in `result.message`."""
+        request = await asyncio.to_thread(job.prerequisite, cancel)
+        if request is None:
+            return False
+        emit(events, Event("analyse", f"{job.target_label}: running `{request.kind}` first"))
+        sub = await self.run(request, events=events, cancel=cancel)
+        result.usage.merge(sub.usage)
+        if sub.status == "cancelled":
+            raise Cancelled("cancelled")
+        problem = await asyncio.to_thread(job.adopt, sub, cancel)
+        if problem:
+            result.message = problem
+        return problem is not None
 
     def _record_action(self, request: ActionRequest, result: ActionResult, action_id: str) -> None:
         if self.ledger is None:

@@ -135,6 +135,18 @@ class Usage(JsonMixin):
         else:
             self.local_tokens += total
 
+    def merge(self, other: "Usage") -> None:
+        """Add another result's usage (a prerequisite action's) to this one."""
+        self.local_tokens += other.local_tokens
+        self.cloud_tokens += other.cloud_tokens
+        for name, entry in other.by_model.items():
+            mine = self.by_model.setdefault(name, ModelUsage(cloud=entry.cloud))
+            mine.calls += entry.calls
+            mine.prompt_tokens += entry.prompt_tokens
+            mine.completion_tokens += entry.completion_tokens
+            mine.cache_read_tokens += entry.cache_read_tokens
+            mine.cache_write_tokens += entry.cache_write_tokens
+
 
 @dataclass
 class ActionResult(JsonMixin):

@@ -60,12 +60,15 @@ def code_actions(store: DocumentStore, params: types.CodeActionParams) -> list[t
         kind = action_kind(action)
         if not _wanted(kind, only) or document.language not in handler.languages:
             continue
-        title = ACTION_TITLES.get(action, f"{action.capitalize()} {{symbol}} (swarm)").format(symbol=symbol.qualname)
-        arguments: dict[str, Any] = {
-            "action": action, "uri": document.uri, "version": document.version, "symbol": symbol.qualname,
-            "line": symbol.start_line, "options": {},
-        }
-        actions.append(types.CodeAction(
-            title=title, kind=kind, command=types.Command(title=title, command=RUN_COMMAND, arguments=[arguments]),
-        ))
+        for variant, options in getattr(handler, "variants", ((None, {}),)):
+            title = ACTION_TITLES.get(action, f"{action.capitalize()} {{symbol}} (swarm)").format(symbol=symbol.qualname)
+            if variant:
+                title = title.replace(" (swarm)", f": {variant} (swarm)")
+            arguments: dict[str, Any] = {
+                "action": action, "uri": document.uri, "version": document.version, "symbol": symbol.qualname,
+                "line": symbol.start_line, "options": dict(options),
+            }
+            actions.append(types.CodeAction(
+                title=title, kind=kind, command=types.Command(title=title, command=RUN_COMMAND, arguments=[arguments]),
+            ))
     return actions or None

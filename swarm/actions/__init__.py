@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from swarm_lsp.swarm.actions.base import Action, ActionInputError
 from swarm_lsp.swarm.actions.document import DocumentAction
+from swarm_lsp.swarm.actions.refactor import RefactorAction
 from swarm_lsp.swarm.actions.tests import TestsAction
 
-REGISTRY: dict[str, Action] = {action.kind: action for action in (DocumentAction(), TestsAction())}
+REGISTRY: dict[str, Action] = {action.kind: action for action in (DocumentAction(), TestsAction(), RefactorAction())}
 
 
 def get_action(kind: str) -> Action:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.cancel import CancelToken
-from swarm_lsp.swarm.types import ActionRequest, GateResult
+from swarm_lsp.swarm.types import ActionRequest, ActionResult, GateResult
 
 
 class ActionInputError(ValueError):
@@ -62,6 +62,14 @@ class Job(Protocol):
 
     def evaluate(self, reply: Reply, cancel: CancelToken) -> Evaluation:
         """Run the gates; called on a worker thread (gates may run tests for seconds)."""
+        ...
+
+    def prerequisite(self, cancel: CancelToken) -> ActionRequest | None:
+        """An action to run first (on a worker thread), e.g. characterization tests; None: none."""
+        ...
+
+    def adopt(self, result: ActionResult, cancel: CancelToken) -> str | None:
+        """Take in the prerequisite's result; a reason when the job cannot go on without it."""
         ...
 
     def settle(self, evaluation: Evaluation, kept: list[str]) -> Evaluation:

@@ -30,7 +30,7 @@ from swarm_lsp.swarm.codemods.content import DocContent, DocFacts
 from swarm_lsp.swarm.docstyle import detect_style, render_docstring
 from swarm_lsp.swarm.gates.doc_content import content_gate
 from swarm_lsp.swarm.gates.python_doc import python_doc_gates
-from swarm_lsp.swarm.types import ActionRequest, GateResult, Symbol
+from swarm_lsp.swarm.types import ActionRequest, ActionResult, GateResult, Symbol
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,12 @@ class DocumentJob:
 
     def review_material(self, evaluation: Evaluation) -> str:
         return doc_review_material(self.facts, self.source, evaluation.output, [g.name for g in evaluation.gates])
+
+    def prerequisite(self, cancel: CancelToken) -> None:
+        """Nothing has to run first."""
+
+    def adopt(self, result: ActionResult, cancel: CancelToken) -> str | None:
+        return None
 
     def settle(self, evaluation: Evaluation, kept: list[str]) -> Evaluation:
         return evaluation  # a document candidate asks no questions

@@ -23,7 +23,7 @@ from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.cancel import CancelToken
 from swarm_lsp.swarm.codemods.test_candidate import Candidate, CandidateError, extract_code, parse_candidate
 from swarm_lsp.swarm.codemods.test_module import merge_test_modules
-from swarm_lsp.swarm.types import ActionRequest, GateResult
+from swarm_lsp.swarm.types import ActionRequest, ActionResult, GateResult
 from swarm_lsp.swarm.verify.sandbox import network_isolation
 from swarm_lsp.swarm.verify.mutation import MutationReport, generate_mutants, mutation_score
 from swarm_lsp.swarm.verify.test_bench import BenchError, BenchLimits, SuiteState, TestBench
@@ -145,6 +145,12 @@ class TestsJob:
             f"{suite.branch_coverage:.0%} of the branches of {self.target.symbol.qualname}"
         )
         return evaluation
+
+    def prerequisite(self, cancel: CancelToken) -> None:
+        """Nothing has to run first."""
+
+    def adopt(self, result: ActionResult, cancel: CancelToken) -> str | None:
+        return None
 
     def settle(self, evaluation: Evaluation, kept: list[str]) -> Evaluation:
         """Keep the no-gain tests the reviewers judged a distinct behaviour; drop the rest."""

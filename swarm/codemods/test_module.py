@@ -14,7 +14,15 @@ from pathlib import Path
 
 import libcst as cst
 from libcst import matchers
-from libcst.helpers import get_full_name_for_node
+
+from swarm_lsp.swarm.codemods.imports import (
+    ImportKey,
+    import_keys,
+    insert_imports,
+    is_import_line,
+    missing_imports,
+    with_blank_lines,
+)
 
 _TEST_ROOTS = ("tests", "test")
 _SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "site-packages", "venv", "env", "build", "dist"})
@@ -25,7 +33,7 @@ def _is_test_file(name: str) -> bool:
     return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
 
 
-def _scan_test_files(root: Path) -> list[Path]:
+def scan_test_files(root: Path) -> list[Path]:
     """Test files under `root`, skipping hidden, virtualenv and build folders; bounded."""
     found: list[Path] = []
     for scanned, (directory, dirnames, filenames) in enumerate(os.walk(root)):
@@ -62,7 +70,7 @@ def test_module_path(workspace: Path, source: Path) -> Path:
     if package and package[0] == "src":
         package = package[1:]
 
-    test_files = _scan_test_files(root)
+    test_files = scan_test_files(root)
     file_name = _test_file_name(module, test_files)
     tests_root = next(
         (root / name for name in _TEST_ROOTS
@@ -94,90 +102,11 @@ class MergeResult:
     added_imports: list[str]
 
 
-ImportKey = tuple[str, str, str, str | None]
-
-
 def _parse(code: str, what: str) -> cst.Module:
     try:
         return cst.parse_module(code)
     except cst.ParserSyntaxError as error:
         raise ValueError(f"{what} does not parse: {error}") from error
-
-
-def _from_module(node: cst.ImportFrom) -> str:
-    dots = "." * len(node.relative)
-    return dots + (get_full_name_for_node(node.module) or "" if node.module else "")
-
-
-def _alias_key(kind: str, module: str, alias: cst.ImportAlias) -> ImportKey:
-    asname = get_full_name_for_node(alias.asname.name) if alias.asname else None
-    return (kind, module, get_full_name_for_node(alias.name) or "", asname)
-
-
-def _alias_keys(node: cst.Import | cst.ImportFrom) -> list[ImportKey]:
-    """One normalised key per imported name: `import a, b` and `import a; import b` compare equal."""
-    if isinstance(node, cst.Import):
-        return [_alias_key("import", "", alias) for alias in node.names]
-    module = _from_module(node)
-    if isinstance(node.names, cst.ImportStar):
-        return [("from", module, "*", None)]
-    return [_alias_key("from", module, alias) for alias in node.names]
-
-
-def _import_keys(module: cst.Module) -> set[ImportKey]:
-    """Imports at module level, including inside top-level `if`/`try` blocks, not inside definitions."""
-    keys: set[ImportKey] = set()
-    for statement in module.body:
-        if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-            for node in matchers.findall(statement, matchers.Import() | matchers.ImportFrom()):
-                keys.update(_alias_keys(node))  # type: ignore[arg-type]
-    return keys
-
-
-def _is_import_line(statement: cst.CSTNode) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
-    )
-
-
-def _is_future_line(statement: cst.CSTNode) -> bool:
-    return _is_import_line(statement) and all(
-        isinstance(small, cst.ImportFrom) and _from_module(small) == "__future__"
-        for small in statement.body
-    )
-
-
-def _is_docstring(statement: cst.CSTNode) -> bool:
-    return matchers.matches(statement, matchers.SimpleStatementLine(
-        body=[matchers.Expr(value=matchers.SimpleString() | matchers.ConcatenatedString())]
-    ))
-
-
-def _missing_imports(line: cst.SimpleStatementLine, seen: set[ImportKey]) -> cst.SimpleStatementLine | None:
-    """`line` reduced to the names not in `seen` (which it then extends); None when nothing is new."""
-    kept_statements: list[cst.BaseSmallStatement] = []
-    for small in line.body:
-        assert isinstance(small, (cst.Import, cst.ImportFrom))
-        if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
-            new = [key for key in _alias_keys(small) if key not in seen]
-            seen.update(new)
-            if new:
-                kept_statements.append(small)
-            continue
-        aliases: list[cst.ImportAlias] = []
-        for alias, key in zip(small.names, _alias_keys(small)):
-            if key not in seen:
-                seen.add(key)
-                aliases.append(alias)
-        if len(aliases) == len(small.names):
-            kept_statements.append(small)
-        elif aliases:
-            aliases[-1] = aliases[-1].with_changes(comma=small.names[-1].comma)  # keep a trailing comma
-            kept_statements.append(small.with_changes(names=aliases))
-    if not kept_statements:
-        return None
-    kept_statements[-1] = kept_statements[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
-    return line.with_changes(body=kept_statements, leading_lines=[])
 
 
 def _defined_name(statement: cst.CSTNode) -> str | None:
@@ -215,12 +144,6 @@ def _is_autouse_fixture(statement: cst.CSTNode) -> bool:
 def _used_names(node: cst.CSTNode) -> set[str]:
     """Every identifier in `node`; parameter names count, so fixtures requested by tests do too."""
     return {name.value for name in matchers.findall(node, matchers.Name())}
-
-
-def _with_blank_lines(statement: cst.BaseStatement, count: int) -> cst.BaseStatement:
-    """`statement` preceded by exactly `count` blank lines, keeping its own comment lines."""
-    comments = [line for line in statement.leading_lines if line.comment is not None]
-    return statement.with_changes(leading_lines=[cst.EmptyLine()] * count + comments)
 
 
 def _select_definitions(
@@ -263,43 +186,16 @@ def _select_definitions(
     return added, added_tests, skipped
 
 
-def _insert_imports(body: list[cst.BaseStatement], lines: list[cst.SimpleStatementLine]) -> None:
-    """Insert `lines` after the last top-level import, or at the top (after the docstring)."""
-    if not lines:
-        return
-    futures = [line for line in lines if _is_future_line(line)]
-    others = [line for line in lines if not _is_future_line(line)]
-    start = 1 if body and _is_docstring(body[0]) else 0
-    while start < len(body) and _is_future_line(body[start]):
-        start += 1
-    for group in (futures, others):
-        if not group:
-            continue
-        last_import = max((index for index, statement in enumerate(body) if _is_import_line(statement)), default=None)
-        if group is futures or last_import is None:
-            index = start
-            if index > 0 and not _is_import_line(body[index - 1]):
-                group = [_with_blank_lines(group[0], 1), *group[1:]]
-            if index < len(body) and not _is_import_line(body[index]):
-                follower = body[index]
-                if not any(line.comment is None for line in follower.leading_lines):
-                    blanks = 2 if isinstance(follower, (cst.FunctionDef, cst.ClassDef)) else 1
-                    body[index] = _with_blank_lines(follower, blanks)
-        else:
-            index = last_import + 1
-        body[index:index] = group
-
-
 def merge_test_modules(existing: str, generated: str) -> MergeResult:
     """Merge a generated pytest module into an existing one; never changes or replaces user code."""
     generated_module = _parse(generated, "generated test module")
     existing_module = _parse(existing, "existing test module")
-    seen = _import_keys(existing_module)
+    seen = import_keys(existing_module)
     existing_names = _existing_names(existing_module, seen)
 
     new_imports = [
         reduced for statement in generated_module.body
-        if _is_import_line(statement) and (reduced := _missing_imports(statement, seen))
+        if is_import_line(statement) and (reduced := missing_imports(statement, seen))
     ]
     added, added_tests, skipped = _select_definitions(generated_module, existing_names)
     added_imports = [cst.Module(body=[]).code_for_node(line).strip() for line in new_imports]
@@ -309,9 +205,9 @@ def merge_test_modules(existing: str, generated: str) -> MergeResult:
         return MergeResult(text, added_tests, skipped, added_imports)
 
     body = list(existing_module.body)
-    _insert_imports(body, new_imports)
+    insert_imports(body, new_imports)
     for statement in added:
-        body.append(_with_blank_lines(statement, 2 if body or existing_module.header else 0))
+        body.append(with_blank_lines(statement, 2 if body or existing_module.header else 0))
     changes: dict[str, object] = {"body": body}
     if added:
         changes["has_trailing_newline"] = True

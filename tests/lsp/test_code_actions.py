@@ -23,7 +23,11 @@ def code_action_params(uri: str, line: int, character: int = 4, only=None) -> ty
 
 async def test_document_action_is_offered_inside_a_function(client: LanguageClient):
     uri = open_document(client, client.workspace_root / "textutils.py")
-    action, tests = await raw_code_actions(client, code_action_params(uri, line=10))
+    action, tests, *refactors = await raw_code_actions(client, code_action_params(uri, line=10))
+    assert [r["title"] for r in refactors] == [f"Refactor slugify: {p} (swarm)" for p in
+                                               ("simplify", "extract-helper", "modernise-types", "rename-locals")]
+    assert refactors[0]["kind"] == "refactor.rewrite.swarm"
+    assert refactors[0]["command"]["arguments"][0]["options"] == {"preset": "simplify"}
     assert tests["kind"] == "source.swarm.tests" and tests["title"] == "Generate tests for slugify (swarm)"
     assert tests["command"]["arguments"][0]["action"] == "tests"
     assert action["kind"] == "source.swarm.document"  # a CodeAction, not a bare Command
@@ -36,7 +40,7 @@ async def test_document_action_is_offered_inside_a_function(client: LanguageClie
 
 async def test_methods_typescript_and_outside_any_symbol(client: LanguageClient):
     uri = open_document(client, client.workspace_root / "textutils.py")
-    method, _ = await raw_code_actions(client, code_action_params(uri, line=37))
+    method, *_ = await raw_code_actions(client, code_action_params(uri, line=37))
     assert method["command"]["arguments"][0]["symbol"] == "Truncator.truncate"
     assert await raw_code_actions(client, code_action_params(uri, line=2)) is None  # imports
     ts_uri = open_document(client, client.workspace_root / "textutils.ts", language="typescript")
@@ -46,7 +50,8 @@ async def test_methods_typescript_and_outside_any_symbol(client: LanguageClient)
 
 async def test_only_filters_by_kind(client: LanguageClient):
     uri = open_document(client, client.workspace_root / "textutils.py")
-    assert await raw_code_actions(client, code_action_params(uri, 10, only=["refactor"])) is None
+    assert await raw_code_actions(client, code_action_params(uri, 10, only=["quickfix"])) is None
+    assert len(await raw_code_actions(client, code_action_params(uri, 10, only=["refactor"]))) == 4
     [action] = await raw_code_actions(client, code_action_params(uri, 10, only=["source.swarm.document"]))
     assert action["kind"] == "source.swarm.document"
     kinds = [a["kind"] for a in await raw_code_actions(client, code_action_params(uri, 10, only=["source"]))]
@@ -63,9 +68,9 @@ async def test_incremental_changes_are_tracked(client: LanguageClient):
             text="def fresh(a):\n    return a\n\n",
         )],
     ))
-    fresh, _ = await raw_code_actions(client, code_action_params(uri, line=4))
+    fresh, *_ = await raw_code_actions(client, code_action_params(uri, line=4))
     assert fresh["command"]["arguments"][0]["symbol"] == "fresh" and fresh["command"]["arguments"][0]["version"] == 2
-    slug, _ = await raw_code_actions(client, code_action_params(uri, line=13))
+    slug, *_ = await raw_code_actions(client, code_action_params(uri, line=13))
     assert slug["command"]["arguments"][0]["symbol"] == "slugify"
 
 

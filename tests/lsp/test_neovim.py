@@ -37,9 +37,10 @@ def workspace(tmp_path):
     return tmp_path
 
 
-def test_neovim_lists_the_document_and_tests_actions(workspace):
+def test_neovim_lists_the_document_tests_and_refactor_actions(workspace):
     result = run_neovim(workspace, line=11, run_action=False)
-    action, tests = result["actions"]
+    action, tests, *refactors = result["actions"]
+    assert len(refactors) == 4 and refactors[0]["kind"] == "refactor.rewrite.swarm"
     assert action["kind"] == "source.swarm.document" and action["command"]["arguments"][0]["symbol"] == "slugify"
     assert tests["kind"] == "source.swarm.tests" and tests["title"] == "Generate tests for slugify (swarm)"
 

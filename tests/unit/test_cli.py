@@ -154,3 +154,17 @@ def test_run_tests_refuses_to_overwrite_a_test_module_created_meanwhile(project,
     assert cli.main(["run", "tests", f"{project}/calc.py::add", "--apply", "--no-progress", "--mutants", "0"]) == 1
     assert "was created after the action ran" in capsys.readouterr().err
     assert (project / "tests" / "test_calc.py").read_text() == "# mine\n"
+
+
+def test_run_refactor_needs_an_instruction_and_uses_it(project, monkeypatch, capsys):
+    (project / "tests").mkdir()
+    (project / "tests" / "test_calc.py").write_text("from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n")
+    backend = script(monkeypatch, ["```python\ndef add(a, b):\n    return b + a\n```"])
+    assert cli.main(["run", "refactor", f"{project}/calc.py::add", "--no-progress"]) == 2
+    assert "refactor needs an instruction or a preset" in capsys.readouterr().err
+    assert cli.main(["run", "document", f"{project}/calc.py::add", "--preset", "simplify", "--no-progress"]) == 2
+    assert "--instruction and --preset go with `run refactor`" in capsys.readouterr().err
+    code = cli.main(["run", "refactor", f"{project}/calc.py::add", "--instruction", "swap the operands", "--apply",
+                     "--no-progress"])
+    assert code == 0 and (project / "calc.py").read_text() == "def add(a, b):\n    return b + a\n"
+    assert "Instruction: swap the operands" in backend.calls[0]["messages"][-1]["content"]
