@@ -65,6 +65,7 @@ class Config:
     test_timeout: float = 10.0  # tests: seconds per sandboxed pytest process
     test_memory_mb: int = 1024  # tests: memory limit per sandboxed pytest process
     mutants: int = 30  # tests: mutants run for the mutation score (0: off)
+    audit_on_save: bool = False  # language server: audit a Python file when it is saved (debounced)
     ledger_path: str | None = None  # None: swarm.ledger's default
     models_dir: str | None = None  # None: swarm.models' default
     log_level: str = "warning"
@@ -123,6 +124,14 @@ def _number(lo: float, hi: float) -> Callable[[Any], float]:
         return float(value)
 
     return parse
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.strip().lower() in ("true", "1", "yes")
+    raise _Invalid("expected true or false")
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
@@ -202,6 +211,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "test_timeout": _number(0.5, 600),
     "test_memory_mb": _integer(64, 65536),
     "mutants": _integer(0, 1000),
+    "audit_on_save": _boolean,
     "ledger_path": _path,
     "models_dir": _path,
     "log_level": _choice(LOG_LEVELS),

@@ -12,6 +12,7 @@ from typing import Any
 from lsprotocol import types
 
 from swarm_lsp.server.lsp.code_actions import RUN_COMMAND, all_kinds, code_actions
+from swarm_lsp.server.lsp.diagnostics import AUDIT_COMMAND, NotAuditable, SaveAuditor, publish_audit, quick_fixes
 from swarm_lsp.server.lsp.runner import run_action_safely
 from swarm_lsp.server.lsp.server import CURRENT_REQUEST, SwarmLanguageServer
 from swarm_lsp.swarm.tiers import start_of_today
@@ -23,6 +24,7 @@ REPORT_COMMAND, STATUS_COMMAND, CANCEL_COMMAND = "swarm.report", "swarm.status",
 
 def create_server(version: str) -> SwarmLanguageServer:
     server = SwarmLanguageServer(version)
+    save_auditor = SaveAuditor(server)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: SwarmLanguageServer, params: types.InitializeParams) -> None:
@@ -40,6 +42,7 @@ def create_server(version: str) -> SwarmLanguageServer:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: SwarmLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
         log.debug("saved %s", params.text_document.uri)
+        save_auditor.saved(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: SwarmLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -47,10 +50,12 @@ def create_server(version: str) -> SwarmLanguageServer:
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=all_kinds(), resolve_provider=False),
+        types.CodeActionOptions(code_action_kinds=[*all_kinds(), types.CodeActionKind.QuickFix], resolve_provider=False),
     )
     def code_action(ls: SwarmLanguageServer, params: types.CodeActionParams):
-        return code_actions(ls.store, params)
+        only = [str(getattr(k, "value", k)) for k in params.context.only] if params.context.only else None
+        fixes = quick_fixes(ls, params) if not only or "quickfix" in only else []
+        return (fixes + (code_actions(ls.store, params) or [])) or None
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: SwarmLanguageServer, params: types.DidChangeConfigurationParams) -> None:
@@ -59,6 +64,16 @@ def create_server(version: str) -> SwarmLanguageServer:
     @server.command(RUN_COMMAND)
     async def run(ls: SwarmLanguageServer, arguments: Any) -> dict[str, Any]:
         return await run_action_safely(ls, arguments, CURRENT_REQUEST.get())
+
+    @server.command(AUDIT_COMMAND)
+    async def audit(ls: SwarmLanguageServer, arguments: Any) -> dict[str, Any]:
+        uri = arguments.get("uri") if isinstance(arguments, dict) else None
+        if not isinstance(uri, str) or not uri:
+            return {"error": "swarm.audit expects one object argument {uri}"}
+        try:
+            return await publish_audit(ls, uri)
+        except NotAuditable as exc:
+            return {"error": str(exc)}
 
     @server.command(STATUS_COMMAND)
     def status(ls: SwarmLanguageServer) -> dict[str, Any]:

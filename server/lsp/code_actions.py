@@ -54,7 +54,7 @@ def code_actions(store: DocumentStore, params: types.CodeActionParams) -> list[t
     symbol = symbol_at(document.tree, document.language, offset)
     if symbol is None:
         return None
-    only = [str(k) for k in params.context.only] if params.context.only else None
+    only = [str(getattr(k, "value", k)) for k in params.context.only] if params.context.only else None
     actions = []
     for action, handler in REGISTRY.items():
         kind = action_kind(action)

@@ -11,15 +11,16 @@ import logging
 import tempfile
 from pathlib import Path
 
-from bandit.core import config as bandit_config
-from bandit.core import manager as bandit_manager
+# bandit loads its report formatters through stevedore when imported, which logs an ERROR for an
+# optional one (sarif) whose dependency is not installed; swarm-lsp writes its own SARIF.
+logging.getLogger("stevedore.extension").setLevel(logging.CRITICAL)
 
-from swarm_lsp.swarm.audit.findings import Finding, lines_of
+from bandit.core import config as bandit_config  # noqa: E402
+from bandit.core import manager as bandit_manager  # noqa: E402
+
+from swarm_lsp.swarm.audit.findings import Finding, lines_of  # noqa: E402
 
 log = logging.getLogger(__name__)
-# bandit loads its report formatters through stevedore, which logs an ERROR for an optional one
-# (sarif) whose dependency is not installed; swarm-lsp writes its own SARIF.
-logging.getLogger("stevedore.extension").setLevel(logging.CRITICAL)
 
 
 def bandit_findings(path: str, text: str) -> list[Finding]:
