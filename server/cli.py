@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
-ACTIONS = ("document", "tests", "refactor")
+ACTIONS = ("document", "tests", "refactor", "audit")
 
 
 class UsageError(Exception):
@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "was run in a sandbox, passes and adds coverage; refactor: the symbol rewritten per "
                               "--instruction or --preset, with the tests that exercise it passing before and after.")
     run.add_argument("action", choices=ACTIONS, help="the action to run")
-    run.add_argument("target", help="PATH::Qualified.name or PATH:LINE (1-based)")
+    run.add_argument("target", help="PATH::Qualified.name or PATH:LINE (1-based); audit also takes a bare PATH")
     run.add_argument("--apply", action="store_true", help="write the edit (atomically, only if the file is unchanged)")
     run.add_argument("--json", action="store_true", help="print the ActionResult as JSON instead of a diff")
     run.add_argument("--no-progress", action="store_true", help="no progress display on stderr")

@@ -45,7 +45,7 @@ class ProgressPrinter:
 
 def run_command(args: argparse.Namespace) -> int:
     path_text, symbol = parse_target(args.target)
-    if symbol is None:
+    if symbol is None and args.action != "audit":
         raise UsageError(f"target {args.target!r} names no symbol: use PATH::Qualified.name or PATH:LINE")
     path = Path(path_text)
     if not path.is_file():
@@ -57,7 +57,7 @@ def run_command(args: argparse.Namespace) -> int:
     except UnicodeDecodeError as exc:
         raise UsageError(f"{path}: not UTF-8 text ({exc})") from exc
     request = ActionRequest(
-        kind=args.action, document=snapshot, target=symbol, workspace=str(workspace),
+        kind=args.action, document=snapshot, target=symbol or "", workspace=str(workspace),
         options={**config.action_options(), **_refactor_options(args)},
     )
     console = Console(stderr=True, soft_wrap=True)
@@ -94,6 +94,10 @@ def _report(result: ActionResult, args: argparse.Namespace, path: Path, snapshot
         data["applied"] = applied
         json.dump(data, sys.stdout, indent=2)
         sys.stdout.write("\n")
+    elif result.status == "accepted" and result.action == "audit":
+        for f in result.evidence.get("findings", []):
+            sys.stdout.write(f"{f['path']}:{f['start_line']}:{f['start_column']}: {f['severity']} CWE-{f['cwe']} "
+                             f"[{f['source']} {f['rule_id']}] {f['message']}\n")
     elif result.status == "accepted":
         sys.stdout.write("".join(edit.diff for edit in result.edits))
     usage = result.usage

@@ -48,7 +48,8 @@ class ActionRun:
         reviewers = self._reviewers(plan)
         for spec in plan:
             tier = spec.name
-            for index in range(spec.candidates or self.settings.candidates):
+            # An incremental job may need more calls than candidates (the audit: one per function).
+            for index in range((spec.candidates or self.settings.candidates) + getattr(self.job, "extra_candidates", 0)):
                 self.cancel.raise_if_cancelled()
                 messages = self.job.messages(self.feedback)
                 if is_cloud(tier) and self._refused_by_budget(spec, index, messages):
@@ -56,7 +57,8 @@ class ActionRun:
                 evaluation = await self.candidate(spec, index, messages)
                 if evaluation is None or not evaluation.passed:
                     continue
-                if reviewers and not await self.review(tier, index, evaluation, reviewers):
+                whole = getattr(self.job, "review_whole", True)  # the audit has its findings voted on instead
+                if reviewers and whole and not await self.review(tier, index, evaluation, reviewers):
                     continue
                 if evaluation.questions:
                     evaluation = await self.settle(tier, index, evaluation, reviewers)
@@ -76,9 +78,11 @@ class ActionRun:
         return None
 
     async def settle(self, tier: str, index: int, evaluation: Evaluation, reviewers: list[Reviewer]) -> Evaluation:
-        """Let the reviewers decide the evaluation's open questions; none are kept without reviewers."""
+        """Let the reviewers decide the evaluation's open questions (`None` to the job: no reviewers)."""
+        if not reviewers:
+            return self.job.settle(evaluation, None)
         kept: list[str] = []
-        for name, material in evaluation.questions.items() if reviewers else ():
+        for name, material in evaluation.questions.items():
             self.cancel.raise_if_cancelled()
             emit(self.events, Event("review", f"{tier}: reviewers consider {name}", tier, index))
             if (await self.quorum(tier, material, reviewers)).accepted:
@@ -177,8 +181,11 @@ class ActionRun:
         return await run_quorum(reviewers, ask, parallel=len(reviewers) if remote else 1, on_verdict=on_verdict)
 
     def accept(self, tier: str, evaluation: Evaluation) -> None:
+        self.result.status, self.result.tier = "accepted", tier
+        self.result.message = f"accepted from {tier}"
+        if evaluation.new_text is None:  # a result without an edit (the audit's findings)
+            return
         document = self.request.document
-        assert evaluation.new_text is not None
         path = evaluation.path or document.path
         original = document.text if evaluation.path is None else evaluation.original_text or ""
         version = document.version if evaluation.path is None else evaluation.version or 0
@@ -193,8 +200,6 @@ class ActionRun:
             )
         )
         self.result.edits.append(Edit(path, version, diff, evaluation.new_text, created=created))
-        self.result.status, self.result.tier = "accepted", tier
-        self.result.message = f"accepted from {tier}"
 
     def explain_rejection(self) -> None:
         attempts = self.result.attempts

@@ -88,6 +88,23 @@ async def publish_audit(server: "SwarmLanguageServer", uri: str) -> dict[str, An
             "by_severity": {s: sum(f.severity == s for f in findings) for s in SEVERITY}}
 
 
+def publish_findings(server: "SwarmLanguageServer", uri: str, findings: list[dict[str, Any]]) -> bool:
+    """Publish an audit action's findings (ActionResult evidence) for the open document `uri`;
+    False when the document is closed or changed since (positions would be wrong)."""
+    from swarm_lsp.swarm.audit.findings import Finding, located
+
+    document = server.store.get(uri)
+    if document is None:
+        return False
+    parsed = [Finding(**item) for item in findings]
+    if any(located(f, document.text) is not None for f in parsed):
+        return False
+    diagnostics = [finding_diagnostic(server, document, f) for f in parsed]
+    server.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=document.version))
+    return True
+
+
 class SaveAuditor:
     """Debounced audit on save: a burst of saves of one document runs one audit."""
 

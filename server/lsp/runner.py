@@ -12,6 +12,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from swarm_lsp.server.lsp.edits import StaleEdit, rebase, workspace_edit
+from swarm_lsp.server.lsp.diagnostics import publish_findings
 from swarm_lsp.server.lsp.jobs import Job, QueueFull
 from swarm_lsp.server.lsp.other_file import apply_other_file
 from swarm_lsp.server.lsp.progress import JobProgress
@@ -130,6 +131,10 @@ async def run_action(server: "SwarmLanguageServer", raw: Any, request_id: Any) -
 async def _apply(
     server, args: RunArguments, snapshot: DocumentSnapshot, target: str, result: ActionResult
 ) -> tuple[bool, str | None]:
+    if result.status == "accepted" and result.action == "audit":
+        if publish_findings(server, args.uri, result.evidence.get("findings", [])):
+            return True, None
+        return False, "the document changed during the audit; run it again to see the findings"
     if result.status != "accepted" or not result.edits:
         return False, None
     edit = result.edits[0]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from swarm_lsp.swarm.actions.audit import AuditAction
 from swarm_lsp.swarm.actions.base import Action, ActionInputError
 from swarm_lsp.swarm.actions.document import DocumentAction
 from swarm_lsp.swarm.actions.refactor import RefactorAction
 from swarm_lsp.swarm.actions.tests import TestsAction
 
-REGISTRY: dict[str, Action] = {action.kind: action for action in (DocumentAction(), TestsAction(), RefactorAction())}
+REGISTRY: dict[str, Action] = {action.kind: action for action in (DocumentAction(), TestsAction(), RefactorAction(), AuditAction())}
 
 
 def get_action(kind: str) -> Action:

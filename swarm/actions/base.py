@@ -72,8 +72,9 @@ class Job(Protocol):
         """Take in the prerequisite's result; a reason when the job cannot go on without it."""
         ...
 
-    def settle(self, evaluation: Evaluation, kept: list[str]) -> Evaluation:
-        """The evaluation with the `questions` the reviewers kept (`kept`) taken in."""
+    def settle(self, evaluation: Evaluation, kept: list[str] | None) -> Evaluation:
+        """The evaluation with the `questions` the reviewers kept (`kept`) taken in; `kept` is
+        None when no reviewers are configured (the job decides what that means)."""
         ...
 
     def commit(self, evaluation: Evaluation) -> None:

@@ -117,7 +117,7 @@ class DocumentJob:
     def adopt(self, result: ActionResult, cancel: CancelToken) -> str | None:
         return None
 
-    def settle(self, evaluation: Evaluation, kept: list[str]) -> Evaluation:
+    def settle(self, evaluation: Evaluation, kept: list[str] | None) -> Evaluation:
         return evaluation  # a document candidate asks no questions
 
     def commit(self, evaluation: Evaluation) -> None:

@@ -154,7 +154,7 @@ class RefactorJob:
             self.complexity_after = complexity(replacement.text, self.target_label)
         return evaluation
 
-    def settle(self, evaluation: Evaluation, kept: list[str]) -> Evaluation:
+    def settle(self, evaluation: Evaluation, kept: list[str] | None) -> Evaluation:
         return evaluation
 
     def commit(self, evaluation: Evaluation) -> None:

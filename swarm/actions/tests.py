@@ -152,11 +152,11 @@ class TestsJob:
     def adopt(self, result: ActionResult, cancel: CancelToken) -> str | None:
         return None
 
-    def settle(self, evaluation: Evaluation, kept: list[str]) -> Evaluation:
+    def settle(self, evaluation: Evaluation, kept: list[str] | None) -> Evaluation:
         """Keep the no-gain tests the reviewers judged a distinct behaviour; drop the rest."""
         proposal: _Proposal = evaluation.state
         outcome = proposal.outcome
-        chosen = [test for test in outcome.pending if test in kept]
+        chosen = [test for test in outcome.pending if test in (kept or [])]  # no reviewers: none
         if chosen and outcome.with_pending is not None:
             selected = proposal.candidate.select(outcome.kept + chosen)
             suite_text = merge_test_modules(self.suite.module_text, selected).text

@@ -23,7 +23,8 @@ def code_action_params(uri: str, line: int, character: int = 4, only=None) -> ty
 
 async def test_document_action_is_offered_inside_a_function(client: LanguageClient):
     uri = open_document(client, client.workspace_root / "textutils.py")
-    action, tests, *refactors = await raw_code_actions(client, code_action_params(uri, line=10))
+    action, tests, *refactors, audit = await raw_code_actions(client, code_action_params(uri, line=10))
+    assert audit["kind"] == "source.swarm.audit" and audit["title"] == "Audit slugify (swarm)"
     assert [r["title"] for r in refactors] == [f"Refactor slugify: {p} (swarm)" for p in
                                                ("simplify", "extract-helper", "modernise-types", "rename-locals")]
     assert refactors[0]["kind"] == "refactor.rewrite.swarm"
@@ -44,7 +45,8 @@ async def test_methods_typescript_and_outside_any_symbol(client: LanguageClient)
     assert method["command"]["arguments"][0]["symbol"] == "Truncator.truncate"
     assert await raw_code_actions(client, code_action_params(uri, line=2)) is None  # imports
     ts_uri = open_document(client, client.workspace_root / "textutils.ts", language="typescript")
-    [ts_action] = await raw_code_actions(client, code_action_params(ts_uri, line=18))  # tests: Python only
+    ts_action, ts_audit = await raw_code_actions(client, code_action_params(ts_uri, line=18))  # tests: Python only
+    assert ts_audit["kind"] == "source.swarm.audit"
     assert ts_action["command"]["arguments"][0]["symbol"] == "WordCounter.top"
 
 
@@ -55,7 +57,7 @@ async def test_only_filters_by_kind(client: LanguageClient):
     [action] = await raw_code_actions(client, code_action_params(uri, 10, only=["source.swarm.document"]))
     assert action["kind"] == "source.swarm.document"
     kinds = [a["kind"] for a in await raw_code_actions(client, code_action_params(uri, 10, only=["source"]))]
-    assert kinds == ["source.swarm.document", "source.swarm.tests"]
+    assert kinds == ["source.swarm.document", "source.swarm.tests", "source.swarm.audit"]
 
 
 async def test_incremental_changes_are_tracked(client: LanguageClient):

@@ -159,3 +159,18 @@ async def test_tests_job_creates_the_test_module_through_the_editor(client: Lang
     assert "from textutils import slugify" in module
     messages = [r.message for values in client.progress_reports.values() for r in values if getattr(r, "message", None)]
     assert any("checking candidate 1" in m for m in messages)
+
+
+async def test_an_audit_job_publishes_its_findings_as_diagnostics(client: LanguageClient):
+    path = client.workspace_root / "shell.py"
+    path.write_text("import subprocess\n\n\ndef run(command):\n    return subprocess.call(command, shell=True)\n")
+    uri = open_document(client, path)
+    summary = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="swarm.run", arguments=[{"action": "audit", "uri": uri, "symbol": "run", "version": 1}]))
+    assert summary["status"] == "accepted" and summary["applied"] is True, summary
+    for _ in range(100):
+        if uri in client.diagnostics:
+            break
+        await asyncio.sleep(0.05)
+    codes = {(d.source, d.code) for d in client.diagnostics[uri]}
+    assert ("swarm-lsp", "CWE-78") in codes  # at least bandit's B602; the model may add its own

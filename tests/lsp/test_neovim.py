@@ -37,10 +37,11 @@ def workspace(tmp_path):
     return tmp_path
 
 
-def test_neovim_lists_the_document_tests_and_refactor_actions(workspace):
+def test_neovim_lists_every_action_for_a_python_function(workspace):
     result = run_neovim(workspace, line=11, run_action=False)
-    action, tests, *refactors = result["actions"]
+    action, tests, *refactors, audit = result["actions"]
     assert len(refactors) == 4 and refactors[0]["kind"] == "refactor.rewrite.swarm"
+    assert audit["kind"] == "source.swarm.audit"
     assert action["kind"] == "source.swarm.document" and action["command"]["arguments"][0]["symbol"] == "slugify"
     assert tests["kind"] == "source.swarm.tests" and tests["title"] == "Generate tests for slugify (swarm)"
 

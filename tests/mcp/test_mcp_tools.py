@@ -246,3 +246,15 @@ async def test_generate_tests_dry_run_then_apply_creates_the_test_module(root, m
                                                              "apply": True})).structured_content
     assert applied["applied"] is True, applied
     assert "def test_zero_factor():" in (root / "tests" / "test_scale.py").read_text()
+
+
+async def test_audit_tool_returns_findings_as_evidence_and_writes_nothing(root):
+    (root / "pkg" / "hashing.py").write_text("import hashlib\n\n\ndef digest(data):\n    return hashlib.md5(data).hexdigest()\n")
+    factory = scripted_factory(lambda messages: {"findings": []})
+    async with Client(create_mcp_server(root, swarm_factory=factory), mode="legacy") as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        assert tools["audit"].annotations.read_only_hint is True
+        result = (await client.call_tool("audit", {"path": "pkg/hashing.py", "symbol": "digest"})).structured_content
+    assert result["status"] == "accepted" and result["diff"] == "" and result["applied"] is False
+    [finding] = result["evidence"]["findings"]
+    assert finding["cwe"] == 327 and finding["source"] == "bandit" and finding["path"] == "pkg/hashing.py"

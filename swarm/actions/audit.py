@@ -1,0 +1,206 @@
+"""The audit action: security findings for a file or one symbol, as an ActionResult (issue 7).
+
+Bandit is the deterministic first pass (Python). Swarm auditors then read each function or method
+(the code fenced as data, never as instructions) for the CWE classes in `audit_prompt`; one
+writer call per function, so the job is incremental: `complete` once every function was read.
+Every finding, bandit's included, passes the location gate and, when reviewers are configured,
+their vote (a rejected finding is dropped and listed). The result carries no edit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from swarm_lsp.swarm.actions.audit_prompt import (
+    CWE_CLASSES, MESSAGE_MAX, REVIEW_FOCUSES, audit_schema, auditor_messages, finding_review_material, numbered,
+)
+from swarm_lsp.swarm.actions.base import ActionInputError, Evaluation
+from swarm_lsp.swarm.analysis.languages import LANGUAGES, UnsupportedLanguage, language_for_path
+from swarm_lsp.swarm.analysis.symbols import SymbolNotFound, index_symbols, resolve_symbol
+from swarm_lsp.swarm.audit.findings import SEVERITIES, Finding, located
+from swarm_lsp.swarm.backends.base import Message, Reply
+from swarm_lsp.swarm.cancel import CancelToken
+from swarm_lsp.swarm.types import ActionRequest, ActionResult, GateResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    label: str  # qualname, or "<module>" for a file without functions
+    first_line: int  # 1-based, inclusive
+    last_line: int
+
+
+class AuditAction:
+    kind = "audit"
+    languages = LANGUAGES
+
+    def prepare(self, request: ActionRequest, options: dict[str, Any]) -> "AuditJob":
+        document = request.document
+        try:
+            language = language_for_path(document.path)
+        except UnsupportedLanguage as exc:
+            raise ActionInputError(str(exc)) from exc
+        symbols = index_symbols(document.text, language, tsx=document.path.endswith(".tsx"))
+        if request.target:
+            try:
+                symbol = resolve_symbol(symbols, request.target)
+            except SymbolNotFound as exc:
+                raise ActionInputError(f"{document.path}: {exc}") from exc
+            chunks = [Chunk(symbol.qualname, symbol.span.start_line + 1, symbol.span.end_line + 1)]
+        else:
+            chunks = [Chunk(s.qualname, s.span.start_line + 1, s.span.end_line + 1)
+                      for s in symbols if s.kind != "class"]
+            chunks = chunks or [Chunk("<module>", 1, max(1, len(document.text.splitlines())))]
+        bandit: list[Finding] = []
+        if language == "python":
+            from swarm_lsp.swarm.audit.bandit_pass import bandit_findings
+
+            first, last = (chunks[0].first_line, chunks[0].last_line) if request.target else (1, 10**9)
+            bandit = [f for f in bandit_findings(document.path, document.text)
+                      if first <= f.start_line <= last and located(f, document.text) is None]
+        label = request.target and chunks[0].label or document.path
+        return AuditJob(document.path, document.text, chunks, bandit, label)
+
+
+@dataclass
+class AuditJob:
+    path: str
+    text: str
+    chunks: list[Chunk]
+    bandit: list[Finding]
+    target_label: str
+    stop: list[str] = field(default_factory=list)
+    max_tokens: int = 400
+    review_whole: bool = False  # reviewers vote on each finding (questions), not on the whole answer
+    review_focuses: list[str] = field(default_factory=lambda: list(REVIEW_FOCUSES))
+
+    def __post_init__(self) -> None:
+        self.schema = audit_schema()
+        self.extra_candidates = len(self.chunks) - 1  # one auditor call per function, plus retries
+        self.next = 0
+        self.findings: list[Finding] = []
+        self.dropped: list[dict[str, Any]] = []
+
+    def _chunk(self) -> Chunk:
+        return self.chunks[min(self.next, len(self.chunks) - 1)]
+
+    def _code(self, chunk: Chunk) -> str:
+        return numbered(self.text, chunk.first_line, chunk.last_line)
+
+    def messages(self, feedback: list[str]) -> list[Message]:
+        chunk = self._chunk()
+        return auditor_messages(self.path, chunk.label, self._code(chunk), feedback)
+
+    def review_material(self, evaluation: Evaluation) -> str:
+        return f"Audit of {self._chunk().label}: " + "; ".join(f.message for f in evaluation.state or [])
+
+    def prerequisite(self, cancel: CancelToken) -> None:
+        """Nothing has to run first."""
+
+    def adopt(self, result: ActionResult, cancel: CancelToken) -> str | None:
+        return None
+
+    def evaluate(self, reply: Reply, cancel: CancelToken | None = None) -> Evaluation:
+        chunk = self._chunk()
+        data = reply.parsed
+        if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
+            reason = "the answer was not a JSON object with a findings list"
+            return Evaluation([GateResult("json", False, [reason])], output=reply.text)
+        findings, notes = [], []
+        for item in data["findings"]:
+            finding, problem = self._finding(item, chunk)
+            if finding is None:
+                notes.append(problem)
+                self.dropped.append({"chunk": chunk.label, "reason": problem})
+            else:
+                findings.append(finding)
+        if self.next == 0:  # bandit's findings are voted on with the first function's
+            findings = self.bandit + findings
+        evaluation = Evaluation([GateResult("json", True), GateResult("located", True)], output=reply.text,
+                                notes=notes, state=findings)
+        evaluation.questions = {
+            _key(f): finding_review_material(self.path, self._code(self._chunk_of(f)), f.start_line, f.cwe,
+                                             f.message, f.source)
+            for f in findings
+        }
+        return self._finish(evaluation)
+
+    def _finding(self, item: Any, chunk: Chunk) -> tuple[Finding | None, str]:
+        if not isinstance(item, dict):
+            return None, "a finding was not an object"
+        line, cwe = item.get("line"), item.get("cwe")
+        if not isinstance(line, int) or not chunk.first_line <= line <= chunk.last_line:
+            return None, f"line {line} is not inside {chunk.label} (lines {chunk.first_line}-{chunk.last_line})"
+        if cwe not in CWE_CLASSES:
+            return None, f"CWE {cwe} is not one of the audited classes"
+        text_line = self.text.splitlines()[line - 1]
+        if not text_line.strip():
+            return None, f"line {line} is empty"
+        severity = item.get("severity") if item.get("severity") in SEVERITIES else "medium"
+        confidence = item.get("confidence")
+        confidence = "high" if isinstance(confidence, (int, float)) and confidence >= 0.8 else (
+            "low" if isinstance(confidence, (int, float)) and confidence < 0.5 else "medium")
+        message = str(item.get("message") or CWE_CLASSES[cwe]).strip()[:MESSAGE_MAX]
+        indent = len(text_line) - len(text_line.lstrip())
+        return Finding(self.path, line, indent + 1, line, len(text_line) + 1, cwe, severity, confidence, message,
+                       text_line, "swarm", f"swarm-cwe-{cwe}", CWE_CLASSES[cwe]), ""
+
+    def _chunk_of(self, finding: Finding) -> Chunk:
+        return next((c for c in self.chunks if c.first_line <= finding.start_line <= c.last_line), self._chunk())
+
+    def _finish(self, evaluation: Evaluation) -> Evaluation:
+        evaluation.complete = self.next + 1 >= len(self.chunks)
+        done = self.next + 1
+        evaluation.summary = f"{done} of {len(self.chunks)} function(s) audited"
+        return evaluation
+
+    def settle(self, evaluation: Evaluation, kept: list[str] | None) -> Evaluation:
+        """Without reviewers (kept is None) every located finding stands; with them, the voted ones."""
+        if kept is not None:
+            for finding in list(evaluation.state):
+                if _key(finding) not in kept:
+                    evaluation.state.remove(finding)
+                    self.dropped.append({"finding": finding.to_dict(), "reason": "rejected by the reviewers"})
+        evaluation.questions = {}
+        return evaluation
+
+    def commit(self, evaluation: Evaluation) -> None:
+        self.findings = _without_duplicates(self.findings + list(evaluation.state or []))
+        self.next += 1
+
+    def finalize(self, accepted: Evaluation | None, cancel: CancelToken) -> None:
+        """Nothing to measure after the auditors."""
+
+    def evidence(self, accepted: Evaluation | None) -> dict[str, Any]:
+        findings = sorted(self.findings if self.findings or accepted else self.bandit,
+                          key=lambda f: (f.start_line, f.start_column, f.rule_id))
+        return {
+            "findings": [f.to_dict() for f in findings],
+            "by_severity": {s: sum(f.severity == s for f in findings) for s in SEVERITIES},
+            "by_source": {s: sum(f.source == s for f in findings) for s in ("bandit", "swarm")},
+            "functions_audited": min(self.next, len(self.chunks)), "functions": len(self.chunks),
+            "dropped": self.dropped,
+        }
+
+    def close(self) -> None:
+        """The audit job holds no resources."""
+
+
+def _key(finding: Finding) -> str:
+    return f"{finding.source}:{finding.rule_id}:{finding.start_line}"
+
+
+def _without_duplicates(findings: list[Finding]) -> list[Finding]:
+    """One finding per (line, CWE): bandit's wins over the swarm's for the same flaw."""
+    seen: set[tuple[int, int]] = set()
+    unique = []
+    for finding in findings:
+        if (finding.start_line, finding.cwe) in seen:
+            continue
+        seen.add((finding.start_line, finding.cwe))
+        unique.append(finding)
+    return unique

@@ -1,0 +1,108 @@
+"""The audit action on the scripted backend: bandit first, one auditor call per function, the
+location gate, reviewer votes on every finding, symbols and other languages, the CLI output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from swarm_lsp.server import cli, session
+from swarm_lsp.server.workspace import read_snapshot
+from swarm_lsp.swarm.backends.scripted import ScriptedBackend
+from swarm_lsp.swarm.engine import Swarm, SwarmSettings
+from swarm_lsp.swarm.types import ActionRequest
+
+SOURCE = '''import hashlib
+import os
+
+BASE = "/srv/files"
+
+
+def read_file(name):
+    return open(os.path.join(BASE, name)).read()
+
+
+def digest(data):
+    return hashlib.md5(data).hexdigest()
+'''
+TRAVERSAL = {"findings": [{"line": 8, "cwe": 22, "severity": "high", "confidence": 0.9,
+                           "message": "the name reaches open() without a path check"}]}
+NONE = {"findings": []}
+REVIEW = {"observed": "-", "claimed": "-", "reason": "", "confidence": 0.9}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    (tmp_path / "files.py").write_text(SOURCE)
+    return tmp_path
+
+
+def run_audit(project, replies, target="", reviewers=0, review=None, path="files.py"):
+    writer = ScriptedBackend("llamacpp:scripted", replies)
+    backends = {"llamacpp:scripted": writer, "llamacpp:reviewer": ScriptedBackend("llamacpp:reviewer", review or [])}
+    settings = SwarmSettings(tiers=("llamacpp:scripted",), candidates=2, reviewers=reviewers,
+                             reviewer_tiers=("llamacpp:reviewer",))
+    request = ActionRequest("audit", read_snapshot(project / path), target, workspace=str(project))
+    return Swarm(settings, backends.__getitem__).run(request), writer
+
+
+async def test_bandit_and_the_auditors_findings_together_one_call_per_function(project):
+    coroutine, writer = run_audit(project, [TRAVERSAL, NONE])
+    result = await coroutine
+    assert result.status == "accepted" and result.edits == []
+    findings = {(f["source"], f["cwe"], f["start_line"]) for f in result.evidence["findings"]}
+    assert ("swarm", 22, 8) in findings and ("bandit", 327, 12) in findings
+    assert result.evidence["functions_audited"] == 2 and len(writer.calls) == 2
+    first_prompt = writer.calls[0]["messages"][-1]["content"]
+    assert "data to analyse" in writer.calls[0]["messages"][0]["content"] and "   8 |     return open(" in first_prompt
+    assert "def digest" not in first_prompt  # each call reads one function
+    swarm_finding = next(f for f in result.evidence["findings"] if f["source"] == "swarm")
+    assert swarm_finding["snippet"] == "    return open(os.path.join(BASE, name)).read()"
+    assert swarm_finding["start_column"] == 5 and swarm_finding["rule_id"] == "swarm-cwe-22"
+
+
+async def test_findings_outside_the_function_are_dropped_and_bad_json_is_retried(project):
+    outside = {"findings": [{"line": 12, "cwe": 22, "severity": "high", "confidence": 1, "message": "x"}]}
+    coroutine, writer = run_audit(project, ["not json", outside, NONE])
+    result = await coroutine
+    assert result.status == "accepted" and [a.passed for a in result.attempts] == [False, True, True]
+    assert {f["source"] for f in result.evidence["findings"]} == {"bandit"}
+    assert "not inside read_file" in result.evidence["dropped"][0]["reason"]
+
+
+async def test_reviewers_vote_on_every_finding_and_can_reject_one(project):
+    def review(messages):
+        rejected = "swarm finding" in messages[-1]["content"]
+        return {**REVIEW, "answer": "no" if rejected else "yes"}
+
+    coroutine, _ = run_audit(project, [TRAVERSAL, NONE], reviewers=1, review=review)
+    result = await coroutine
+    assert [f["source"] for f in result.evidence["findings"]] == ["bandit"]
+    assert result.evidence["dropped"][0]["reason"] == "rejected by the reviewers"
+
+
+async def test_a_symbol_target_audits_only_that_function(project):
+    coroutine, writer = run_audit(project, [NONE], target="digest")
+    result = await coroutine
+    assert len(writer.calls) == 1 and result.evidence["functions"] == 1
+    assert [f["rule_id"] for f in result.evidence["findings"]] == ["B324"]
+
+
+async def test_other_languages_get_the_swarm_auditors_only(project):
+    (project / "app.ts").write_text("export function run(cmd: string) {\n  return exec(cmd);\n}\n")
+    found = {"findings": [{"line": 2, "cwe": 78, "severity": "high", "confidence": 0.7, "message": "exec of input"}]}
+    coroutine, _ = run_audit(project, [found], path="app.ts")
+    result = await coroutine
+    [finding] = result.evidence["findings"]
+    assert finding["source"] == "swarm" and finding["cwe"] == 78 and finding["confidence"] == "medium"
+
+
+def test_cli_run_audit_takes_a_bare_path_and_prints_findings(project, monkeypatch, capsys):
+    backend = ScriptedBackend("llamacpp:qwen2.5-coder-0.5b", [TRAVERSAL, NONE])
+    monkeypatch.setattr(session, "create_backend", lambda name, settings: backend)
+    assert cli.main(["run", "audit", str(project / "files.py"), "--no-progress", "--tiers",
+                     "llamacpp:qwen2.5-coder-0.5b"]) == 0
+    out = capsys.readouterr().out
+    assert f"{project}/files.py:8:5: high CWE-22 [swarm swarm-cwe-22]" in out and "CWE-327 [bandit B324]" in out
