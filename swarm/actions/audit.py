@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from swarm_lsp.swarm.actions.audit_prompt import (
-    CWE_CLASSES, MESSAGE_MAX, REVIEW_FOCUSES, audit_schema, auditor_messages, finding_review_material, numbered,
+    CWE_CLASSES, MESSAGE_MAX, REVIEW_FOCUSES, audit_schema, auditor_messages, finding_review_material, findings_from,
+    numbered,
 )
 from swarm_lsp.swarm.actions.base import ActionInputError, Evaluation
 from swarm_lsp.swarm.analysis.languages import LANGUAGES, UnsupportedLanguage, language_for_path
@@ -107,11 +108,11 @@ class AuditJob:
     def evaluate(self, reply: Reply, cancel: CancelToken | None = None) -> Evaluation:
         chunk = self._chunk()
         data = reply.parsed
-        if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
-            reason = "the answer was not a JSON object with a findings list"
+        if not isinstance(data, dict) or not isinstance(data.get("operations"), list):
+            reason = "the answer was not a JSON object with an operations list"
             return Evaluation([GateResult("json", False, [reason])], output=reply.text)
         findings, notes = [], []
-        for item in data["findings"]:
+        for item in findings_from(data):
             finding, problem = self._finding(item, chunk)
             if finding is None:
                 notes.append(problem)

@@ -250,7 +250,7 @@ async def test_generate_tests_dry_run_then_apply_creates_the_test_module(root, m
 
 async def test_audit_tool_returns_findings_as_evidence_and_writes_nothing(root):
     (root / "pkg" / "hashing.py").write_text("import hashlib\n\n\ndef digest(data):\n    return hashlib.md5(data).hexdigest()\n")
-    factory = scripted_factory(lambda messages: {"findings": []})
+    factory = scripted_factory(lambda messages: {"untrusted_inputs": [], "operations": []})
     async with Client(create_mcp_server(root, swarm_factory=factory), mode="legacy") as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         assert tools["audit"].annotations.read_only_hint is True

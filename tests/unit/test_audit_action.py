@@ -26,9 +26,13 @@ def read_file(name):
 def digest(data):
     return hashlib.md5(data).hexdigest()
 '''
-TRAVERSAL = {"findings": [{"line": 8, "cwe": 22, "severity": "high", "confidence": 0.9,
-                           "message": "the name reaches open() without a path check"}]}
-NONE = {"findings": []}
+def operation(line, cwe, reaches=True, mitigated=False, text="the name reaches open() without a path check"):
+    return {"line": line, "operation": text, "cwe": cwe, "untrusted_input_reaches_it": reaches,
+            "mitigated": mitigated, "severity": "high"}
+
+
+TRAVERSAL = {"untrusted_inputs": ["name"], "operations": [operation(8, 22)]}
+NONE = {"untrusted_inputs": [], "operations": []}
 REVIEW = {"observed": "-", "claimed": "-", "reason": "", "confidence": 0.9}
 
 
@@ -57,6 +61,7 @@ async def test_bandit_and_the_auditors_findings_together_one_call_per_function(p
     assert result.evidence["functions_audited"] == 2 and len(writer.calls) == 2
     first_prompt = writer.calls[0]["messages"][-1]["content"]
     assert "data to analyse" in writer.calls[0]["messages"][0]["content"] and "   8 |     return open(" in first_prompt
+    assert "untrusted_input_reaches_it" in str(writer.calls[0]["schema"])
     assert "def digest" not in first_prompt  # each call reads one function
     swarm_finding = next(f for f in result.evidence["findings"] if f["source"] == "swarm")
     assert swarm_finding["snippet"] == "    return open(os.path.join(BASE, name)).read()"
@@ -64,7 +69,8 @@ async def test_bandit_and_the_auditors_findings_together_one_call_per_function(p
 
 
 async def test_findings_outside_the_function_are_dropped_and_bad_json_is_retried(project):
-    outside = {"findings": [{"line": 12, "cwe": 22, "severity": "high", "confidence": 1, "message": "x"}]}
+    outside = {"untrusted_inputs": [], "operations": [operation(12, 22), operation(8, 89, mitigated=True),
+                                                      operation(8, 78, reaches=False)]}
     coroutine, writer = run_audit(project, ["not json", outside, NONE])
     result = await coroutine
     assert result.status == "accepted" and [a.passed for a in result.attempts] == [False, True, True]
@@ -92,11 +98,19 @@ async def test_a_symbol_target_audits_only_that_function(project):
 
 async def test_other_languages_get_the_swarm_auditors_only(project):
     (project / "app.ts").write_text("export function run(cmd: string) {\n  return exec(cmd);\n}\n")
-    found = {"findings": [{"line": 2, "cwe": 78, "severity": "high", "confidence": 0.7, "message": "exec of input"}]}
+    found = {"untrusted_inputs": ["cmd"], "operations": [operation(2, 78, text="exec of input")]}
     coroutine, _ = run_audit(project, [found], path="app.ts")
     result = await coroutine
     [finding] = result.evidence["findings"]
     assert finding["source"] == "swarm" and finding["cwe"] == 78 and finding["confidence"] == "medium"
+
+
+def test_findings_are_unmitigated_operations_reached_by_input_or_weak_primitives():
+    from swarm_lsp.swarm.actions.audit_prompt import findings_from
+
+    data = {"operations": [operation(1, 89), operation(2, 89, mitigated=True), operation(3, 78, reaches=False),
+                           operation(4, 328, reaches=False), "junk"]}
+    assert [f["line"] for f in findings_from(data)] == [1, 4]
 
 
 def test_cli_run_audit_takes_a_bare_path_and_prints_findings(project, monkeypatch, capsys):
