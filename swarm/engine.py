@@ -80,10 +80,12 @@ class Swarm:
             plan = [parse_tier(spec) for spec in plan_tiers(self.settings.tiers, self.settings.escalation)]
         except ValueError as exc:
             raise ActionInputError(str(exc)) from exc
-        emit(events, Event("analyse", f"analysing {request.document.path}::{request.target}"))
+        where = f"{request.document.path}::{request.target}" if request.target else request.document.path
+        emit(events, Event("analyse", f"analysing {where}"))
         job = get_action(request.kind).prepare(request, request.options)
         result = ActionResult(
-            action=request.kind, target=f"{request.document.path}::{job.target_label}", status="rejected"
+            action=request.kind, status="rejected",
+            target=f"{request.document.path}::{job.target_label}" if job.target_label else request.document.path
         )
         run = ActionRun(self, request, job, result, events, cancel, uuid.uuid4().hex)
         try:

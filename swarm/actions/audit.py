@@ -63,8 +63,7 @@ class AuditAction:
             first, last = (chunks[0].first_line, chunks[0].last_line) if request.target else (1, 10**9)
             bandit = [f for f in bandit_findings(document.path, document.text)
                       if first <= f.start_line <= last and located(f, document.text) is None]
-        label = request.target and chunks[0].label or document.path
-        return AuditJob(document.path, document.text, chunks, bandit, label)
+        return AuditJob(document.path, document.text, chunks, bandit, chunks[0].label if request.target else "")
 
 
 @dataclass
@@ -73,7 +72,7 @@ class AuditJob:
     text: str
     chunks: list[Chunk]
     bandit: list[Finding]
-    target_label: str
+    target_label: str  # "" for a whole file
     stop: list[str] = field(default_factory=list)
     max_tokens: int = 400
     review_whole: bool = False  # reviewers vote on each finding (questions), not on the whole answer

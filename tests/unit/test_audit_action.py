@@ -120,3 +120,9 @@ def test_cli_run_audit_takes_a_bare_path_and_prints_findings(project, monkeypatc
                      "llamacpp:qwen2.5-coder-0.5b"]) == 0
     out = capsys.readouterr().out
     assert f"{project}/files.py:8:5: high CWE-22 [swarm swarm-cwe-22]" in out and "CWE-327 [bandit B324]" in out
+
+
+async def test_a_whole_file_audit_targets_the_file(project):
+    coroutine, _ = run_audit(project, [NONE, NONE])
+    result = await coroutine
+    assert result.target == str(project / "files.py")
