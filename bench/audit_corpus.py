@@ -109,7 +109,7 @@ def markdown(summary: list[dict]) -> str:
         "(any finding inside the flawed function) / with the corpus CWE / mitigated twins flagged (a medium or "
         "high finding inside the function), of 2 each. The audit action is bandit plus the swarm auditors on "
         "one embedded model, `candidates=2`, no reviewers. "
-        "Reproduce: `cd bench && ../.venv/bin/python audit_corpus.py --swarm 0.5b,1.5b`.",
+        f"Reproduce: `cd bench && ../.venv/bin/python audit_corpus.py{' --swarm ' + ','.join(a.split(', ')[1] for a in auditors[1:]) if len(auditors) > 1 else ''}`.",
         "",
         "| class | CWE | " + " | ".join(auditors) + " |",
         "|---|---|" + "---|" * len(auditors),

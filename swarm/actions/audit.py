@@ -9,6 +9,7 @@ their vote (a rejected finding is dropped and listed). The result carries no edi
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,8 +160,12 @@ class AuditJob:
         return evaluation
 
     def settle(self, evaluation: Evaluation, kept: list[str] | None) -> Evaluation:
-        """Without reviewers (kept is None) every located finding stands; with them, the voted ones."""
-        if kept is not None:
+        """Without reviewers (kept is None) every located finding stands, the swarm's marked low
+        confidence (unverified model claims: see the corpus benchmark); with them, the voted ones."""
+        if kept is None:
+            evaluation.state = [dataclasses.replace(f, confidence="low") if f.source == "swarm" else f
+                                for f in evaluation.state]
+        else:
             for finding in list(evaluation.state):
                 if _key(finding) not in kept:
                     evaluation.state.remove(finding)

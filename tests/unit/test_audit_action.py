@@ -102,7 +102,8 @@ async def test_other_languages_get_the_swarm_auditors_only(project):
     coroutine, _ = run_audit(project, [found], path="app.ts")
     result = await coroutine
     [finding] = result.evidence["findings"]
-    assert finding["source"] == "swarm" and finding["cwe"] == 78 and finding["confidence"] == "medium"
+    assert finding["source"] == "swarm" and finding["cwe"] == 78
+    assert finding["confidence"] == "low"  # no reviewer confirmed it
 
 
 def test_findings_are_unmitigated_operations_reached_by_input_or_weak_primitives():
