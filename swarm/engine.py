@@ -88,6 +88,7 @@ class Swarm:
             target=f"{request.document.path}::{job.target_label}" if job.target_label else request.document.path
         )
         run = ActionRun(self, request, job, result, events, cancel, uuid.uuid4().hex)
+        blocked = False
         try:
             blocked = await self._prerequisite(job, result, events, cancel)
             accepted = None if blocked else await run.tiers(plan)

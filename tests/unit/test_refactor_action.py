@@ -137,3 +137,18 @@ async def test_no_characterization_tests_means_no_refactor(project):
 async def test_bad_requests_are_input_errors(project, options, message):
     with pytest.raises(ActionInputError, match=message):
         await swarm_with([])[0].run(request(project, **options))
+
+
+async def test_cancelling_while_the_characterization_tests_are_written_cancels_the_refactor(project):
+    from swarm_lsp.swarm.cancel import CancelToken
+
+    (project / "tests" / "test_calc.py").unlink()
+    cancel = CancelToken()
+
+    def cancel_then_reply(messages):
+        cancel.cancel()
+        return "```python\nfrom pkg.calc import classify\n\ndef test_zero():\n    assert classify(0) == 'zero'\n```"
+
+    swarm, _ = swarm_with(cancel_then_reply)
+    result = await swarm.run(request(project), cancel=cancel)
+    assert result.status == "cancelled" and result.edits == []
