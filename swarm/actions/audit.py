@@ -18,9 +18,8 @@ from swarm_lsp.swarm.actions.audit_prompt import (
     CWE_CLASSES, MESSAGE_MAX, REVIEW_FOCUSES, audit_schema, auditor_messages, finding_review_material, findings_from,
     numbered,
 )
-from swarm_lsp.swarm.actions.base import ActionInputError, Evaluation
-from swarm_lsp.swarm.analysis.languages import LANGUAGES, UnsupportedLanguage, language_for_path
-from swarm_lsp.swarm.analysis.symbols import SymbolNotFound, index_symbols, resolve_symbol
+from swarm_lsp.swarm.actions.base import Evaluation, document_symbols, target_symbol
+from swarm_lsp.swarm.analysis.languages import LANGUAGES
 from swarm_lsp.swarm.audit.findings import SEVERITIES, Finding, located
 from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.cancel import CancelToken
@@ -42,16 +41,9 @@ class AuditAction:
 
     def prepare(self, request: ActionRequest, options: dict[str, Any]) -> "AuditJob":
         document = request.document
-        try:
-            language = language_for_path(document.path)
-        except UnsupportedLanguage as exc:
-            raise ActionInputError(str(exc)) from exc
-        symbols = index_symbols(document.text, language, tsx=document.path.endswith(".tsx"))
+        language, symbols = document_symbols(document)
         if request.target:
-            try:
-                symbol = resolve_symbol(symbols, request.target)
-            except SymbolNotFound as exc:
-                raise ActionInputError(f"{document.path}: {exc}") from exc
+            symbol = target_symbol(document, symbols, request.target)
             chunks = [Chunk(symbol.qualname, symbol.span.start_line + 1, symbol.span.end_line + 1)]
         else:
             chunks = [Chunk(s.qualname, s.span.start_line + 1, s.span.end_line + 1)

@@ -11,13 +11,33 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from swarm_lsp.swarm.analysis.languages import UnsupportedLanguage, language_for_path
+from swarm_lsp.swarm.analysis.symbols import SymbolNotFound, index_symbols, resolve_symbol
 from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.cancel import CancelToken
-from swarm_lsp.swarm.types import ActionRequest, ActionResult, GateResult
+from swarm_lsp.swarm.types import ActionRequest, ActionResult, DocumentSnapshot, GateResult, Symbol
 
 
 class ActionInputError(ValueError):
     """The request cannot be served (unknown symbol, unsupported language...): a usage error."""
+
+
+def document_symbols(document: DocumentSnapshot) -> tuple[str, list[Symbol]]:
+    """The document's language and its functions, methods and classes; an unsupported language
+    is an input error."""
+    try:
+        language = language_for_path(document.path)
+    except UnsupportedLanguage as exc:
+        raise ActionInputError(str(exc)) from exc
+    return language, index_symbols(document.text, language, tsx=document.path.endswith(".tsx"))
+
+
+def target_symbol(document: DocumentSnapshot, symbols: list[Symbol], target: str) -> Symbol:
+    """The symbol `target` names in `document`; an unknown one is an input error with suggestions."""
+    try:
+        return resolve_symbol(symbols, target)
+    except SymbolNotFound as exc:
+        raise ActionInputError(f"{document.path}: {exc}") from exc
 
 
 @dataclass

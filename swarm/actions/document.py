@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from swarm_lsp.swarm.actions.base import ActionInputError, Evaluation
+from swarm_lsp.swarm.actions.base import ActionInputError, Evaluation, document_symbols, target_symbol
 from swarm_lsp.swarm.actions.doc_prompt import (
     FIELD_MAX,
     REVIEW_FOCUSES,
@@ -21,8 +21,7 @@ from swarm_lsp.swarm.actions.doc_prompt import (
     doc_review_material,
     doc_schema,
 )
-from swarm_lsp.swarm.analysis.languages import LANGUAGES, UnsupportedLanguage, language_for_path
-from swarm_lsp.swarm.analysis.symbols import SymbolNotFound, index_symbols, resolve_symbol
+from swarm_lsp.swarm.analysis.languages import LANGUAGES
 from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.cancel import CancelToken
 from swarm_lsp.swarm.codemods import doc_comment, py_docstring
@@ -45,16 +44,9 @@ class DocumentAction:
 
     def prepare(self, request: ActionRequest, options: dict[str, Any]) -> "DocumentJob":
         document = request.document
-        try:
-            language = language_for_path(document.path)
-        except UnsupportedLanguage as exc:
-            raise ActionInputError(str(exc)) from exc
         tsx = document.path.endswith(".tsx")
-        symbols = index_symbols(document.text, language, tsx=tsx)
-        try:
-            symbol = resolve_symbol(symbols, request.target)
-        except SymbolNotFound as exc:
-            raise ActionInputError(f"{document.path}: {exc}") from exc
+        language, symbols = document_symbols(document)
+        symbol = target_symbol(document, symbols, request.target)
         if language == "python":
             try:
                 facts = py_docstring.python_doc_facts(

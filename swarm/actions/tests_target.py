@@ -11,9 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from swarm_lsp.swarm.actions.base import ActionInputError
-from swarm_lsp.swarm.analysis.languages import UnsupportedLanguage, language_for_path
-from swarm_lsp.swarm.analysis.symbols import SymbolNotFound, index_symbols, resolve_symbol
+from swarm_lsp.swarm.actions.base import ActionInputError, document_symbols, target_symbol
 from swarm_lsp.swarm.codemods.test_candidate import TargetImport
 from swarm_lsp.swarm.codemods.test_module import test_module_path
 from swarm_lsp.swarm.types import ActionRequest, Symbol
@@ -65,17 +63,10 @@ class TestTarget:
 
 def resolve_test_target(request: ActionRequest) -> TestTarget:
     document = request.document
-    try:
-        language = language_for_path(document.path)
-    except UnsupportedLanguage as exc:
-        raise ActionInputError(str(exc)) from exc
+    language, symbols = document_symbols(document)
     if language != "python":
         raise ActionInputError(f"{document.path}: the tests action writes pytest tests for Python code only")
-    symbols = index_symbols(document.text, language)
-    try:
-        symbol = resolve_symbol(symbols, request.target)
-    except SymbolNotFound as exc:
-        raise ActionInputError(f"{document.path}: {exc}") from exc
+    symbol = target_symbol(document, symbols, request.target)
     workspace = Path(os.path.realpath(request.workspace))
     source = Path(document.path)
     source = Path(os.path.realpath(source if source.is_absolute() else workspace / source))
