@@ -49,6 +49,11 @@ def apply_edit(edit: Edit, document: DocumentSnapshot, document_file: Path, work
     if edit.path == document.path:
         write_if_unchanged(document_file, document, edit.new_text)
         return document_file
+    return write_other_file(edit, workspace)
+
+
+def write_other_file(edit: Edit, workspace: Path) -> Path:
+    """Write an edit to a file other than the action's document, inside `workspace`."""
     path = Path(os.path.realpath(edit.path))
     root = Path(os.path.realpath(workspace))
     if root not in path.parents:

@@ -11,7 +11,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from swarm_lsp.server.lsp.code_actions import RUN_COMMAND, all_kinds, code_actions
+from swarm_lsp.server.lsp.code_actions import RUN_COMMAND, all_kinds, code_actions, requested_kinds
 from swarm_lsp.server.lsp.diagnostics import AUDIT_COMMAND, NotAuditable, SaveAuditor, publish_audit, quick_fixes
 from swarm_lsp.server.lsp.runner import run_action_safely
 from swarm_lsp.server.lsp.server import CURRENT_REQUEST, SwarmLanguageServer
@@ -53,7 +53,7 @@ def create_server(version: str) -> SwarmLanguageServer:
         types.CodeActionOptions(code_action_kinds=[*all_kinds(), types.CodeActionKind.QuickFix], resolve_provider=False),
     )
     def code_action(ls: SwarmLanguageServer, params: types.CodeActionParams):
-        only = [str(getattr(k, "value", k)) for k in params.context.only] if params.context.only else None
+        only = requested_kinds(params)
         fixes = quick_fixes(ls, params) if not only or "quickfix" in only else []
         return (fixes + (code_actions(ls.store, params) or [])) or None
 

@@ -45,6 +45,11 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
     return not only or any(kind == o or kind.startswith(o + ".") for o in only)
 
 
+def requested_kinds(params: types.CodeActionParams) -> list[str] | None:
+    """The `only` kinds of a codeAction request as strings (enum values), None for all."""
+    return [str(getattr(k, "value", k)) for k in params.context.only] if params.context.only else None
+
+
 def code_actions(store: DocumentStore, params: types.CodeActionParams) -> list[types.CodeAction] | None:
     document = store.get(params.text_document.uri)
     if document is None or document.tree is None or document.language is None:
@@ -54,7 +59,7 @@ def code_actions(store: DocumentStore, params: types.CodeActionParams) -> list[t
     symbol = symbol_at(document.tree, document.language, offset)
     if symbol is None:
         return None
-    only = [str(getattr(k, "value", k)) for k in params.context.only] if params.context.only else None
+    only = requested_kinds(params)
     actions = []
     for action, handler in REGISTRY.items():
         kind = action_kind(action)

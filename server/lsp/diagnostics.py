@@ -36,21 +36,13 @@ class NotAuditable(ValueError):
     pass
 
 
-def _line_byte_offset(document: StoredDocument, line: int) -> int:
-    """Byte offset of the start of 0-based `line` in the document."""
-    source = document.source
-    offset = 0
-    for _ in range(line):
-        offset = source.index(b"\n", offset) + 1
-    return offset
-
-
 def finding_diagnostic(server: "SwarmLanguageServer", document: StoredDocument, finding: "Finding") -> types.Diagnostic:
     # Python's AST columns (bandit's) are UTF-8 byte offsets within the line.
-    start = server.store.byte_to_position(document, _line_byte_offset(document, finding.start_line - 1)
-                                          + finding.start_column - 1)
-    end_line_start = _line_byte_offset(document, finding.end_line - 1)
-    end = server.store.byte_to_position(document, end_line_start + finding.end_column - 1)
+    store = server.store
+    start = store.byte_to_position(document, store.position_to_byte(document, finding.start_line - 1, 0)
+                                   + finding.start_column - 1)
+    end = store.byte_to_position(document, store.position_to_byte(document, finding.end_line - 1, 0)
+                                 + finding.end_column - 1)
     return types.Diagnostic(
         range=types.Range(start=start, end=end),
         message=f"{finding.message} [{finding.source} {finding.rule_id}, confidence {finding.confidence}]",

@@ -18,8 +18,8 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from swarm_lsp.server.lsp.edits import new_file_edit, workspace_edit
-from swarm_lsp.server.workspace import StaleFile, apply_edit
-from swarm_lsp.swarm.types import DocumentSnapshot, Edit
+from swarm_lsp.server.workspace import StaleFile, write_other_file
+from swarm_lsp.swarm.types import Edit
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ async def apply_other_file(server: "SwarmLanguageServer", edit: Edit, label: str
     try:
         workspace_change = other_file_edit(server, edit)
         if workspace_change is None:  # e.g. Neovim before 0.10: no CreateFile support
-            apply_edit(edit, DocumentSnapshot("", "", 0), Path(edit.path), server.root)
+            write_other_file(edit, server.root)
             log.info("created %s on disk: the client cannot create files", edit.path)
             return True, None
     except (ValueError, StaleFile, OSError) as exc:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from swarm_lsp.server.config import ConfigError
 from swarm_lsp.server.mcp.confine import PathOutsideRoot, resolve_file_inside
 from swarm_lsp.server.mcp.state import Call, McpState
-from swarm_lsp.server.workspace import StaleFile, apply_edit, read_snapshot, write_if_unchanged
+from swarm_lsp.server.workspace import StaleFile, read_snapshot, write_if_unchanged, write_other_file
 from swarm_lsp.swarm.actions import REGISTRY
 from swarm_lsp.swarm.actions.base import ActionInputError
 from swarm_lsp.swarm.events import Event
@@ -145,7 +145,7 @@ def _finish(result: ActionResult, file: Path, document: DocumentSnapshot, on_dis
                 if edit.path == document.path:
                     write_if_unchanged(file, on_disk, edit.new_text)
                 else:
-                    apply_edit(edit, document, file, root)
+                    write_other_file(edit, root)
             applied = True
             message += "; applied"
         except StaleFile as exc:

@@ -19,6 +19,7 @@ from radon.complexity import cc_visit
 
 from swarm_lsp.swarm.actions.base import ActionInputError, Evaluation
 from swarm_lsp.swarm.actions.refactor_prompt import PRESETS, REVIEW_FOCUSES, SIGNATURE_WORDS, review_material, writer_messages
+from swarm_lsp.swarm.actions.tests_settings import TestsSettings
 from swarm_lsp.swarm.actions.tests_target import TestTarget, resolve_test_target
 from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.cancel import CancelToken
@@ -48,9 +49,9 @@ class RefactorAction:
         if not instruction and not preset:
             raise ActionInputError(f"refactor needs an instruction or a preset ({', '.join(PRESETS)})")
         target = resolve_test_target(request)
-        timeout = float(options.get("test_timeout", 10.0))
-        memory = int(options.get("test_memory_mb", 1024))
-        return RefactorJob(target, instruction or PRESETS[preset], preset, BenchLimits(timeout, memory))
+        settings = TestsSettings.from_options(options)
+        limits = BenchLimits(settings.test_timeout, settings.memory_mb)
+        return RefactorJob(target, instruction or PRESETS[preset], preset, limits)
 
 
 def complexity(text: str, qualname: str) -> int | None:

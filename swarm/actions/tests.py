@@ -73,6 +73,12 @@ class TestsJob:
         self.timings: dict[str, float] = {}
         self.mutation: MutationReport | None = None
         self.network_isolated: bool | None = None
+        try:  # read once, here: a broken test module is an input error before any model call
+            tree = ast.parse(self.target.test_text or "")
+        except SyntaxError:
+            raise ActionInputError(f"the existing test module {self.target.test_path} does not parse") from None
+        self.existing_names = {node.name for node in tree.body
+                               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
     # ---- writer ------------------------------------------------------------------------------
 
@@ -94,13 +100,7 @@ class TestsJob:
     # ---- gates -------------------------------------------------------------------------------
 
     def _taken_names(self) -> set[str]:
-        names = set(self.suite.tests) | {t.split("::")[0] for t in self.suite.tests}
-        try:
-            tree = ast.parse(self.target.test_text or "")
-        except SyntaxError:
-            raise ActionInputError(f"the existing test module {self.target.test_path} does not parse") from None
-        names |= {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-        return names
+        return self.existing_names | set(self.suite.tests) | {t.split("::")[0] for t in self.suite.tests}
 
     def evaluate(self, reply: Reply, cancel: CancelToken | None = None) -> Evaluation:
         self.candidates += 1

@@ -253,7 +253,9 @@ def _rewrite_block(block: cst.IndentedBlock, docstring: cst.SimpleString | None)
     return block.with_changes(body=statements)
 
 
-class _Replace(cst.CSTTransformer):
+class ReplaceNode(cst.CSTTransformer):
+    """Swap one statement-level node (a definition) for another; never descends into expressions."""
+
     def __init__(self, old: Definition, new: Definition) -> None:
         self.old, self.new = old, new
 
@@ -270,7 +272,7 @@ def _rewrite(module: cst.Module, target: Definition, docstring: cst.SimpleString
         new_body = _rewrite_suite(body, docstring)
     else:
         new_body = _rewrite_block(body, docstring)
-    return module.visit(_Replace(target, target.with_changes(body=new_body))).code
+    return module.visit(ReplaceNode(target, target.with_changes(body=new_body))).code
 
 
 def _docstring_node(literal: str, newline: str) -> cst.SimpleString:

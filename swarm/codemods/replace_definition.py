@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from swarm_lsp.swarm.codemods.imports import import_keys, insert_imports, is_import_line, missing_imports
-from swarm_lsp.swarm.codemods.py_docstring import find_definition
+from swarm_lsp.swarm.codemods.py_docstring import ReplaceNode, find_definition
 
 Definition = cst.FunctionDef | cst.ClassDef
 _EMPTY = cst.Module(body=[])
@@ -69,7 +69,7 @@ def replace_definition(original: str, qualname: str, line: int, code: str) -> Re
 
     body = list(module.body)
     anchor = next(i for i, s in enumerate(body) if s is old or _contains(s, old))
-    replaced = body[anchor].visit(_Swap(old, new)) if body[anchor] is not old else new
+    replaced = body[anchor].visit(ReplaceNode(old, new))
     spaced = [h.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()]) for h in helpers]
     if spaced and anchor == 0:
         spaced[0] = spaced[0].with_changes(leading_lines=[])
@@ -92,14 +92,6 @@ def _contains(statement: cst.CSTNode, node: cst.CSTNode) -> bool:
 
     statement.visit(Finder())
     return bool(found)
-
-
-class _Swap(cst.CSTTransformer):
-    def __init__(self, old: cst.CSTNode, new: cst.CSTNode) -> None:
-        self.old, self.new = old, new
-
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
-        return self.new if original_node is self.old else updated_node
 
 
 def _parameters(node: Definition) -> list[tuple[str, str, str]]:

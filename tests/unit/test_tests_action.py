@@ -259,3 +259,12 @@ async def test_a_coroutine_target_is_tested_through_asyncio_run(project):
     result = await swarm.run(make_request(project, "double", mutants=0))
     assert "asyncio.run(...)" in backend.calls[0]["messages"][-1]["content"]
     assert result.status == "accepted" and result.evidence["complete"] is True
+
+
+async def test_an_existing_test_module_that_does_not_parse_is_an_input_error_before_any_model_call(project):
+    (project / "tests").mkdir()
+    (project / "tests" / "test_calc.py").write_text("def test_x(:\n")
+    swarm, backend = make_swarm([SECOND])
+    with pytest.raises(ActionInputError, match="does not parse"):
+        await swarm.run(make_request(project))
+    assert backend.calls == []
