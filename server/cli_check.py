@@ -108,6 +108,7 @@ def _counts(report: "ScanReport") -> dict:
         "files": report.files, "cached": report.cached, "findings": len(report.findings),
         "by_severity": {s: sum(f.severity == s for f in report.findings) for s in SEVERITIES},
         "skipped_files": report.skipped, "unreadable_files": report.unreadable, "rejected_findings": report.rejected,
+        "mitigated_findings": report.mitigated,
     }
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
-import math
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -20,16 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from swarm_lsp.swarm.models import MODELS
-from swarm_lsp.swarm.tiers import ESCALATION_MODES, LOCAL_DEFAULT_TIERS, default_tiers, parse_tier
+from swarm_lsp.server import config_values as parse
+from swarm_lsp.server.config_values import Invalid
+from swarm_lsp.swarm.audit.suppress import parse_rule
+from swarm_lsp.swarm.tiers import ESCALATION_MODES, LOCAL_DEFAULT_TIERS, default_tiers
 
-BACKEND_KINDS = ("llamacpp", "ollama", "anthropic")
 DOC_STYLES = ("auto", "google", "numpy", "rest")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 ENV_PREFIX = "SWARM_LSP_"
 CONFIG_FILE = "swarm-lsp.toml"
 PYPROJECT_TABLE = "swarm-lsp"
-MAX_THREADS = 256
 
 
 class ConfigError(ValueError):
@@ -39,10 +38,6 @@ class ConfigError(ValueError):
         self.key = key
         self.source = source
         self.value = value
-
-
-class _Invalid(Exception):
-    """Raised by a field parser; the argument completes "key = value in source: ..."."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +61,8 @@ class Config:
     test_memory_mb: int = 1024  # tests: memory limit per sandboxed pytest process
     mutants: int = 30  # tests: mutants run for the mutation score (0: off)
     audit_on_save: bool = False  # language server: audit a Python file when it is saved (debounced)
+    audit_skip: tuple[str, ...] = ()  # audit: rule ids (B101, swarm-cwe-89) and CWE labels never reported
+    audit_exclude: tuple[str, ...] = ()  # check: workspace-relative path globs not audited
     ledger_path: str | None = None  # None: swarm.ledger's default
     models_dir: str | None = None  # None: swarm.models' default
     log_level: str = "warning"
@@ -88,134 +85,39 @@ class Config:
     def action_options(self) -> dict[str, Any]:
         """The settings actions read from `ActionRequest.options` (front ends may add more)."""
         return {"doc_style": self.doc_style, "coverage_goal": self.coverage_goal, "test_timeout": self.test_timeout,
-                "test_memory_mb": self.test_memory_mb, "mutants": self.mutants}
+                "test_memory_mb": self.test_memory_mb, "mutants": self.mutants, "audit_skip": list(self.audit_skip)}
 
     def merged(self, data: Any, source: str, *, base_dir: Path | None = None) -> Config:
         """This config with the settings in `data` (e.g. LSP initializationOptions) on top."""
         return dataclasses.replace(self, **parse_config_dict(data, source, base_dir=base_dir))
 
 
-def _integer(lo: int, hi: int) -> Callable[[Any], int]:
-    def parse(value: Any) -> int:
-        if isinstance(value, str):
-            try:
-                value = int(value.strip())
-            except ValueError:
-                raise _Invalid(f"expected an integer from {lo} to {hi}") from None
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            raise _Invalid(f"expected an integer from {lo} to {hi}")
-        return value
-
-    return parse
-
-
-def _number(lo: float, hi: float) -> Callable[[Any], float]:
-    def parse(value: Any) -> float:
-        expected = f"expected a number from {lo:g} to {hi:g}"
-        if isinstance(value, str):
-            try:
-                value = float(value.strip())
-            except ValueError:
-                raise _Invalid(expected) from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _Invalid(expected)
-        if not math.isfinite(value) or not lo <= value <= hi:
-            raise _Invalid(expected)
-        return float(value)
-
-    return parse
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
-        return value.strip().lower() in ("true", "1", "yes")
-    raise _Invalid("expected true or false")
-
-
-def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
-    def parse(value: Any) -> str:
-        if isinstance(value, str) and value.strip().lower() in options:
-            return value.strip().lower()
-        raise _Invalid(f"expected one of {', '.join(options)}")
-
-    return parse
-
-
-def _threads(value: Any) -> int | None:
-    if isinstance(value, str) and value.strip().lower() == "auto":
-        return None
-    try:
-        return _integer(1, MAX_THREADS)(value)
-    except _Invalid:
-        raise _Invalid(f'expected "auto" (all cores) or an integer from 1 to {MAX_THREADS}') from None
-
-
-def _path(value: Any) -> str:
-    if isinstance(value, (str, os.PathLike)) and str(value).strip():
-        return str(Path(value).expanduser())
-    raise _Invalid("expected a non-empty path")
-
-
-def _backend(spec: str) -> str:
-    try:
-        name = parse_tier(spec).name
-    except ValueError as exc:
-        raise _Invalid(str(exc)) from None
-    kind, sep, model = name.partition(":")
-    if not sep or kind not in BACKEND_KINDS or not model:
-        raise _Invalid(
-            f"{json.dumps(name)} is not a backend name; expected \"kind:model\" with kind one of "
-            f"{', '.join(BACKEND_KINDS)} (e.g. \"llamacpp:qwen2.5-coder-0.5b\")"
-        )
-    if kind == "llamacpp" and model not in MODELS:
-        raise _Invalid(
-            f"{json.dumps(name)} is not an embedded model; expected llamacpp: followed by one of "
-            f"{', '.join(MODELS)}"
-        )
-    return spec
-
-
-def _backend_list(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = value.split(",")
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise _Invalid('expected a list of backend names such as ["llamacpp:qwen2.5-coder-0.5b"]')
-    return tuple(_backend(v.strip()) for v in value if v.strip())
-
-
-def _tiers(value: Any) -> tuple[str, ...]:
-    names = _backend_list(value)
-    if not names:
-        raise _Invalid("expected at least one backend name")
-    return names
-
-
 _PARSERS: dict[str, Callable[[Any], Any]] = {
-    "tiers": _tiers,
-    "candidates": _integer(1, 16),
-    "reviewers": _integer(0, 31),
-    "reviewer_tiers": _backend_list,
-    "escalation": _choice(ESCALATION_MODES),
-    "cloud_budget_action": _integer(0, 10_000_000),
-    "cloud_budget_day": _integer(0, 100_000_000),
-    "max_queued_jobs": _integer(0, 100),
-    "max_tokens": _integer(16, 8192),
-    "temperature": _number(0, 2),
-    "repeat_penalty": _number(1, 2),
-    "n_ctx": _integer(512, 32768),
-    "threads": _threads,
-    "doc_style": _choice(DOC_STYLES),
-    "coverage_goal": _number(0, 1),
-    "test_timeout": _number(0.5, 600),
-    "test_memory_mb": _integer(64, 65536),
-    "mutants": _integer(0, 1000),
-    "audit_on_save": _boolean,
-    "ledger_path": _path,
-    "models_dir": _path,
-    "log_level": _choice(LOG_LEVELS),
-    "seed": _integer(0, 2**32 - 1),
+    "tiers": parse.tiers,
+    "candidates": parse.integer(1, 16),
+    "reviewers": parse.integer(0, 31),
+    "reviewer_tiers": parse.backend_list,
+    "escalation": parse.choice(ESCALATION_MODES),
+    "cloud_budget_action": parse.integer(0, 10_000_000),
+    "cloud_budget_day": parse.integer(0, 100_000_000),
+    "max_queued_jobs": parse.integer(0, 100),
+    "max_tokens": parse.integer(16, 8192),
+    "temperature": parse.number(0, 2),
+    "repeat_penalty": parse.number(1, 2),
+    "n_ctx": parse.integer(512, 32768),
+    "threads": parse.threads,
+    "doc_style": parse.choice(DOC_STYLES),
+    "coverage_goal": parse.number(0, 1),
+    "test_timeout": parse.number(0.5, 600),
+    "test_memory_mb": parse.integer(64, 65536),
+    "mutants": parse.integer(0, 1000),
+    "audit_on_save": parse.boolean,
+    "ledger_path": parse.path,
+    "models_dir": parse.path,
+    "log_level": parse.choice(LOG_LEVELS),
+    "seed": parse.integer(0, 2**32 - 1),
+    "audit_skip": parse.string_list(parse_rule, '["B101", "CWE-703"]'),
+    "audit_exclude": parse.string_list(example='["tests/**", "bench/"]'),
 }
 _OPTIONAL = frozenset({"threads", "ledger_path", "models_dir"})
 _PATHS = frozenset({"ledger_path", "models_dir"})
@@ -237,7 +139,7 @@ def _show(value: Any) -> str:
 def _parse_field(name: str, shown_key: str, value: Any, source: str) -> Any:
     try:
         return _PARSERS[name](value)
-    except _Invalid as exc:
+    except Invalid as exc:
         raise ConfigError(
             f"{shown_key} = {_show(value)} in {source}: {exc}", key=name, source=source, value=value
         ) from None

@@ -58,7 +58,7 @@ def finding_diagnostic(server: "SwarmLanguageServer", document: StoredDocument, 
 async def publish_audit(server: "SwarmLanguageServer", uri: str) -> dict[str, Any]:
     """Audit the open document and publish its diagnostics; a summary for the command's caller."""
     from swarm_lsp.swarm.audit.bandit_pass import bandit_findings
-    from swarm_lsp.swarm.audit.findings import located
+    from swarm_lsp.swarm.audit.mitigations import gate_findings
 
     document = server.store.get(uri)
     if document is None:
@@ -68,8 +68,7 @@ async def publish_audit(server: "SwarmLanguageServer", uri: str) -> dict[str, An
     path = Path(document.path) if document.path else Path(uri)
     label = path.relative_to(server.root).as_posix() if path.is_relative_to(server.root) else path.name
     text = document.text
-    findings = await asyncio.to_thread(bandit_findings, label, text)
-    findings = [f for f in findings if located(f, text) is None]
+    findings, _ = gate_findings(await asyncio.to_thread(bandit_findings, label, text), text)
     current = server.store.get(uri)
     if current is not document:  # edited meanwhile: positions would be wrong; the next audit publishes
         return {"uri": uri, "findings": len(findings), "published": False, "reason": "the document changed"}

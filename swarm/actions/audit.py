@@ -3,8 +3,9 @@
 Bandit is the deterministic first pass (Python). Swarm auditors then read each function or method
 (the code fenced as data, never as instructions) for the CWE classes in `audit_prompt`; one
 writer call per function, so the job is incremental: `complete` once every function was read.
-Every finding, bandit's included, passes the location gate and, when reviewers are configured,
-their vote (a rejected finding is dropped and listed). The result carries no edit.
+Every finding, bandit's included, passes the location gate, then (Python) the mitigation gate
+(`audit.mitigations`: the flagged operation is in a recognisably fixed form) and, when reviewers
+are configured, their vote. A finding dropped by either is listed with why. No edit.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from swarm_lsp.swarm.actions.audit_prompt import (
 )
 from swarm_lsp.swarm.actions.base import Evaluation, document_symbols, target_symbol
 from swarm_lsp.swarm.analysis.languages import LANGUAGES
-from swarm_lsp.swarm.audit.findings import SEVERITIES, Finding, located
+from swarm_lsp.swarm.audit.findings import SEVERITIES, Finding
+from swarm_lsp.swarm.audit.mitigations import gate_findings, without_mitigated
 from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.cancel import CancelToken
 from swarm_lsp.swarm.types import ActionRequest, ActionResult, GateResult
@@ -50,13 +52,15 @@ class AuditAction:
                       for s in symbols if s.kind != "class"]
             chunks = chunks or [Chunk("<module>", 1, max(1, len(document.text.splitlines())))]
         bandit: list[Finding] = []
+        dropped: list[dict[str, Any]] = []
         if language == "python":
             from swarm_lsp.swarm.audit.bandit_pass import bandit_findings
 
             first, last = (chunks[0].first_line, chunks[0].last_line) if request.target else (1, 10**9)
-            bandit = [f for f in bandit_findings(document.path, document.text)
-                      if first <= f.start_line <= last and located(f, document.text) is None]
-        return AuditJob(document.path, document.text, chunks, bandit, chunks[0].label if request.target else "")
+            bandit, dropped = gate_findings([f for f in bandit_findings(document.path, document.text)
+                                             if first <= f.start_line <= last], document.text)
+        return AuditJob(document.path, document.text, chunks, bandit, chunks[0].label if request.target else "",
+                        python=language == "python", dropped=dropped)
 
 
 @dataclass
@@ -66,6 +70,8 @@ class AuditJob:
     chunks: list[Chunk]
     bandit: list[Finding]
     target_label: str  # "" for a whole file
+    python: bool = False  # the mitigation gate reads Python only
+    dropped: list[dict[str, Any]] = field(default_factory=list)  # findings not reported, and why
     stop: list[str] = field(default_factory=list)
     max_tokens: int = 400
     review_whole: bool = False  # reviewers vote on each finding (questions), not on the whole answer
@@ -76,7 +82,6 @@ class AuditJob:
         self.extra_candidates = len(self.chunks) - 1  # one auditor call per function, plus retries
         self.next = 0
         self.findings: list[Finding] = []
-        self.dropped: list[dict[str, Any]] = []
 
     def _chunk(self) -> Chunk:
         return self.chunks[min(self.next, len(self.chunks) - 1)]
@@ -111,6 +116,10 @@ class AuditJob:
                 self.dropped.append({"chunk": chunk.label, "reason": problem})
             else:
                 findings.append(finding)
+        if self.python:
+            findings, mitigated = without_mitigated(findings, self.text)
+            self.dropped += [{"chunk": chunk.label, **item} for item in mitigated]
+            notes += [f"line {item['finding']['start_line']}: {item['reason']}" for item in mitigated]
         if self.next == 0:  # bandit's findings are voted on with the first function's
             findings = self.bandit + findings
         evaluation = Evaluation([GateResult("json", True), GateResult("located", True)], output=reply.text,

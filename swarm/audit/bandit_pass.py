@@ -22,6 +22,15 @@ from swarm_lsp.swarm.audit.findings import Finding, lines_of  # noqa: E402
 
 log = logging.getLogger(__name__)
 
+# Bandit tags some rules with a broad CWE; code scanning groups results by CWE, so these rules get
+# the specific weakness they detect (bandit's own id for each is in the comment).
+REFINED_CWE = {
+    "B303": 328, "B324": 328,  # md5/sha1: 327 broken crypto -> 328 weak hash
+    "B311": 338,  # random: 330 insufficient randomness -> 338 weak PRNG
+    "B506": 502,  # yaml.load: 20 input validation -> 502 deserialization of untrusted data
+    **{f"B{n}": 611 for n in (*range(313, 321), *range(405, 411))},  # XML parsers: 20 -> 611 XXE
+}
+
 
 def bandit_findings(path: str, text: str) -> list[Finding]:
     """Bandit's findings for the Python source `text`, reported against `path`."""
@@ -46,7 +55,7 @@ def bandit_findings(path: str, text: str) -> list[Finding]:
         findings.append(Finding(
             path=path, start_line=start, start_column=(issue.col_offset or 0) + 1 if start == issue.lineno else 1,
             end_line=end, end_column=max(1, end_column),
-            cwe=int(issue.cwe.id) if issue.cwe else 0,
+            cwe=REFINED_CWE.get(issue.test_id, int(issue.cwe.id) if issue.cwe else 0),
             severity=str(issue.severity).lower(), confidence=str(issue.confidence).lower(),
             message=issue.text, snippet=lines_of(text, start, end), source="bandit",
             rule_id=issue.test_id, rule_name=issue.test,

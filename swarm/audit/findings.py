@@ -13,6 +13,15 @@ from swarm_lsp.swarm.types import JsonMixin
 
 SEVERITIES = ("low", "medium", "high")
 
+# The CWE classes a reviewer of web and CLI code cares about (issue 7).
+CWE_CLASSES = {
+    89: "SQL injection", 78: "OS command injection", 90: "LDAP injection", 643: "XPath injection",
+    22: "path traversal", 918: "server-side request forgery", 79: "cross-site scripting",
+    502: "deserialization of untrusted data", 328: "weak hash", 327: "broken or risky cipher",
+    338: "insecure randomness for security", 798: "hard-coded credentials", 611: "XML external entities",
+    601: "open redirect", 501: "trust boundary violation",
+}
+
 
 def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)

@@ -1,5 +1,6 @@
 """Audit many files: the deterministic pass per file, in parallel processes within a CPU budget,
-with results cached by content. Every finding passes the location gate (`findings.located`).
+with results cached by content. Every finding passes the location and mitigation gates
+(`mitigations.gate_findings`).
 
 Python files get bandit today. Other languages are listed in `skipped`: their auditors are the
 swarm's (issue 7), which this scan does not run yet.
@@ -17,7 +18,8 @@ from typing import Callable
 
 from swarm_lsp.swarm.audit.bandit_pass import bandit_findings
 from swarm_lsp.swarm.audit.cache import AuditCache, content_key
-from swarm_lsp.swarm.audit.findings import Finding, located
+from swarm_lsp.swarm.audit.findings import Finding
+from swarm_lsp.swarm.audit.mitigations import gate_findings
 from swarm_lsp.swarm.verify.workspace_copy import list_files
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ class ScanReport:
     skipped: list[str] = field(default_factory=list)  # files of languages without an auditor here
     unreadable: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)  # findings that failed the location gate
+    mitigated: list[str] = field(default_factory=list)  # findings the mitigation gate dropped, and why
 
 
 def collect_files(root: Path, paths: list[Path]) -> tuple[list[str], list[str]]:
@@ -99,10 +102,13 @@ def _run(pending: list[str], texts: dict[str, str], workers: int,
 
 
 def _keep(report: ScanReport, findings: list[Finding], text: str) -> None:
-    for finding in findings:
-        problem = located(finding, text)
-        if problem is None:
-            report.findings.append(finding)
+    kept, dropped = gate_findings(findings, text)
+    report.findings += kept
+    for item in dropped:
+        finding, reason = item["finding"], item["reason"]
+        line = f"{finding['path']}:{finding['start_line']} {finding['rule_id']}: {reason}"
+        if reason.startswith("mitigated"):
+            report.mitigated.append(line)
         else:
-            report.rejected.append(f"{finding.path}:{finding.start_line} {finding.rule_id}: {problem}")
-            log.warning("dropped a finding that does not match the file: %s", report.rejected[-1])
+            report.rejected.append(line)
+            log.warning("dropped a finding that does not match the file: %s", line)

@@ -60,7 +60,7 @@ async def test_audit_publishes_cwe_diagnostics_with_links_and_severities(client:
     assert shell.code_description.href == "https://cwe.mitre.org/data/definitions/78.html"
     assert shell.range.start == types.Position(line=7, character=4)  # after a line with a non-ASCII char
     assert "shell=True" in shell.message and "bandit B602" in shell.message
-    assert diagnostics["B324"].code == "CWE-327" and diagnostics["B324"].range.start.line == 12
+    assert diagnostics["B324"].code == "CWE-328" and diagnostics["B324"].range.start.line == 12
     assert diagnostics["B404"].severity == types.DiagnosticSeverity.Information  # low
     module_level = diagnostics["B404"]
     params = types.CodeActionParams(
@@ -89,7 +89,7 @@ async def test_saving_audits_the_document_once_after_a_burst(client: LanguageCli
     for _ in range(3):
         client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
     diagnostics = await wait_for_diagnostics(client, uri)
-    assert {d.code for d in diagnostics} >= {"CWE-78", "CWE-327"}
+    assert {d.code for d in diagnostics} >= {"CWE-78", "CWE-328"}
 
 
 async def test_non_python_documents_are_refused_with_a_reason(client: LanguageClient):

@@ -57,7 +57,7 @@ async def test_bandit_and_the_auditors_findings_together_one_call_per_function(p
     result = await coroutine
     assert result.status == "accepted" and result.edits == []
     findings = {(f["source"], f["cwe"], f["start_line"]) for f in result.evidence["findings"]}
-    assert ("swarm", 22, 8) in findings and ("bandit", 327, 12) in findings
+    assert ("swarm", 22, 8) in findings and ("bandit", 328, 12) in findings
     assert result.evidence["functions_audited"] == 2 and len(writer.calls) == 2
     first_prompt = writer.calls[0]["messages"][-1]["content"]
     assert "data to analyse" in writer.calls[0]["messages"][0]["content"] and "   8 |     return open(" in first_prompt
@@ -120,7 +120,7 @@ def test_cli_run_audit_takes_a_bare_path_and_prints_findings(project, monkeypatc
     assert cli.main(["run", "audit", str(project / "files.py"), "--no-progress", "--tiers",
                      "llamacpp:qwen2.5-coder-0.5b"]) == 0
     out = capsys.readouterr().out
-    assert f"{project}/files.py:8:5: high CWE-22 [swarm swarm-cwe-22]" in out and "CWE-327 [bandit B324]" in out
+    assert f"{project}/files.py:8:5: high CWE-22 [swarm swarm-cwe-22]" in out and "CWE-328 [bandit B324]" in out
 
 
 async def test_a_whole_file_audit_targets_the_file(project):

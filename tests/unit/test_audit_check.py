@@ -57,7 +57,7 @@ def test_bandit_findings_carry_cwe_severity_confidence_and_a_located_snippet():
     shell, md5 = findings["B602"], findings["B324"]
     assert (shell.cwe, shell.severity, shell.confidence, shell.source) == (78, "high", "high", "bandit")
     assert (shell.start_line, shell.start_column, shell.snippet) == (6, 5, "    subprocess.call(command, shell=True)")
-    assert md5.cwe == 327 and md5.cwe_label == "CWE-327"
+    assert md5.cwe == 328 and md5.cwe_label == "CWE-328"  # refined from bandit's 327
     assert all(located(f, VULNERABLE) is None for f in findings.values())
     assert not [f for f in bandit_findings("app/safe.py", SAFE) if f.severity != "low"]
 
@@ -102,7 +102,7 @@ def test_fail_on_text_and_json_formats_and_the_cache(project, capsys):
     assert cli.main(["check", str(project / "app"), "--format", "json", "--no-progress"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["summary"]["cached"] == 2 and data["summary"]["by_severity"]["high"] == 2
-    assert {f["cwe"] for f in data["findings"]} >= {78, 327}
+    assert {f["cwe"] for f in data["findings"]} >= {78, 328}
 
 
 @pytest.mark.parametrize("args, message", [

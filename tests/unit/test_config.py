@@ -22,7 +22,7 @@ def test_defaults(tmp_path):
         "cloud_budget_action": 50_000, "cloud_budget_day": 500_000, "max_queued_jobs": 8, "max_tokens": 512,
         "temperature": 0.2, "repeat_penalty": 1.1, "n_ctx": 4096, "threads": None,
         "doc_style": "auto", "coverage_goal": 1.0, "test_timeout": 10.0, "test_memory_mb": 1024, "mutants": 30,
-        "audit_on_save": False,
+        "audit_on_save": False, "audit_skip": [], "audit_exclude": [],
         "ledger_path": None, "models_dir": None, "log_level": "warning",
         "seed": 0,
     }
@@ -214,3 +214,13 @@ def test_tier_options_are_validated(tmp_path):
     assert config.tiers == ("llamacpp:qwen2.5-coder-0.5b?candidates=1&max_tokens=64",)
     with pytest.raises(ConfigError, match="tier option 'retries'"):
         load_config(tmp_path, env={}, overrides={"tiers": ["llamacpp:qwen2.5-coder-0.5b?retries=1"]})
+
+
+def test_audit_skip_and_exclude_take_lists_or_comma_separated_text_and_check_rule_names(tmp_path):
+    (tmp_path / "swarm-lsp.toml").write_text('audit_skip = ["b101", "cwe-703"]\naudit_exclude = ["tests/**"]\n')
+    config = load_config(tmp_path, env={"SWARM_LSP_AUDIT_EXCLUDE": "tests/**, bench/"})
+    assert config.audit_skip == ("B101", "CWE-703")
+    assert config.audit_exclude == ("tests/**", "bench/")
+    assert config.action_options()["audit_skip"] == ["B101", "CWE-703"]
+    with pytest.raises(ConfigError, match="'assert' is not a rule id"):
+        load_config(tmp_path, env={"SWARM_LSP_AUDIT_SKIP": "assert"})

@@ -1,0 +1,54 @@
+"""Anchor a swarm finding on the operation it is about, before the mitigation gate judges it.
+
+Small auditors often point at the line where untrusted input enters (`host = request.args[...]`)
+rather than the command it reaches, or name a neighbouring class (an LDAP filter reported as SQL
+injection). Both defeat the mitigation gate, which judges the flagged operation. So, for a swarm
+finding whose line performs no operation of its class:
+
+- if the line performs an operation of another audited class, the finding takes that class;
+- else, if a later line of the same function performs an operation of its class, the finding
+  moves there (the operation the input flows into);
+- else it stays as it is: the code uses an API this module does not know, and the finding is
+  reported unchanged.
+
+Bandit's findings are never anchored: its rules already point at the operation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from swarm_lsp.swarm.audit.findings import CWE_CLASSES, Finding
+from swarm_lsp.swarm.audit.python_flow import Scope
+from swarm_lsp.swarm.audit.sinks import OPERATIONS, operation_classes
+
+
+def anchor(finding: Finding, text: str) -> tuple[Finding, str | None]:
+    """(the finding on its operation, what changed) — (the finding, None) when nothing did."""
+    if finding.source != "swarm" or finding.cwe not in OPERATIONS:
+        return finding, None
+    scope = Scope.at(text, finding.start_line)
+    if scope is None:
+        return finding, None
+    here = operation_classes(scope)
+    if finding.cwe in here:
+        return finding, None
+    if here:
+        cwe = here[0]
+        return (_moved(finding, text, finding.start_line, cwe),
+                f"the operation on line {finding.start_line} belongs to CWE-{cwe} ({CWE_CLASSES[cwe]}), not CWE-{finding.cwe}")
+    last = getattr(scope.body, "end_lineno", None) or len(text.splitlines())
+    for line in range(finding.start_line + 1, last + 1):
+        if OPERATIONS[finding.cwe](dataclasses.replace(scope, line=line)):
+            return (_moved(finding, text, line, finding.cwe),
+                    f"moved from line {finding.start_line} to the operation on line {line}")
+    return finding, None
+
+
+def _moved(finding: Finding, text: str, line: int, cwe: int) -> Finding:
+    row = text.splitlines()[line - 1]
+    indent = len(row) - len(row.lstrip())
+    message = finding.message if cwe == finding.cwe else f"{CWE_CLASSES[cwe]}: {finding.message}"
+    return dataclasses.replace(finding, start_line=line, start_column=indent + 1, end_line=line,
+                               end_column=len(row) + 1, snippet=row, cwe=cwe, rule_id=f"swarm-cwe-{cwe}",
+                               rule_name=CWE_CLASSES[cwe], message=message)
