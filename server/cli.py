@@ -43,10 +43,11 @@ def config_from_args(args: argparse.Namespace, workspace: Path) -> "Config":
     return config
 
 
-def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+def add_config_flags(parser: argparse.ArgumentParser, *, workspace: bool = True) -> None:
     group = parser.add_argument_group("configuration (overrides files and SWARM_LSP_* variables)")
-    group.add_argument("--workspace", metavar="DIR", help="workspace root (default: nearest folder "
-                       "above the file with pyproject.toml, swarm-lsp.toml or .git)")
+    if workspace:
+        group.add_argument("--workspace", metavar="DIR", help="workspace root (default: nearest folder "
+                           "above the file with pyproject.toml, swarm-lsp.toml or .git)")
     group.add_argument("--tiers", metavar="NAME,...", help="backends to try in order, e.g. llamacpp:qwen2.5-coder-0.5b")
     group.add_argument("--candidates", type=int, metavar="N", help="candidates per tier (1-16)")
     group.add_argument("--reviewers", type=int, metavar="N", help="reviewer quorum size (0-31; 0: gates alone decide)")
@@ -89,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
     run.add_argument("--instruction", metavar="TEXT", help="refactor: what to change, e.g. \"extract the parsing into a helper\"")
     run.add_argument("--preset", metavar="NAME", help="refactor: simplify, extract-helper, modernise-types or rename-locals")
-    _add_config_flags(run)
+    add_config_flags(run)
 
     symbols = commands.add_parser("symbols", help="list the functions, methods and classes of a file")
     symbols.add_argument("path", help="a .py, .js, .ts, .tsx, .go or .rs file")
@@ -107,14 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="check the backends, models and the tiers an action would use")
     doctor.add_argument("--json", action="store_true", help="print JSON")
     doctor.add_argument("path", nargs="?", default=".", help="a file or folder inside the workspace")
-    _add_config_flags(doctor)
+    add_config_flags(doctor)
 
     from swarm_lsp.server.cli_check import add_check_parser
 
     add_check_parser(commands)
 
     config = commands.add_parser("config", help="print the effective configuration (files, SWARM_LSP_* variables and flags merged)")
-    _add_config_flags(config)
+    add_config_flags(config)
     config.add_argument("path", nargs="?", default=".", help="a file or folder inside the workspace")
 
     mcp = commands.add_parser("mcp", help="run the MCP server on stdio or --http (tools confined to --root); "

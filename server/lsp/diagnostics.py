@@ -59,6 +59,7 @@ async def publish_audit(server: "SwarmLanguageServer", uri: str) -> dict[str, An
     """Audit the open document and publish its diagnostics; a summary for the command's caller."""
     from swarm_lsp.swarm.audit.bandit_pass import bandit_findings
     from swarm_lsp.swarm.audit.mitigations import gate_findings
+    from swarm_lsp.swarm.audit.suppress import Suppressions
 
     document = server.store.get(uri)
     if document is None:
@@ -69,6 +70,7 @@ async def publish_audit(server: "SwarmLanguageServer", uri: str) -> dict[str, An
     label = path.relative_to(server.root).as_posix() if path.is_relative_to(server.root) else path.name
     text = document.text
     findings, _ = gate_findings(await asyncio.to_thread(bandit_findings, label, text), text)
+    findings, _ = Suppressions.from_options(skip=server.config.audit_skip).split(findings, text)
     current = server.store.get(uri)
     if current is not document:  # edited meanwhile: positions would be wrong; the next audit publishes
         return {"uri": uri, "findings": len(findings), "published": False, "reason": "the document changed"}

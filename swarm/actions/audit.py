@@ -19,10 +19,11 @@ from swarm_lsp.swarm.actions.audit_prompt import (
     CWE_CLASSES, MESSAGE_MAX, REVIEW_FOCUSES, audit_schema, auditor_messages, finding_review_material, findings_from,
     numbered,
 )
-from swarm_lsp.swarm.actions.base import Evaluation, document_symbols, target_symbol
+from swarm_lsp.swarm.actions.base import ActionInputError, Evaluation, document_symbols, target_symbol
 from swarm_lsp.swarm.analysis.languages import LANGUAGES
 from swarm_lsp.swarm.audit.findings import SEVERITIES, Finding
 from swarm_lsp.swarm.audit.mitigations import gate_findings, without_mitigated
+from swarm_lsp.swarm.audit.suppress import Suppressions
 from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.cancel import CancelToken
 from swarm_lsp.swarm.types import ActionRequest, ActionResult, GateResult
@@ -59,8 +60,12 @@ class AuditAction:
             first, last = (chunks[0].first_line, chunks[0].last_line) if request.target else (1, 10**9)
             bandit, dropped = gate_findings([f for f in bandit_findings(document.path, document.text)
                                              if first <= f.start_line <= last], document.text)
+        try:
+            suppressions = Suppressions.from_options(skip=options.get("audit_skip") or ())
+        except (TypeError, ValueError) as exc:
+            raise ActionInputError(f"audit_skip: {exc}") from exc
         return AuditJob(document.path, document.text, chunks, bandit, chunks[0].label if request.target else "",
-                        python=language == "python", dropped=dropped)
+                        python=language == "python", dropped=dropped, suppressions=suppressions)
 
 
 @dataclass
@@ -72,6 +77,7 @@ class AuditJob:
     target_label: str  # "" for a whole file
     python: bool = False  # the mitigation gate reads Python only
     dropped: list[dict[str, Any]] = field(default_factory=list)  # findings not reported, and why
+    suppressions: Suppressions = field(default_factory=Suppressions)
     stop: list[str] = field(default_factory=list)
     max_tokens: int = 400
     review_whole: bool = False  # reviewers vote on each finding (questions), not on the whole answer
@@ -184,8 +190,10 @@ class AuditJob:
     def evidence(self, accepted: Evaluation | None) -> dict[str, Any]:
         findings = sorted(self.findings if self.findings or accepted else self.bandit,
                           key=lambda f: (f.start_line, f.start_column, f.rule_id))
+        findings, suppressed = self.suppressions.split(findings, self.text)
         return {
             "findings": [f.to_dict() for f in findings],
+            "suppressed": [{"finding": f.to_dict(), "reason": why} for f, why in suppressed],
             "by_severity": {s: sum(f.severity == s for f in findings) for s in SEVERITIES},
             "by_source": {s: sum(f.source == s for f in findings) for s in ("bandit", "swarm")},
             "functions_audited": min(self.next, len(self.chunks)), "functions": len(self.chunks),

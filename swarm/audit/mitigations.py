@@ -171,13 +171,18 @@ RULES: dict[int, Rule] = {
 }
 
 
+# Bandit rules whose concern is not the flow a mitigation rule judges: B607 is about a partial
+# executable path (PATH hijacking), which an argument list does not fix.
+UNJUDGED_RULES = frozenset({"B607"})
+
+
 def without_mitigated(findings: list[Finding], text: str) -> tuple[list[Finding], list[dict[str, Any]]]:
     """(the findings the gate keeps, the dropped ones with why) for the Python source `text`.
     Swarm findings are first anchored on the operation they are about (`anchors`)."""
     kept, dropped = [], []
     for finding in findings:
         finding, moved = anchor(finding, text)
-        reason = mitigation(text, finding.start_line, finding.cwe)
+        reason = None if finding.rule_id in UNJUDGED_RULES else mitigation(text, finding.start_line, finding.cwe)
         if reason is None:
             kept.append(finding)
         else:

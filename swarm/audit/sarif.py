@@ -51,16 +51,23 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     }
 
 
-def to_sarif(findings: list[Finding], *, tool_version: str, root_uri: str) -> dict[str, Any]:
-    """A SARIF log with one run; `root_uri` (a file:// URI ending in /) anchors relative paths."""
+def to_sarif(findings: list[Finding], *, tool_version: str, root_uri: str,
+             suppressed: list[tuple[Finding, str]] = ()) -> dict[str, Any]:
+    """A SARIF log with one run; `root_uri` (a file:// URI ending in /) anchors relative paths.
+    Suppressed findings are results with a `suppressions` entry (inSource for `# nosec`, external
+    for the configuration), which code scanning shows as dismissed rather than open."""
     rules: dict[str, int] = {}
     rule_objects: list[dict[str, Any]] = []
     results = []
-    for finding in findings:
+    for finding, why in [*((f, None) for f in findings), *suppressed]:
         if finding.rule_id not in rules:
             rules[finding.rule_id] = len(rule_objects)
             rule_objects.append(_strip_none(_rule(finding)))
-        results.append(_result(finding, rules[finding.rule_id]))
+        result = _result(finding, rules[finding.rule_id])
+        if why is not None:
+            result["suppressions"] = [{"kind": "inSource" if why == "# nosec" else "external",
+                                       "status": "accepted", "justification": why}]
+        results.append(result)
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",

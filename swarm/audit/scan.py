@@ -2,8 +2,8 @@
 with results cached by content. Every finding passes the location and mitigation gates
 (`mitigations.gate_findings`).
 
-Python files get bandit today. Other languages are listed in `skipped`: their auditors are the
-swarm's (issue 7), which this scan does not run yet.
+Python files get bandit here; other languages are listed in `skipped`. `swarm-lsp check --swarm`
+runs the audit action per file instead (server/check_swarm.py), with the same `keep`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from swarm_lsp.swarm.audit.bandit_pass import bandit_findings
 from swarm_lsp.swarm.audit.cache import AuditCache, content_key
 from swarm_lsp.swarm.audit.findings import Finding
 from swarm_lsp.swarm.audit.mitigations import gate_findings
+from swarm_lsp.swarm.audit.suppress import Suppressions
 from swarm_lsp.swarm.verify.workspace_copy import list_files
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ class ScanReport:
     unreadable: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)  # findings that failed the location gate
     mitigated: list[str] = field(default_factory=list)  # findings the mitigation gate dropped, and why
+    suppressed: list[tuple[Finding, str]] = field(default_factory=list)  # `# nosec` or audit_skip, and which
+    incomplete: list[str] = field(default_factory=list)  # files whose swarm audit did not finish, and why
 
 
 def collect_files(root: Path, paths: list[Path]) -> tuple[list[str], list[str]]:
@@ -55,7 +58,7 @@ def collect_files(root: Path, paths: list[Path]) -> tuple[list[str], list[str]]:
 
 
 def scan(root: Path, files: list[str], *, cache: AuditCache | None, jobs: int | None = None,
-         on_file: Callable[[str], None] | None = None) -> ScanReport:
+         on_file: Callable[[str], None] | None = None, suppressions: Suppressions = Suppressions()) -> ScanReport:
     report = ScanReport(files=len(files))
     texts: dict[str, str] = {}
     pending: list[str] = []
@@ -70,7 +73,7 @@ def scan(root: Path, files: list[str], *, cache: AuditCache | None, jobs: int | 
             pending.append(rel)
             continue
         report.cached += 1
-        _keep(report, cached, texts[rel])
+        keep(report, cached, texts[rel], suppressions)
         if on_file:
             on_file(rel)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(pending)))
@@ -78,7 +81,7 @@ def scan(root: Path, files: list[str], *, cache: AuditCache | None, jobs: int | 
     for rel, findings in results:
         if cache:
             cache.put(content_key(texts[rel], ANALYSERS), findings)
-        _keep(report, findings, texts[rel])
+        keep(report, findings, texts[rel], suppressions)
     report.findings.sort(key=lambda f: (f.path, f.start_line, f.start_column, f.rule_id))
     return report
 
@@ -101,9 +104,11 @@ def _run(pending: list[str], texts: dict[str, str], workers: int,
     return results
 
 
-def _keep(report: ScanReport, findings: list[Finding], text: str) -> None:
+def keep(report: ScanReport, findings: list[Finding], text: str, suppressions: Suppressions) -> None:
     kept, dropped = gate_findings(findings, text)
-    report.findings += kept
+    shown, hidden = suppressions.split(kept, text)
+    report.findings += shown
+    report.suppressed += hidden
     for item in dropped:
         finding, reason = item["finding"], item["reason"]
         line = f"{finding['path']}:{finding['start_line']} {finding['rule_id']}: {reason}"

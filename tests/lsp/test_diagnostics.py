@@ -1,5 +1,6 @@
 """Audit findings as diagnostics over the protocol (no model): `swarm.audit` on demand, the
-debounced audit on save when `audit_on_save` is set, and the quick fix offered for a finding."""
+debounced audit on save when `audit_on_save` is set, rules skipped by `audit_skip`, and the quick
+fix offered for a finding."""
 
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ def run(command):
 
 def digest(data):
     return hashlib.md5(data).hexdigest()
+
+
+def check(value):
+    assert value
 '''
 
 
@@ -43,7 +48,7 @@ async def client(lsp_client: LanguageClient, request):
     (root / "tools.py").write_text(VULNERABLE)
     record_raw_results(lsp_client)
     lsp_client.workspace_root = root
-    await lsp_client.initialize_session(initialize_params(request.param, root, {"swarm-lsp": {"audit_on_save": True}}))
+    await lsp_client.initialize_session(initialize_params(request.param, root, {"swarm-lsp": {"audit_on_save": True, "audit_skip": ["B101"]}}))
     yield
     await lsp_client.shutdown_session()
 
@@ -62,6 +67,7 @@ async def test_audit_publishes_cwe_diagnostics_with_links_and_severities(client:
     assert "shell=True" in shell.message and "bandit B602" in shell.message
     assert diagnostics["B324"].code == "CWE-328" and diagnostics["B324"].range.start.line == 12
     assert diagnostics["B404"].severity == types.DiagnosticSeverity.Information  # low
+    assert "B101" not in diagnostics  # audit_skip in the initialization options
     module_level = diagnostics["B404"]
     params = types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri=uri), range=module_level.range,

@@ -127,3 +127,29 @@ async def test_a_whole_file_audit_targets_the_file(project):
     coroutine, _ = run_audit(project, [NONE, NONE])
     result = await coroutine
     assert result.target == str(project / "files.py")
+
+
+async def test_findings_on_a_nosec_line_or_of_a_skipped_rule_are_listed_as_suppressed(project):
+    (project / "files.py").write_text(SOURCE.replace("read()", "read()  # nosec CWE-22"))
+    writer = ScriptedBackend("llamacpp:scripted", [TRAVERSAL, NONE])
+    request = ActionRequest("audit", read_snapshot(project / "files.py"), "", workspace=str(project),
+                            options={"audit_skip": ["B324"]})
+    result = await Swarm(SwarmSettings(tiers=("llamacpp:scripted",)), {"llamacpp:scripted": writer}.__getitem__).run(request)
+    assert result.evidence["findings"] == []
+    assert {(s["finding"]["rule_id"], s["reason"]) for s in result.evidence["suppressed"]} == {
+        ("swarm-cwe-22", "# nosec"), ("B324", "skipped in the configuration")}
+
+
+async def test_a_swarm_finding_on_a_mitigated_operation_is_dropped_with_the_reason(project):
+    (project / "files.py").write_text(SOURCE.replace(
+        "    return open(os.path.join(BASE, name)).read()",
+        "    path = os.path.realpath(os.path.join(BASE, name))\n"
+        "    if os.path.commonpath([BASE, path]) != BASE:\n        raise PermissionError(name)\n"
+        "    return open(path).read()"))
+    flagged_input_line = {"untrusted_inputs": ["name"], "operations": [operation(8, 22)]}
+    coroutine, _ = run_audit(project, [flagged_input_line, NONE])
+    result = await coroutine
+    assert [f["source"] for f in result.evidence["findings"]] == ["bandit"]
+    [dropped] = [d for d in result.evidence["dropped"] if "finding" in d]
+    assert dropped["finding"]["start_line"] == 11  # anchored on the open() the input flows into
+    assert dropped["reason"].startswith("mitigated: the path is resolved and checked")

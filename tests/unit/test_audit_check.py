@@ -90,7 +90,8 @@ def test_check_exits_1_on_findings_and_writes_valid_sarif(project, capsys):
     paths = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"]}
     assert "app/vuln.py" in paths
     err = capsys.readouterr().err
-    assert "2 Python file(s)" in err and "1 JavaScript/TypeScript/Go/Rust file(s) not audited" in err
+    assert "2 file(s)" in err and "1 JavaScript/TypeScript/Go/Rust file(s) not audited" in err
+    assert "1 dropped as mitigated" in err  # B603 on the argument list in app/safe.py
 
 
 def test_fail_on_text_and_json_formats_and_the_cache(project, capsys):

@@ -1,5 +1,6 @@
-"""The labelled audit corpus (tests/fixtures/audit_corpus) is consistent with its manifest and
-gives an auditor no hint of the answer in its comments or docstrings."""
+"""The labelled audit corpora (tests/fixtures/audit_corpus, and audit_holdout written later without
+sight of the mitigation gate) are consistent with their manifests and give an auditor no hint of
+the answer in their comments or docstrings."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
-CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "audit_corpus"
-MANIFEST = json.loads((CORPUS / "manifest.json").read_text())
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+PAIRS_PER_CLASS = {"audit_corpus": 2, "audit_holdout": 1}  # flawed files (and as many twins) per class
+MANIFESTS = {corpus: json.loads((FIXTURES / corpus / "manifest.json").read_text()) for corpus in PAIRS_PER_CLASS}
+ENTRIES = [(corpus, entry) for corpus, manifest in MANIFESTS.items() for entry in manifest]
+IDS = [f"{corpus}/{entry['file']}" for corpus, entry in ENTRIES]
 REVEALING_WORDS = re.compile(r"vulnerab|safe|insecure|cwe", re.IGNORECASE)
 
 
@@ -34,9 +38,9 @@ def comments_and_docstrings(text: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("entry", MANIFEST, ids=[entry["file"] for entry in MANIFEST])
-def test_entry_points_at_a_line_inside_its_function(entry):
-    path = CORPUS / entry["file"]
+@pytest.mark.parametrize("corpus, entry", ENTRIES, ids=IDS)
+def test_entry_points_at_a_line_inside_its_function(corpus, entry):
+    path = FIXTURES / corpus / entry["file"]
     assert path.is_file()
     text = path.read_text()
     assert 10 <= len(text.splitlines()) <= 35
@@ -49,35 +53,38 @@ def test_entry_points_at_a_line_inside_its_function(entry):
     assert Path(entry["file"]).stem.startswith("vulnerable_" if entry["vulnerable"] else "safe_")
 
 
-def test_each_class_has_two_flawed_files_and_two_mitigated_twins_with_one_cwe():
+@pytest.mark.parametrize("corpus", PAIRS_PER_CLASS)
+def test_each_class_has_flawed_files_and_as_many_mitigated_twins_with_one_cwe(corpus):
     by_class = defaultdict(list)
-    for entry in MANIFEST:
+    for entry in MANIFESTS[corpus]:
         by_class[entry["class"]].append(entry)
     assert len(by_class) == 15
     for name, entries in by_class.items():
-        assert sum(e["vulnerable"] for e in entries) == 2, name
-        assert sum(not e["vulnerable"] for e in entries) == 2, name
+        assert sum(e["vulnerable"] for e in entries) == PAIRS_PER_CLASS[corpus], name
+        assert sum(not e["vulnerable"] for e in entries) == PAIRS_PER_CLASS[corpus], name
         assert len({e["cwe"] for e in entries}) == 1, name
     assert len({entries[0]["cwe"] for entries in by_class.values()}) == len(by_class)
 
 
-def test_twins_share_the_flawed_files_function():
-    functions = {entry["file"]: entry["function"] for entry in MANIFEST}
+@pytest.mark.parametrize("corpus", PAIRS_PER_CLASS)
+def test_twins_share_the_flawed_files_function(corpus):
+    functions = {entry["file"]: entry["function"] for entry in MANIFESTS[corpus]}
     for file, function in functions.items():
         if "/safe_" in file:
             assert functions[file.replace("/safe_", "/vulnerable_")] == function
 
 
-def test_every_corpus_file_is_in_the_manifest_once():
-    listed = [entry["file"] for entry in MANIFEST]
+@pytest.mark.parametrize("corpus", PAIRS_PER_CLASS)
+def test_every_corpus_file_is_in_the_manifest_once(corpus):
+    listed = [entry["file"] for entry in MANIFESTS[corpus]]
     assert len(listed) == len(set(listed))
-    on_disk = sorted(path.relative_to(CORPUS).as_posix() for path in CORPUS.rglob("*.py"))
+    on_disk = sorted(path.relative_to(FIXTURES / corpus).as_posix() for path in (FIXTURES / corpus).rglob("*.py"))
     assert on_disk == sorted(listed)
 
 
-@pytest.mark.parametrize("entry", MANIFEST, ids=[entry["file"] for entry in MANIFEST])
-def test_comments_and_docstrings_do_not_reveal_the_label(entry):
-    text = (CORPUS / entry["file"]).read_text()
+@pytest.mark.parametrize("corpus, entry", ENTRIES, ids=IDS)
+def test_comments_and_docstrings_do_not_reveal_the_label(corpus, entry):
+    text = (FIXTURES / corpus / entry["file"]).read_text()
     module_docstring = ast.get_docstring(ast.parse(text))
     assert module_docstring and "\n" not in module_docstring
     for prose in comments_and_docstrings(text):

@@ -1,13 +1,17 @@
 """The mitigation gate recognises standard fixes at the flagged line, and never excuses the flaw
 itself (including near-misses: a fix in one branch only, a hard-coded fallback, a check that
-comes after the use)."""
+comes after the use); swarm findings are anchored on the operation they are about."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
+from swarm_lsp.swarm.audit.anchors import anchor
 from swarm_lsp.swarm.audit.findings import Finding
 from swarm_lsp.swarm.audit.mitigations import gate_findings, mitigation
 
@@ -236,3 +240,48 @@ def test_gate_findings_drops_mitigated_and_unlocated_findings_with_reasons():
     assert kept == [real]
     assert [d["reason"].split(":")[0] for d in dropped] == ["not located", "mitigated"]
     assert "argument list" in dropped[1]["reason"]
+
+
+def swarm_finding(text: str, line: int, cwe: int) -> Finding:
+    row = text.splitlines()[line - 1]
+    return Finding("m.py", line, 1, line, len(row) + 1, cwe, "high", "low", "auditor's words", row, "swarm",
+                   f"swarm-cwe-{cwe}")
+
+
+COMMAND = '''import subprocess
+def ping(request):
+    host = request.args["host"]
+    subprocess.run(f"ping {host}", shell=True)
+'''
+
+
+def test_a_finding_on_the_input_line_moves_to_the_operation_the_input_reaches():
+    moved, why = anchor(swarm_finding(COMMAND, 3, 78), COMMAND)
+    assert (moved.start_line, moved.cwe, moved.snippet) == (4, 78, COMMAND.splitlines()[3])
+    assert why == "moved from line 3 to the operation on line 4"
+    kept, dropped = gate_findings([swarm_finding(COMMAND, 3, 78)], COMMAND)
+    assert [f.start_line for f in kept] == [4] and dropped == []  # still a flaw, now on the right line
+
+
+def test_a_finding_of_the_wrong_class_takes_the_class_of_the_operation_on_its_line():
+    moved, why = anchor(swarm_finding(COMMAND, 4, 89), COMMAND)
+    assert (moved.cwe, moved.rule_id, moved.rule_name) == (78, "swarm-cwe-78", "OS command injection")
+    assert moved.message == "OS command injection: auditor's words" and "not CWE-89" in why
+
+
+def test_findings_on_unknown_apis_and_bandit_findings_are_not_anchored():
+    text = "def f(graph, name):\n    label = name.strip()\n    return graph.run_cypher('MATCH (n {name: ' + label + '})')\n"
+    unknown = swarm_finding(text, 2, 89)
+    assert anchor(unknown, text) == (unknown, None)
+    bandit = dataclasses.replace(swarm_finding(COMMAND, 3, 78), source="bandit", rule_id="B602")
+    assert anchor(bandit, COMMAND) == (bandit, None)
+
+
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "audit_corpus"
+CORPUS_ENTRIES = json.loads((CORPUS / "manifest.json").read_text())
+
+
+@pytest.mark.parametrize("entry", CORPUS_ENTRIES, ids=[e["file"] for e in CORPUS_ENTRIES])
+def test_on_the_development_corpus_every_twin_and_no_flawed_file_is_excused_at_its_operation(entry):
+    reason = mitigation((CORPUS / entry["file"]).read_text(), entry["line"], entry["cwe"])
+    assert (reason is None) == entry["vulnerable"], reason
