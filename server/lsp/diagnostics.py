@@ -18,6 +18,7 @@ from lsprotocol import types
 
 from swarm_lsp.server.lsp.documents import StoredDocument
 from swarm_lsp.swarm.analysis.enclosing import symbol_at
+from swarm_lsp.swarm.audit.findings import REMEDIATIONS
 
 if TYPE_CHECKING:
     from swarm_lsp.server.lsp.server import SwarmLanguageServer
@@ -144,13 +145,25 @@ def quick_fixes(server: "SwarmLanguageServer", params: types.CodeActionParams) -
         symbol = symbol_at(document.tree, document.language, offset)
         if symbol is None:
             continue
+        cwe = diagnostic.data.get("cwe") if isinstance(diagnostic.data, dict) else None
+        remedy = f" The usual fix: {REMEDIATIONS[cwe]}." if cwe in REMEDIATIONS else ""
         instruction = (f"Fix the security issue {diagnostic.code} reported at line {start.line + 1}: "
-                       f"{diagnostic.message.split(' [')[0]} Keep everything else the same.")
+                       f"{diagnostic.message.split(' [')[0].rstrip('.')}.{remedy} Keep everything else the same.")
         title = f"Fix {diagnostic.code} in {symbol.qualname} (swarm refactor)"
         arguments = {"action": "refactor", "uri": document.uri, "version": document.version,
-                     "symbol": symbol.qualname, "line": symbol.start_line, "options": {"instruction": instruction}}
+                     "symbol": symbol.qualname, "line": symbol.start_line,
+                     "options": {"instruction": instruction, "fixes": _finding_of(diagnostic)}}
         actions.append(types.CodeAction(
             title=title, kind=types.CodeActionKind.QuickFix, diagnostics=[diagnostic],
             command=types.Command(title=title, command=RUN_COMMAND, arguments=[arguments]),
         ))
     return actions
+
+
+def _finding_of(diagnostic: types.Diagnostic) -> dict[str, Any] | None:
+    """The `fixes` option of a refactor aimed at this diagnostic: the refactor's "fixed" gate
+    re-checks the rewrite for it."""
+    data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+    if not isinstance(data.get("rule"), str) or not isinstance(data.get("cwe"), int):
+        return None
+    return {"rule": data["rule"], "cwe": data["cwe"], "line": diagnostic.range.start.line + 1}

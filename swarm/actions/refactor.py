@@ -2,8 +2,10 @@
 
 Gates, cheap to expensive: the reply defines the target and the file parses; the public signature
 is unchanged (unless the instruction asks for a new one); nothing outside the target changes but
-added helpers and imports; the code really changed; the tests that exercise the target (measured
-in the sandbox) pass after the rewrite as they did before. With no such tests, the tests action
+added helpers and imports; the code really changed; when the refactor is aimed at an audit finding
+(`fixes`, the editor's quick fix), the finding is gone from the target and its helpers
+(`audit.recheck`); the tests that exercise the target (measured in the sandbox) pass after the
+rewrite as they did before. With no such tests, the tests action
 runs first and its characterization tests must pass before and after. Cyclomatic complexity
 (radon) is reported before and after.
 """
@@ -11,6 +13,7 @@ runs first and its characterization tests must pass before and after. Cyclomatic
 from __future__ import annotations
 
 import ast
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +30,7 @@ from swarm_lsp.swarm.codemods.replace_definition import (
     ReplacementError, changes_outside, replace_definition, signature_changes,
 )
 from swarm_lsp.swarm.codemods.test_candidate import extract_code
+from swarm_lsp.swarm.audit.recheck import FindingToFix, still_present
 from swarm_lsp.swarm.types import ActionRequest, ActionResult, DocumentSnapshot, GateResult
 from swarm_lsp.swarm.verify.behaviour import failures_after, find_exercising_tests
 from swarm_lsp.swarm.verify.test_bench import BenchLimits, TestBench
@@ -48,10 +52,14 @@ class RefactorAction:
             raise ActionInputError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
         if not instruction and not preset:
             raise ActionInputError(f"refactor needs an instruction or a preset ({', '.join(PRESETS)})")
+        try:
+            fixes = FindingToFix.from_option(options["fixes"]) if options.get("fixes") else None
+        except ValueError as exc:
+            raise ActionInputError(str(exc)) from exc
         target = resolve_test_target(request)
         settings = TestsSettings.from_options(options)
         limits = BenchLimits(settings.test_timeout, settings.memory_mb)
-        return RefactorJob(target, instruction or PRESETS[preset], preset, limits)
+        return RefactorJob(target, instruction or PRESETS[preset], preset, limits, fixes=fixes)
 
 
 def complexity(text: str, qualname: str) -> int | None:
@@ -74,6 +82,7 @@ class RefactorJob:
     instruction: str
     preset: str
     limits: BenchLimits
+    fixes: FindingToFix | None = None  # an audit finding the rewrite must remove (the editor's quick fix)
     schema: dict[str, Any] | None = None
     stop: list[str] = field(default_factory=lambda: ["\n```\n"])
     max_tokens: int = MAX_TOKENS
@@ -145,6 +154,10 @@ class RefactorJob:
         gates.append(GateResult("scope", not (outside := changes_outside(original, replacement, self.target_label)), outside))
         unchanged = replacement.text == original
         gates.append(GateResult("changed", not unchanged, ["the code is unchanged: apply the instruction"] if unchanged else []))
+        if self.fixes is not None:
+            remaining = still_present(self.fixes, self.target.source_path, replacement.text,
+                                      [self.target_label, *replacement.helpers])
+            gates.append(GateResult("fixed", not remaining, remaining[:3]))
         if not all(g.passed for g in gates):
             return Evaluation(gates, output=code)
         failures = failures_after(self.bench, replacement.text, self.exercising, cancel)
@@ -167,6 +180,7 @@ class RefactorJob:
     def evidence(self, accepted: Evaluation | None) -> dict[str, Any]:
         return {
             "instruction": self.instruction, "preset": self.preset or None,
+            "fixes": dataclasses.asdict(self.fixes) if self.fixes else None,
             "signature_may_change": self.signature_may_change,
             "complexity_before": self.complexity_before,
             "complexity_after": self.complexity_after if accepted is not None else None,

@@ -21,6 +21,25 @@ CWE_CLASSES = {
     338: "insecure randomness for security", 798: "hard-coded credentials", 611: "XML external entities",
     601: "open redirect", 501: "trust boundary violation",
 }
+# The standard fix of each class, told to a writer asked to fix a finding (the mitigations the
+# gate in `mitigations` recognises).
+REMEDIATIONS = {
+    89: "pass values as query parameters instead of formatting them into the SQL string",
+    78: "run the command as an argument list (for example shlex.split of the text) without shell=True",
+    90: "escape every value put into the LDAP filter (ldap3.utils.conv.escape_filter_chars)",
+    643: "pass values as XPath variables instead of formatting them into the expression",
+    22: "resolve the path with os.path.realpath and refuse it unless it stays inside its base folder",
+    918: "parse the URL and refuse hosts that are not in an allow-list before the request",
+    79: "escape every value interpolated into the markup (html.escape or markupsafe.escape)",
+    502: "parse the data with a data-only loader (json, or yaml.safe_load) instead of pickle or yaml.load",
+    328: "use hashlib.sha256 (or hashlib.scrypt/pbkdf2_hmac for passwords) instead of MD5 or SHA-1",
+    327: "use an authenticated cipher (AESGCM) instead of a broken cipher or ECB mode",
+    338: "use the secrets module instead of random",
+    798: "read the secret from the environment (os.environ) instead of writing it in the code",
+    611: "parse XML with defusedxml, or with entity resolution turned off",
+    601: "redirect only to relative paths or to hosts in an allow-list",
+    501: "check the value against the allowed values before storing it in the session",
+}
 
 
 def severity_rank(severity: str) -> int:

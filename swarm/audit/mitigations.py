@@ -73,16 +73,16 @@ def _command(scope: Scope) -> str | None:
     if not runners:
         return None
     for call in runners:
-        name = call_name(call)
-        if name == "create_subprocess_exec":
+        name, first = call_name(call), scope.resolve(call.args[0]) if call.args else None
+        if name == "create_subprocess_exec" and first is not None and scope.built_from_trusted_parts(first):
             continue
-        if name in LIST_RUNNERS and not is_true(keyword(call, "shell")) and call.args and isinstance(
-                scope.resolve(call.args[0]), (ast.List, ast.Tuple)):
+        if name in LIST_RUNNERS and not is_true(keyword(call, "shell")) and isinstance(first, (ast.List, ast.Tuple)) \
+                and first.elts and scope.built_from_trusted_parts(first.elts[0]):
             continue
-        if call.args and scope.built_from_trusted_parts(call.args[0]):
+        if first is not None and scope.built_from_trusted_parts(first):
             continue
         return None
-    return "the command is an argument list without a shell (or only quoted values reach the shell)"
+    return "the program is fixed and its arguments are a list, without a shell (or only quoted values reach the shell)"
 
 
 def _path(scope: Scope) -> str | None:

@@ -148,6 +148,11 @@ FLAWED = {
                 query = "SELECT id FROM users WHERE name = '" + name + "'"
             cursor.execute(query)  # <-
         '''),
+    "a program chosen by the input": (78, '''
+        import subprocess, shlex
+        def run(command):
+            subprocess.run(shlex.split(command))  # <-
+        '''),
     "list with shell=True": (78, '''
         import subprocess
         def run(cmd):
@@ -239,7 +244,7 @@ def test_gate_findings_drops_mitigated_and_unlocated_findings_with_reasons():
     kept, dropped = gate_findings([real, finding(line, 78, snippet), finding(line, 78, "not the line")], text)
     assert kept == [real]
     assert [d["reason"].split(":")[0] for d in dropped] == ["not located", "mitigated"]
-    assert "argument list" in dropped[1]["reason"]
+    assert "arguments are a list" in dropped[1]["reason"]
 
 
 def swarm_finding(text: str, line: int, cwe: int) -> Finding:
