@@ -257,4 +257,4 @@ async def test_audit_tool_returns_findings_as_evidence_and_writes_nothing(root):
         result = (await client.call_tool("audit", {"path": "pkg/hashing.py", "symbol": "digest"})).structured_content
     assert result["status"] == "accepted" and result["diff"] == "" and result["applied"] is False
     [finding] = result["evidence"]["findings"]
-    assert finding["cwe"] == 327 and finding["source"] == "bandit" and finding["path"] == "pkg/hashing.py"
+    assert finding["cwe"] == 328 and finding["source"] == "bandit" and finding["path"] == "pkg/hashing.py"
