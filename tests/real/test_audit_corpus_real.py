@@ -1,0 +1,58 @@
+"""A real audit over the labelled corpus on the embedded 0.5B model: every mitigated twin audited
+without a medium or high finding of its class on its (fixed) operation, whatever the model claims, and the
+flawed files bandit has rules for still reported. Detection and false-positive rates per class
+are measured by bench/audit_corpus.py (docs/benchmarks.md); this test pins the pipeline: model
+answer parsed, findings anchored, gated and reported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from swarm_lsp.server.config import load_config
+from swarm_lsp.server.session import build_swarm
+from swarm_lsp.swarm.ledger import Ledger
+from swarm_lsp.swarm.types import ActionRequest, DocumentSnapshot
+
+pytestmark = pytest.mark.real
+
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "audit_corpus"
+MANIFEST = json.loads((CORPUS / "manifest.json").read_text())
+TWINS = [e for e in MANIFEST if e["file"].endswith("/safe_1.py")]
+BANDIT_CLASSES = {"sql_injection", "command_injection", "unsafe_deserialization", "weak_hash", "weak_cipher",
+                  "insecure_randomness"}
+FLAWED = [e for e in MANIFEST if e["file"].endswith("/vulnerable_1.py") and e["class"] in BANDIT_CLASSES]
+
+
+@pytest.fixture(scope="module")
+def swarm(tmp_path_factory):
+    config = load_config(CORPUS, env={}, overrides={"tiers": ["llamacpp:qwen2.5-coder-0.5b"], "candidates": 1})
+    ledger = Ledger(tmp_path_factory.mktemp("ledger") / "ledger.sqlite3")
+    yield build_swarm(config, ledger=ledger)
+    ledger.close()
+
+
+async def audit(swarm, entry: dict) -> list[dict]:
+    text = (CORPUS / entry["file"]).read_text()
+    request = ActionRequest("audit", DocumentSnapshot(entry["file"], text, 0), "", workspace=str(CORPUS))
+    result = await swarm.run(request)
+    assert result.status == "accepted", (entry["file"], result.message)
+    for finding in result.evidence["findings"]:
+        assert finding["snippet"] == "\n".join(text.splitlines()[finding["start_line"] - 1:finding["end_line"]])
+    return result.evidence["findings"]
+
+
+@pytest.mark.parametrize("entry", TWINS, ids=[e["class"] for e in TWINS])
+async def test_a_mitigated_twin_has_no_medium_or_high_finding_of_its_class_on_its_operation(swarm, entry):
+    findings = await audit(swarm, entry)
+    on_operation = [f for f in findings if f["start_line"] == entry["line"] and f["cwe"] == entry["cwe"]
+                    and f["severity"] != "low"]  # bandit's low B607 (partial executable path) is another concern
+    assert on_operation == [], on_operation
+
+
+@pytest.mark.parametrize("entry", FLAWED, ids=[e["class"] for e in FLAWED])
+async def test_a_flawed_file_with_a_bandit_rule_is_reported_with_its_cwe(swarm, entry):
+    findings = await audit(swarm, entry)
+    assert any(f["cwe"] == entry["cwe"] and f["source"] == "bandit" for f in findings), findings
