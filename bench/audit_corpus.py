@@ -115,7 +115,7 @@ def _percent(part: int, whole: int) -> str:
 
 def table(summary: list[dict], corpus: str) -> list[str]:
     mine = [s for s in summary if s["corpus"] == corpus]
-    auditors = list(dict.fromkeys(s["auditor"] for s in mine))
+    auditors = sorted(dict.fromkeys(s["auditor"] for s in mine), key=lambda a: (not a.startswith("bandit"), a))
     classes = list(dict.fromkeys(s["class"] for s in mine))
     cell = {(s["auditor"], s["class"]): s for s in mine}
     lines = ["| class | CWE | " + " | ".join(auditors) + " |", "|---|---|" + "---|" * len(auditors)]
