@@ -17,10 +17,11 @@ from typing import Any, Callable
 
 from swarm_lsp.swarm.audit.anchors import anchor
 from swarm_lsp.swarm.audit.findings import Finding, located
-from swarm_lsp.swarm.audit.python_flow import Scope, call_name, dotted, is_constant_text, is_true, keyword
+from swarm_lsp.swarm.audit.python_flow import Scope, call_name, is_constant_text, is_true, keyword
 from swarm_lsp.swarm.audit.sinks import (
     LIST_RUNNERS, PATH_SINKS, REDIRECT_SINKS, REQUEST_SINKS, SECRET_SOURCES, SHELL_RUNNERS, STRING_SINKS, insecure_random,
-    safe_loader, secure_random, strong_cipher, strong_hash, unsafe_loader, weak_cipher, weak_hash, xml_safe, xml_unsafe,
+    safe_loader, secure_random, strong_cipher, strong_hash, unsafe_loader, weak_cipher, weak_hash, writes_session, xml_safe,
+    xml_unsafe,
 )
 
 Rule = Callable[[Scope], "str | None"]
@@ -122,11 +123,9 @@ def _checked_target(sinks: set[str], attributes: set[str], helpers: set[str], wh
 
 
 def _session_write(scope: Scope) -> str | None:
-    statement = scope.statement()
-    if not isinstance(statement, ast.Assign) or not any(
-            isinstance(t, ast.Subscript) and "session" in dotted(t.value) for t in statement.targets):
+    if not writes_session(scope):
         return None
-    value = statement.value
+    value = scope.statement().value
     if isinstance(value, ast.Constant) or (isinstance(value, ast.Name) and scope.checked_before(value.id)):
         return "the value is validated before it is stored in the session"
     return None

@@ -161,7 +161,8 @@ def _calls(predicate):
     return holds
 
 
-def _session_write(scope: Scope) -> bool:
+def writes_session(scope: Scope) -> bool:
+    """The line's statement stores a value in the session (`session[...] = value`)."""
     statement = scope.statement()
     return isinstance(statement, ast.Assign) and any(
         isinstance(t, ast.Subscript) and "session" in ast.unparse(t.value) for t in statement.targets)
@@ -182,7 +183,7 @@ OPERATIONS = {
     22: _calls(lambda s, c: call_name(c) in FILE_ACCESS),
     918: _calls(lambda s, c: s.qualified(c).startswith(REQUEST_ROOTS) or call_name(c) in {"urlopen", "urlretrieve"}),
     601: _calls(lambda s, c: call_name(c) in REDIRECT_SINKS),
-    501: _session_write,
+    501: writes_session,
     502: _calls(lambda s, c: unsafe_loader(s, c) or safe_loader(s, c)),
     328: _calls(lambda s, c: s.qualified(c).startswith(("hashlib.", "hmac.")) or weak_hash(s, c) or strong_hash(s, c)),
     327: _calls(lambda s, c: weak_cipher(s, c) or strong_cipher(s, c)),
