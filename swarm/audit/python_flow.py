@@ -8,6 +8,7 @@ code shows it; anything unknown is "no", so the gate errs on the side of reporti
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -57,9 +58,12 @@ class Scope:
     tree: ast.Module
     body: ast.AST
     line: int
+    imports: dict[str, str] | None = None  # local name -> what it imports, e.g. ET -> xml.etree.ElementTree
 
     def __post_init__(self) -> None:
-        self.imports: dict[str, str] = {}  # local name -> what it imports, e.g. ET -> xml.etree.ElementTree
+        if self.imports is not None:  # a copy for another line (dataclasses.replace) keeps its module's imports
+            return
+        self.imports = {}
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -75,12 +79,11 @@ class Scope:
             tree = ast.parse(text)
         except SyntaxError:
             return None
-        body: ast.AST = tree
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= node.end_lineno:
-                if body is tree or node.lineno >= body.lineno:
-                    body = node
-        return cls(tree, body, line)
+        return cls(tree, _innermost_function(tree, line), line)
+
+    def around(self, line: int) -> "Scope":
+        """The scope of another line of the same module, without parsing it again."""
+        return dataclasses.replace(self, body=_innermost_function(self.tree, line), line=line)
 
     def own_nodes(self) -> list[ast.AST]:
         """The scope's nodes, without those of nested functions or classes."""
@@ -208,6 +211,15 @@ class Scope:
                         if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(sub)):
                             return True
         return False
+
+
+def _innermost_function(tree: ast.Module, line: int) -> ast.AST:
+    body: ast.AST = tree
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= node.end_lineno:
+            if body is tree or node.lineno >= body.lineno:
+                body = node
+    return body
 
 
 def _spans(node: ast.AST, line: int) -> bool:

@@ -70,9 +70,9 @@ def still_present(fix: FindingToFix, path: str, text: str, names: list[str]) -> 
     if holds is None:
         return []  # a class without recognised operations: the behaviour gates decide alone
     remaining = []
+    module = Scope.at(text, 1)
     for line in sorted(lines):
-        scope = Scope.at(text, line)
-        if scope is not None and holds(scope) and mitigation(text, line, fix.cwe) is None:
+        if module is not None and holds(module.around(line)) and mitigation(text, line, fix.cwe) is None:
             remaining.append(f"line {line} still performs an operation open to {CWE_CLASSES[fix.cwe]} without a "
                              f"recognised mitigation: `{rows[line - 1].strip()}`")
     return remaining

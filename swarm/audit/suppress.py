@@ -27,7 +27,7 @@ def parse_rule(text: str) -> str:
 
 
 def _names(finding: Finding) -> set[str]:
-    return {finding.rule_id.upper() if finding.rule_id.startswith("B") else finding.rule_id.lower(), finding.cwe_label}
+    return {parse_rule(finding.rule_id), finding.cwe_label}
 
 
 @dataclass(frozen=True)
