@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from swarm_lsp.swarm.actions import get_action
 from swarm_lsp.swarm.actions.base import ActionInputError
 from swarm_lsp.swarm.backends.base import Backend
-from swarm_lsp.swarm.cancel import CancelToken, Cancelled
+from swarm_lsp.swarm.cancel import CancelToken, Cancelled, Lingering, in_thread
 from swarm_lsp.swarm.events import Event, EventSink, emit
 from swarm_lsp.swarm.ledger import ActionRecord, Ledger
 from swarm_lsp.swarm.run import ActionRun, BackendFactory
@@ -82,38 +82,43 @@ class Swarm:
             raise ActionInputError(str(exc)) from exc
         where = f"{request.document.path}::{request.target}" if request.target else request.document.path
         emit(events, Event("analyse", f"analysing {where}"))
-        job = get_action(request.kind).prepare(request, request.options)
-        result = ActionResult(
-            action=request.kind, status="rejected",
-            target=f"{request.document.path}::{job.target_label}" if job.target_label else request.document.path
-        )
-        run = ActionRun(self, request, job, result, events, cancel, uuid.uuid4().hex)
+        result = ActionResult(action=request.kind, status="rejected", target=where)
+        action_id, lingering = uuid.uuid4().hex, Lingering()
+        job = run = accepted = None
         blocked = False
         try:
-            blocked = await self._prerequisite(job, result, events, cancel)
+            # Off the event loop, and abandoned on cancel: an audit's bandit pass can take seconds.
+            job = await in_thread(cancel, get_action(request.kind).prepare, request, request.options,
+                                  on_abandon=lingering.add)
+            if job.target_label:
+                result.target = f"{request.document.path}::{job.target_label}"
+            run = ActionRun(self, request, job, result, events, cancel, action_id, lingering)
+            blocked = await self._prerequisite(job, result, events, cancel, lingering)
             accepted = None if blocked else await run.tiers(plan)
             if accepted is not None:
                 emit(events, Event("verify", f"measuring the accepted {request.kind} result"))
-                await asyncio.to_thread(job.finalize, accepted, cancel)
+                await in_thread(cancel, job.finalize, accepted, cancel, on_abandon=lingering.add)
         except (Cancelled, asyncio.CancelledError):
             cancel.cancel("cancelled")
             result.status, result.message = "cancelled", "cancelled by the user"
             result.edits.clear()
             accepted = None
         finally:
-            job.close()
-        result.evidence = job.evidence(accepted)
+            if job is not None:
+                lingering.then(job.close)  # never under a gate thread that is still finishing
+        result.evidence = job.evidence(accepted) if job is not None else {}
         result.elapsed_s = round(time.perf_counter() - started, 3)
-        if accepted is None and result.status != "cancelled" and not blocked:
+        if accepted is None and result.status != "cancelled" and not blocked and run is not None:
             run.explain_rejection()
         emit(events, Event("done", result.message or result.status, tier=result.tier))
-        self._record_action(request, result, run.action_id)
+        self._record_action(request, result, action_id)
         return result
 
-    async def _prerequisite(self, job, result: ActionResult, events: EventSink | None, cancel: CancelToken) -> bool:
+    async def _prerequisite(self, job, result: ActionResult, events: EventSink | None, cancel: CancelToken,
+                            lingering: Lingering) -> bool:
         """Run the action the job needs first (e.g. characterization tests before a refactor);
         True when the job cannot go on, with the reason in `result.message`."""
-        request = await asyncio.to_thread(job.prerequisite, cancel)
+        request = await in_thread(cancel, job.prerequisite, cancel, on_abandon=lingering.add)
         if request is None:
             return False
         emit(events, Event("analyse", f"{job.target_label}: running `{request.kind}` first"))
@@ -121,7 +126,7 @@ class Swarm:
         result.usage.merge(sub.usage)
         if sub.status == "cancelled":
             raise Cancelled("cancelled")
-        problem = await asyncio.to_thread(job.adopt, sub, cancel)
+        problem = await in_thread(cancel, job.adopt, sub, cancel, on_abandon=lingering.add)
         if problem:
             result.message = problem
         return problem is not None

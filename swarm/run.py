@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable
 from swarm_lsp.swarm.actions.base import Evaluation, Job
 from swarm_lsp.swarm.agents.reviewers import Reviewer, ask_reviewer, build_reviewers
 from swarm_lsp.swarm.backends.base import Backend, BackendError, Reply
-from swarm_lsp.swarm.cancel import CancelToken, Cancelled
+from swarm_lsp.swarm.cancel import CancelToken, Cancelled, Lingering, in_thread
 from swarm_lsp.swarm.consensus import QuorumOutcome, QuorumRule, Verdict, run_quorum
 from swarm_lsp.swarm.events import Event, EventSink, emit
 from swarm_lsp.swarm.ledger import CallRecord
@@ -35,9 +35,10 @@ class ActionRun:
     """The mutable state of one `Swarm.run` call."""
 
     def __init__(self, swarm: "Swarm", request: ActionRequest, job: Job, result: ActionResult,
-                 events: EventSink | None, cancel: CancelToken, action_id: str):
+                 events: EventSink | None, cancel: CancelToken, action_id: str, lingering: Lingering | None = None):
         self.swarm, self.request, self.job, self.result = swarm, request, job, result
         self.events, self.cancel, self.action_id = events, cancel, action_id
+        self.lingering = lingering or Lingering()
         self.settings = swarm.settings
         self.feedback: list[str] = []
         self.budget = swarm.cloud_budget()
@@ -135,7 +136,7 @@ class ActionRun:
         self.record_call(tier, tier, reply, "ok", "")
         emit(self.events, Event("gates", f"{tier}: checking candidate {index + 1}", tier, index))
         try:
-            evaluation = await asyncio.to_thread(self.job.evaluate, reply, self.cancel)
+            evaluation = await in_thread(self.cancel, self.job.evaluate, reply, self.cancel, on_abandon=self.lingering.add)
         except asyncio.CancelledError:
             self.cancel.cancel("cancelled")  # the worker thread stops at its next check
             raise

@@ -2,10 +2,11 @@
 
 A llama.cpp context is not thread-safe, so each loaded model is owned by one `_ModelWorker` with
 a single worker thread; every backend object naming that model shares it (one load per process).
-Cancellation is checked between tokens through `stopping_criteria`. `create_chat_completion` does
-not take those, so the worker applies the GGUF's own chat template itself (as llama-cpp-python's
-Jinja2 handler does) and calls `create_completion`, which also keeps the exact token usage that a
-streamed reply would lose.
+Cancellation is checked between prompt chunks (swarm/backends/prefill.py) and between generated
+tokens through `stopping_criteria`; a cancelled call ends within `CANCEL_GRACE_S` even while the
+worker is still loading the model. `create_chat_completion` takes no stopping criteria, so the worker
+applies the GGUF's own chat template itself (as llama-cpp-python's Jinja2 handler does) and calls
+`create_completion`, which also keeps the exact token usage that a streamed reply would lose.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import Any, Callable
 
 from swarm_lsp.swarm import models
 from swarm_lsp.swarm.backends.base import BackendError, Message, Reply, TokenUsage
-from swarm_lsp.swarm.cancel import CancelToken, Cancelled
+from swarm_lsp.swarm.backends.prefill import Prefill, cancelled_completion
+from swarm_lsp.swarm.cancel import CancelToken, Cancelled, in_thread, race_cancel
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ class _ModelWorker:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llama-{path.stem}")
         self._llama: Any = None
         self._chat_formatter: Any = None
+        self.prefill = Prefill()
 
     def llama(self) -> Any:  # called on the worker thread only
         if self._llama is None:
@@ -63,6 +66,7 @@ class _ModelWorker:
                     verbose=True,
                 )
             log.debug("llama.cpp load output:\n%s", chatter.getvalue())
+            self._llama.verbose = False  # after the load: no per-call prints (prefix reuse, timings)
             log.info("loaded %s in %.1fs", self.path.name, time.perf_counter() - started)
         return self._llama
 
@@ -105,6 +109,9 @@ class _ModelWorker:
                 f"prompt of {len(prompt)} tokens + {max_tokens} for the reply exceeds the context of {self.n_ctx} "
                 "(raise n_ctx or shorten the input)"
             )
+        read = self.prefill.run(llama, prompt, should_stop)
+        if read.stopped:
+            return cancelled_completion(read.read)
         criteria = [lambda _ids, _logits: should_stop()]
         if formatted.stopping_criteria is not None:
             criteria.extend(formatted.stopping_criteria)
@@ -190,7 +197,9 @@ class LlamaCppBackend:
         stop: list[str] | None = None,
         cancel: CancelToken | None = None,
     ) -> Reply:
-        worker = await asyncio.to_thread(self._ensure_worker)
+        # Verifying the GGUF (a first hash of 1.1 GB) and loading it are not interruptible: a cancel
+        # ends the call on time while they finish on their thread for the next call.
+        worker = await in_thread(cancel, self._ensure_worker)
         # An asyncio cancellation of this coroutine must also stop the worker thread.
         stop_flag = threading.Event()
 
@@ -211,7 +220,8 @@ class LlamaCppBackend:
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(worker.executor, generate)
+            result = await race_cancel(loop.run_in_executor(worker.executor, generate), cancel,
+                                       on_abandon=lambda _future: stop_flag.set())
         except asyncio.CancelledError:
             stop_flag.set()
             raise
