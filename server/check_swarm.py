@@ -9,7 +9,6 @@ retries it; completed files stay cached, so an interrupted run resumes where it 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -17,11 +16,13 @@ from pathlib import Path
 from typing import Callable
 
 from swarm_lsp.server.config import Config
+from swarm_lsp.server.interrupt import run_interruptible
 from swarm_lsp.server.session import build_swarm
 from swarm_lsp.swarm.audit.cache import AuditCache, content_key
 from swarm_lsp.swarm.audit.findings import Finding
 from swarm_lsp.swarm.audit.scan import ANALYSERS, ScanReport, keep
 from swarm_lsp.swarm.audit.suppress import Suppressions
+from swarm_lsp.swarm.cancel import CancelToken
 from swarm_lsp.swarm.types import ActionRequest, DocumentSnapshot
 
 log = logging.getLogger(__name__)
@@ -40,12 +41,16 @@ def swarm_identity(config: Config) -> str:
 
 
 async def swarm_scan(root: Path, files: list[str], config: Config, *, cache: AuditCache | None,
-                     suppressions: Suppressions, on_file: Callable[[str], None] | None = None) -> ScanReport:
+                     suppressions: Suppressions, on_file: Callable[[str], None] | None = None,
+                     cancel: CancelToken | None = None) -> ScanReport:
     report = ScanReport(files=len(files))
     identity = swarm_identity(config)
     swarm = build_swarm(config, workspace=root)
     options = {**config.action_options(), "audit_skip": []}  # suppressions apply after the cache
-    for rel in files:
+    for index, rel in enumerate(files):
+        if cancel is not None and cancel.cancelled:
+            report.incomplete.extend(f"{name}: not audited (interrupted)" for name in files[index:])
+            break
         try:
             text = (root / rel).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -55,7 +60,7 @@ async def swarm_scan(root: Path, files: list[str], config: Config, *, cache: Aud
         findings = cache.get(key, rel) if cache else None
         if findings is None:
             request = ActionRequest("audit", DocumentSnapshot(rel, text, 0), "", workspace=str(root), options=options)
-            result = await swarm.run(request)
+            result = await swarm.run(request, cancel=cancel)
             findings = [Finding(**item) for item in result.evidence.get("findings", [])]
             audited, total = result.evidence.get("functions_audited", 0), result.evidence.get("functions", 0)
             if result.status == "accepted" and audited >= total:
@@ -74,4 +79,6 @@ async def swarm_scan(root: Path, files: list[str], config: Config, *, cache: Aud
 
 
 def run_swarm_scan(root: Path, files: list[str], config: Config, **kwargs) -> ScanReport:
-    return asyncio.run(swarm_scan(root, files, config, **kwargs))
+    """The scan with Ctrl-C wired to its cancel token: the file being audited ends as cancelled and
+    the report lists it and every file after it as incomplete."""
+    return run_interruptible(lambda cancel: swarm_scan(root, files, config, cancel=cancel, **kwargs))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from swarm_lsp.server.cli import EXIT_OK, EXIT_REJECTED, UsageError, config_from_args
+from swarm_lsp.server.interrupt import run_interruptible
 from swarm_lsp.server.session import build_swarm
 from swarm_lsp.server.workspace import StaleFile, apply_edit, find_workspace, read_snapshot
 from swarm_lsp.swarm.actions.base import ActionInputError
@@ -64,7 +64,8 @@ def run_command(args: argparse.Namespace) -> int:
     swarm = build_swarm(config, workspace=workspace)
     with ProgressPrinter(console, enabled=not args.no_progress) as progress:
         try:
-            result = asyncio.run(swarm.run(request, events=progress))
+            result = run_interruptible(lambda cancel: swarm.run(request, events=progress, cancel=cancel),
+                                       notice=lambda message: console.print(message, highlight=False))
         except ActionInputError as exc:
             raise UsageError(str(exc)) from exc
     return _report(result, args, path, snapshot, workspace, console)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -47,23 +46,25 @@ async def test_a_gate_failure_on_the_small_tier_escalates_to_the_large_tier(work
     assert set(result.usage.by_model) == {SMALL, LARGE}
 
 
-async def test_cancelling_a_running_job_stops_it_within_about_a_second(workspace):
-    config = load_config(workspace, overrides={"tiers": [SMALL], "max_tokens": 2000})
+async def test_cancelling_a_running_job_stops_it_and_asks_no_model_again(workspace):
+    # The cancel lands a second into the first candidate: prompt evaluation or generation, whichever
+    # this machine is in. How soon the job ends is measured in bench/cancel_latency.py.
+    config = load_config(workspace, overrides={"tiers": [SMALL], "max_tokens": 2000, "candidates": 3})
     swarm = build_swarm(config, workspace=workspace)
     token = CancelToken()
-    cancelled_at: list[float] = []
+    events: list[str] = []
 
     def cancel_soon(event):
-        if event.stage == "write" and not cancelled_at:
-            def fire():
-                cancelled_at.append(time.perf_counter())
-                token.cancel("test")
-            threading.Timer(1.0, fire).start()
+        events.append(event.stage)
+        if event.stage == "write" and events.count("write") == 1:
+            threading.Timer(1.0, token.cancel, args=("test",)).start()
 
     result = await swarm.run(request(workspace, "slugify"), events=cancel_soon, cancel=token)
-    stopped_after = time.perf_counter() - cancelled_at[0]
     assert result.status == "cancelled" and result.edits == []
-    assert stopped_after < 1.5, stopped_after
-    [call] = swarm.ledger.recent_calls(1)
+    assert events.count("write") == 1 and "gates" not in events  # no gate, no second candidate
+    [call] = swarm.ledger.recent_calls(5)
     assert call.outcome == "cancelled"
-    assert call.completion_tokens > 0 and result.usage.local_tokens > 0  # what it generated still counts
+    # What the cut-short call read and wrote still counts, in the result and the ledger alike.
+    assert result.usage.local_tokens == call.prompt_tokens + call.completion_tokens
+    [action] = swarm.ledger.recent_actions(1)
+    assert action.status == "cancelled"

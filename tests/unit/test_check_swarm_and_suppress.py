@@ -5,6 +5,8 @@ audit_exclude/--exclude, suppressed results in SARIF."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import jsonschema
@@ -50,7 +52,7 @@ def project(tmp_path, monkeypatch):
     return root
 
 
-def scripted(monkeypatch, replies: list) -> ScriptedBackend:
+def scripted(monkeypatch, replies) -> ScriptedBackend:
     backend = ScriptedBackend(MODEL, replies)
     monkeypatch.setattr(session, "create_backend", lambda name, settings: backend)
     return backend
@@ -85,6 +87,19 @@ def test_a_file_whose_swarm_audit_did_not_finish_is_reported_incomplete_and_retr
     retried = scripted(monkeypatch, [NONE])
     code, data, _ = check_json(project, capsys, "--swarm")
     assert retried.calls and data["summary"]["incomplete_files"] == [] and data["summary"]["cached"] == 0
+
+
+def test_ctrl_c_stops_the_swarm_scan_and_reports_the_files_left(project, monkeypatch, capsys):
+    def interrupt_then_answer(_messages):  # Ctrl-C arrives while the first file is being audited
+        os.kill(os.getpid(), signal.SIGINT)
+        return NONE
+
+    backend = scripted(monkeypatch, interrupt_then_answer)
+    code, data, err = check_json(project, capsys, "--swarm")
+    assert "cancelling (press Ctrl-C again" in err
+    assert len(backend.calls) == 1  # no model call after the interrupt
+    assert "app/shell.py: not audited (interrupted)" in data["summary"]["incomplete_files"]
+    assert "web.ts: not audited (interrupted)" in data["summary"]["incomplete_files"]
 
 
 def test_skip_and_exclude_from_flags_and_the_configuration(project, capsys):
