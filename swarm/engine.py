@@ -87,9 +87,9 @@ class Swarm:
         job = run = accepted = None
         blocked = False
         try:
-            # Off the event loop, and abandoned on cancel: an audit's bandit pass can take seconds.
-            job = await in_thread(cancel, get_action(request.kind).prepare, request, request.options,
-                                  on_abandon=lingering.add)
+            # Off the event loop, and dropped at once on cancel (it never looks at the token, and
+            # holds nothing to release): an audit's bandit pass over a big module takes seconds.
+            job = await in_thread(cancel, get_action(request.kind).prepare, request, request.options, grace_s=0)
             if job.target_label:
                 result.target = f"{request.document.path}::{job.target_label}"
             run = ActionRun(self, request, job, result, events, cancel, action_id, lingering)
