@@ -44,7 +44,7 @@ async def test_tcp_server_answers_code_actions(tmp_path):
         await client.stop()
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.wait(timeout=60)  # a hang guard
 
 
 def test_tcp_address_must_be_host_and_port(capsys):

@@ -50,7 +50,7 @@ def http_server(root):
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=5)
+        thread.join(timeout=60)  # a hang guard
         sock.close()
         assert not thread.is_alive(), "uvicorn thread did not stop"
 

@@ -72,7 +72,8 @@ async def test_parallel_polling_cancels_the_outstanding_asks():
             raise
         return Verdict(f"r{i}", "approve")
 
-    outcome = await asyncio.wait_for(run_quorum(list(range(4)), ask, parallel=4), timeout=2)
+    # Left running, the fourth ask would finish after its sleep and never be cancelled: the list shows it.
+    outcome = await asyncio.wait_for(run_quorum(list(range(4)), ask, parallel=4), timeout=60)
     assert outcome.accepted and cancelled == [3]
 
 

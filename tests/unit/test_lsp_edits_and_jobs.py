@@ -96,7 +96,7 @@ async def test_a_queued_job_can_be_cancelled_without_waiting_for_the_running_one
     await asyncio.sleep(0.05)
     assert manager.cancel(queued.id)
     with pytest.raises(Cancelled):
-        await asyncio.wait_for(second, timeout=1)
+        await asyncio.wait_for(second, timeout=60)  # a hang guard: it would wait for `blocker` forever
     assert queued.state == "cancelled" and running.state == "running"
     blocker.set()
     await first

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
@@ -179,15 +180,36 @@ async def test_misbehaving_tests_are_contained_dropped_and_reported(project, tmp
     assert (project / "pkg" / "calc.py").read_text() == CALC and not outside.exists()
 
 
-async def test_cancelling_while_tests_run_stops_the_action(project):
-    reply = "```python\nimport time\n\ndef test_slow():\n    time.sleep(30)\n```"
+def processes_running(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+async def test_cancelling_while_tests_run_stops_the_action_and_kills_pytest(project):
+    marker = f"test_sleeps_{uuid.uuid4().hex}"
+    reply = f"```python\nimport time\n\ndef {marker}():\n    time.sleep(600)\n```"
     swarm, _ = make_swarm([reply], candidates=1)
     cancel = CancelToken()
-    task = asyncio.create_task(swarm.run(make_request(project, test_timeout=60), cancel=cancel))
-    await asyncio.sleep(3)
+    task = asyncio.create_task(swarm.run(make_request(project, test_timeout=600), cancel=cancel))
+    for _ in range(1200):  # hang guards throughout; the 10-minute test is what must not run on
+        if processes_running(marker) or task.done():
+            break
+        await asyncio.sleep(0.1)
+    assert processes_running(marker), "the sandboxed pytest never started"
     cancel.cancel()
-    result = await asyncio.wait_for(task, timeout=10)
+    result = await asyncio.wait_for(task, timeout=120)
     assert result.status == "cancelled" and result.edits == []
+    for _ in range(600):  # the sandboxed pytest, asleep for 10 minutes, was killed rather than left behind
+        if not processes_running(marker):
+            break
+        await asyncio.sleep(0.1)
+    assert processes_running(marker) == []
 
 
 @pytest.mark.parametrize("target, options, message", [
