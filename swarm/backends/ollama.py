@@ -156,7 +156,9 @@ class OllamaBackend:
                         final = chunk
                         break
             finally:
-                await stream.aclose()  # closes the HTTP response, which makes Ollama stop generating
+                # Closing the HTTP response makes Ollama stop generating. Shielded: a cancel of this
+                # task mid-close (the token path cancels it) must not leave the connection open.
+                await asyncio.shield(stream.aclose())
             if final is None:
                 raise ollama.ResponseError("the reply stream ended without a final chunk")
             text = "".join(parts)

@@ -7,10 +7,13 @@ import json
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+import swarm_lsp.swarm.backends.anthropic as anthropic_backend
 from swarm_lsp.swarm.backends.anthropic import AUDIT_ENV, AnthropicBackend
 from swarm_lsp.swarm.backends.anthropic_wire import build_request, split_stable_prefix
 from swarm_lsp.swarm.backends.base import BackendError, TokenUsage
@@ -35,6 +38,7 @@ CODE_PROMPT = (
     "Write its documentation as JSON."
 )
 MESSAGES = [{"role": "system", "content": "You document code."}, {"role": "user", "content": CODE_PROMPT}]
+HANG_GUARD_S = 30  # only stops a broken backend from hanging the run; no test asserts a duration
 USAGE = {"input_tokens": 120, "output_tokens": 30, "cache_creation_input_tokens": 100, "cache_read_input_tokens": 0}
 
 
@@ -99,12 +103,71 @@ async def backend(api):
         await item.aclose()
 
 
+@pytest.fixture(scope="module")
+def _threaded_server():
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)  # a held request must not block the next
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def release():
-    """Lets slow handlers finish at teardown instead of holding a server thread for seconds."""
-    event = threading.Event()
-    yield event
-    event.set()
+def held(api, monkeypatch, _threaded_server):
+    """An API that holds every request until the test is over: `requests` lists the arrivals and
+    `answered` is set just before a reply would go out, so a test can tell the call ended first."""
+    server, release = _threaded_server, threading.Event()
+    state = SimpleNamespace(requests=[], answered=threading.Event())
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url_for("").rstrip("/"))
+
+    def hold(request: Request) -> Response:
+        state.requests.append(request)
+        release.wait(4 * HANG_GUARD_S)
+        state.answered.set()
+        return Response(json.dumps(TOOL_REPLY))
+
+    server.expect_request("/v1/messages").respond_with_handler(hold)
+    yield state
+    release.set()
+    deadline = time.monotonic() + HANG_GUARD_S  # the released handlers log late: clear after them
+    while len(server.log) < len(state.requests) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    server.clear()
+
+
+class BackoffSpy:
+    """Stands in for `asyncio` in the backend module: logs each backoff wait asked for in `events` (the
+    handlers log requests there too); a wait returns at once, or with `hold` only ends by cancellation."""
+
+    def __init__(self) -> None:
+        self.events, self.hold, self.entered = [], False, asyncio.Event()
+
+    def __getattr__(self, name: str):
+        return getattr(asyncio, name)
+
+    async def sleep(self, delay: float) -> None:
+        self.events.append(("wait", delay))
+        self.entered.set()
+        try:
+            await (asyncio.Event().wait() if self.hold else asyncio.sleep(0))  # the Event is never set
+        except asyncio.CancelledError:
+            self.events.append("wait interrupted")
+            raise
+        self.events.append("wait over")
+
+
+@pytest.fixture
+def waits(monkeypatch) -> BackoffSpy:
+    spy = BackoffSpy()
+    monkeypatch.setattr(anthropic_backend, "asyncio", spy)
+    return spy
+
+
+async def until(condition) -> None:
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), HANG_GUARD_S)
 
 
 def sent_key(request: Request) -> str | None:
@@ -224,15 +287,20 @@ async def test_rate_limited_forever_gives_up_after_the_configured_attempts(api, 
     assert line["outcome"] == "error" and line["attempts"] == 3 and "429" in line["error"]
 
 
-async def test_retry_after_header_is_honoured(api, backend) -> None:
+async def test_retry_after_header_sets_the_wait_before_the_retry(api, backend, waits) -> None:
     answers = [
         error_response(429, "rate_limit_error", "slow down", {"retry-after": "0.4"}),
         Response(json.dumps(TOOL_REPLY)),
     ]
-    api.expect_request("/v1/messages").respond_with_handler(lambda request: answers.pop(0))
-    started = time.perf_counter()
+
+    def answer(request: Request) -> Response:
+        waits.events.append("request")
+        return answers.pop(0)
+
+    api.expect_request("/v1/messages").respond_with_handler(answer)
     await backend().chat(MESSAGES, schema=SCHEMA)
-    assert time.perf_counter() - started >= 0.4
+    # The fixture's backoff base is 0.01 s: a 0.4 s wait can only come from the header.
+    assert waits.events == ["request", ("wait", pytest.approx(0.4)), "wait over", "request"]
     assert len(api.log) == 2
 
 
@@ -262,38 +330,47 @@ async def test_missing_key_fails_without_a_request(api, backend, monkeypatch, au
     assert not audit_path.exists()
 
 
-async def test_per_request_timeout_is_retried_then_reported(api, backend, release) -> None:
-    api.expect_request("/v1/messages").respond_with_handler(lambda request: release.wait(2) and Response("{}"))
-    started = time.perf_counter()
-    with pytest.raises(BackendError, match="(?i)timeout|timed out"):
-        await backend(timeout_s=0.2, max_attempts=2).chat(MESSAGES)
-    assert time.perf_counter() - started < 1.5
+async def test_per_request_timeout_is_retried_then_reported(held, backend, audit_path) -> None:
+    with pytest.raises(BackendError, match=r"(?i)(timeout|timed out).*after 2 attempt"):
+        await asyncio.wait_for(backend(timeout_s=0.2, max_attempts=2).chat(MESSAGES), HANG_GUARD_S)
+    assert not held.answered.is_set()  # the server never answered: the error is the client's timeout
+    (line,) = audit_lines(audit_path)
+    assert line["outcome"] == "error" and line["attempts"] == 2
+    await until(lambda: len(held.requests) >= 2)  # the second attempt may reach the server after the error
+    assert len(held.requests) == 2
 
 
-async def test_cancel_token_stops_a_call_in_flight(api, backend, release, audit_path) -> None:
-    api.expect_request("/v1/messages").respond_with_handler(
-        lambda request: release.wait(3) and Response(json.dumps(TOOL_REPLY))
-    )
+async def test_cancel_token_stops_a_call_in_flight(held, backend, audit_path) -> None:
     cancel = CancelToken()
-    asyncio.get_running_loop().call_later(0.2, cancel.cancel, "user cancelled")
-    started = time.perf_counter()
+    task = asyncio.create_task(backend().chat(MESSAGES, schema=SCHEMA, cancel=cancel))
+    await until(lambda: held.requests)
+    cancel.cancel("user cancelled")
     with pytest.raises(Cancelled, match="user cancelled"):
-        await backend().chat(MESSAGES, schema=SCHEMA, cancel=cancel)
-    assert time.perf_counter() - started < 1.5
-    assert audit_lines(audit_path)[0]["outcome"] == "cancelled"
+        await asyncio.wait_for(task, HANG_GUARD_S)
+    assert not held.answered.is_set()  # the call ended while the server still held the request
+    assert len(held.requests) == 1
+    (line,) = audit_lines(audit_path)
+    assert line["outcome"] == "cancelled" and line["attempts"] == 1
 
 
-async def test_cancel_token_interrupts_the_backoff_wait(api, backend) -> None:
-    api.expect_request("/v1/messages").respond_with_handler(
-        lambda request: error_response(529, "overloaded_error", "Overloaded", {"retry-after": "30"})
-    )
+async def test_cancel_token_interrupts_the_backoff_wait(api, backend, waits, audit_path) -> None:
+    def overloaded(request: Request) -> Response:
+        waits.events.append("request")
+        return error_response(529, "overloaded_error", "Overloaded", {"retry-after": "30"})
+
+    api.expect_request("/v1/messages").respond_with_handler(overloaded)
+    waits.hold = True
     cancel = CancelToken()
-    asyncio.get_running_loop().call_later(0.2, cancel.cancel)
-    started = time.perf_counter()
+    task = asyncio.create_task(backend().chat(MESSAGES, cancel=cancel))
+    await asyncio.wait_for(waits.entered.wait(), HANG_GUARD_S)
+    cancel.cancel()
     with pytest.raises(Cancelled):
-        await backend().chat(MESSAGES, cancel=cancel)
-    assert time.perf_counter() - started < 1.5
+        await asyncio.wait_for(task, HANG_GUARD_S)
+    # The 30 s wait was entered and the call ended by interrupting it, with no second request.
+    assert waits.events == ["request", ("wait", 30.0), "wait interrupted"]
     assert len(api.log) == 1
+    (line,) = audit_lines(audit_path)
+    assert line["outcome"] == "cancelled" and line["attempts"] == 1
 
 
 async def test_already_cancelled_token_sends_nothing(api, backend) -> None:
@@ -304,15 +381,13 @@ async def test_already_cancelled_token_sends_nothing(api, backend) -> None:
     assert api.log == []
 
 
-async def test_asyncio_cancellation_propagates(api, backend, release) -> None:
-    api.expect_request("/v1/messages").respond_with_handler(
-        lambda request: release.wait(3) and Response(json.dumps(TOOL_REPLY))
-    )
+async def test_asyncio_cancellation_propagates(held, backend) -> None:
     task = asyncio.create_task(backend().chat(MESSAGES, cancel=CancelToken()))
-    await asyncio.sleep(0.2)
+    await until(lambda: held.requests)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
-        await asyncio.wait_for(task, 1.5)
+        await asyncio.wait_for(task, HANG_GUARD_S)
+    assert not held.answered.is_set()  # it ended while the server still held the request
 
 
 async def test_probe_reports_configuration_without_a_request(api, backend, monkeypatch, audit_path) -> None:
