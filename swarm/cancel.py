@@ -99,9 +99,11 @@ class CancelToken:
 
 async def race_cancel(work: Awaitable[T], cancel: CancelToken | None, *, grace_s: float = CANCEL_GRACE_S,
                       on_abandon: Callable[[asyncio.Future], None] | None = None) -> T:
-    """Await `work` (typically a worker thread's future). If `cancel` fires first, `work` gets
-    `grace_s` to notice and finish; then `Cancelled` is raised without it, and `on_abandon` receives
-    the still-running future so the caller can release what it uses once it is really done."""
+    """Await `work`. If `cancel` fires first, `work` gets `grace_s` to notice and finish (and to
+    raise its own `Cancelled` with what it produced); then `Cancelled` is raised without it. A
+    coroutine is run as a task and that task is cancelled; a future (a worker thread's) is left to
+    finish, and `on_abandon` receives it so the caller can release what it uses once it is done."""
+    owned = asyncio.iscoroutine(work)
     future = asyncio.ensure_future(work)
     if cancel is None:
         return await future
@@ -112,18 +114,20 @@ async def race_cancel(work: Awaitable[T], cancel: CancelToken | None, *, grace_s
             await asyncio.wait({future}, timeout=grace_s)
     except asyncio.CancelledError:
         waiter.cancel()
-        _abandon(future, on_abandon)
+        _abandon(future, owned, on_abandon)
         raise
     waiter.cancel()
     if future.done():
         return future.result()
-    _abandon(future, on_abandon)
+    _abandon(future, owned, on_abandon)
     raise Cancelled(cancel.reason or "cancelled")
 
 
-def _abandon(future: asyncio.Future, on_abandon: Callable[[asyncio.Future], None] | None) -> None:
+def _abandon(future: asyncio.Future, owned: bool, on_abandon: Callable[[asyncio.Future], None] | None) -> None:
     if future.done():
         return
+    if owned:  # our own task: stop it (a thread's future cannot be stopped, only left)
+        future.cancel()
 
     def retrieve(done: asyncio.Future) -> None:  # nobody awaits it any more: keep its error out of the logs
         if not done.cancelled() and done.exception() is not None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable
 from swarm_lsp.swarm.actions.base import Evaluation, Job
 from swarm_lsp.swarm.agents.reviewers import Reviewer, ask_reviewer, build_reviewers
 from swarm_lsp.swarm.backends.base import Backend, BackendError, Reply
-from swarm_lsp.swarm.cancel import CancelToken, Cancelled, Lingering, in_thread
+from swarm_lsp.swarm.cancel import CancelToken, Cancelled, Lingering, in_thread, race_cancel
 from swarm_lsp.swarm.consensus import QuorumOutcome, QuorumRule, Verdict, run_quorum
 from swarm_lsp.swarm.events import Event, EventSink, emit
 from swarm_lsp.swarm.ledger import CallRecord
@@ -115,7 +115,8 @@ class ActionRun:
         self.result.attempts.append(attempt)
         emit(self.events, Event("write", f"{tier}: writing candidate {index + 1}", tier, index))
         try:
-            reply = await self.swarm.backend(tier).chat(
+            # A backend that does not honour the token itself is stopped after the grace period.
+            reply = await race_cancel(self.swarm.backend(tier).chat(
                 messages,
                 schema=self.job.schema,
                 max_tokens=self._max_tokens(spec),
@@ -124,7 +125,7 @@ class ActionRun:
                 seed=self.settings.seed + index,
                 stop=self.job.stop or None,
                 cancel=self.cancel,
-            )
+            ), self.cancel)
         except BackendError as exc:
             attempt.error = str(exc)
             self.record_call(tier, tier, None, "error", str(exc))

@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
@@ -20,6 +21,7 @@ from swarm_lsp.server.mcp.state import Call, McpState
 from swarm_lsp.server.workspace import StaleFile, read_snapshot, write_if_unchanged, write_other_file
 from swarm_lsp.swarm.actions import REGISTRY
 from swarm_lsp.swarm.actions.base import ActionInputError
+from swarm_lsp.swarm.cancel import CancelToken
 from swarm_lsp.swarm.events import Event
 from swarm_lsp.swarm.types import ActionRequest, ActionResult, DocumentSnapshot
 
@@ -123,12 +125,31 @@ async def run_action_tool(state: McpState, ctx: Context, kind: str, path: str, s
             progress = ProgressForwarder(ctx, call)
             call.stage = "running"
             try:
-                result = await swarm.run(request, events=progress)
+                result = await run_until_cancelled(swarm, request, progress)
             except ActionInputError as exc:
                 raise ToolError(str(exc)) from exc
             finally:
-                await progress.close()
+                with anyio.CancelScope(shield=True):
+                    await progress.close()
     return _finish(result, file, request.document, snapshot, state.root, apply)
+
+
+async def run_until_cancelled(swarm, request: ActionRequest, progress: ProgressForwarder) -> ActionResult:
+    """`Swarm.run` in its own task. The SDK applies `notifications/cancelled` by cancelling the
+    tool's scope; that becomes the job's cancel token, as in every other front end, and the call
+    waits (shielded) for the job to end: its interrupted model call, with the tokens it had spent,
+    reaches the ledger, and the next call does not start while this one still holds the model."""
+    cancel = CancelToken()
+    job = asyncio.ensure_future(swarm.run(request, events=progress, cancel=cancel))
+    try:
+        return await asyncio.shield(job)
+    except asyncio.CancelledError:
+        cancel.cancel("cancelled by the client")
+        with anyio.CancelScope(shield=True):
+            await asyncio.wait({job})
+        if not job.cancelled() and job.exception() is not None:
+            log.warning("the cancelled %s job failed: %s", request.kind, job.exception())
+        raise
 
 
 def _finish(result: ActionResult, file: Path, document: DocumentSnapshot, on_disk: DocumentSnapshot,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from swarm_lsp.swarm.backends.base import Backend, BackendError, Message, Reply
-from swarm_lsp.swarm.cancel import Cancelled
+from swarm_lsp.swarm.cancel import Cancelled, race_cancel
 from swarm_lsp.swarm.consensus import Verdict
 
 log = logging.getLogger(__name__)
@@ -111,14 +111,14 @@ async def ask_reviewer(
 ) -> Verdict:
     """One reviewer's verdict. Errors make the reviewer abstain; cancellation propagates."""
     try:
-        reply = await backend.chat(
+        reply = await race_cancel(backend.chat(
             review_messages(material, reviewer.focus),
             schema=VERDICT_SCHEMA,
             max_tokens=VERDICT_MAX_TOKENS,
             temperature=reviewer.temperature,
             seed=seed + reviewer.index,
             cancel=cancel,
-        )
+        ), cancel)
     except (Cancelled, asyncio.CancelledError) as exc:
         on_reply(reviewer, getattr(exc, "partial", None), "cancelled")
         raise

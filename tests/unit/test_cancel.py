@@ -133,3 +133,38 @@ def test_lingering_without_pending_work_cleans_up_at_once():
     cleaned = []
     Lingering().then(lambda: cleaned.append("closed"))
     assert cleaned == ["closed"]
+
+
+async def test_a_coroutine_that_ignores_the_cancel_is_stopped_after_the_grace():
+    token, stopped = CancelToken(), []
+
+    async def deaf_backend() -> str:  # e.g. a third-party backend that never looks at the token
+        try:
+            await asyncio.sleep(GUARD_S)
+        except asyncio.CancelledError:
+            stopped.append("cancelled")
+            raise
+        return "late"
+
+    call = asyncio.ensure_future(race_cancel(deaf_backend(), token, grace_s=0.01))
+    await asyncio.sleep(0.05)
+    token.cancel("user")
+    with pytest.raises(Cancelled, match="user"):
+        await asyncio.wait_for(call, GUARD_S)
+    await asyncio.sleep(0)  # the stopped task unwinds
+    assert stopped == ["cancelled"]
+
+
+async def test_a_coroutine_that_honours_the_cancel_keeps_its_own_cancelled_with_the_partial_reply():
+    token = CancelToken()
+
+    async def polite_backend() -> str:
+        await token.wait()
+        raise Cancelled("user", partial="the tokens so far")
+
+    call = asyncio.ensure_future(race_cancel(polite_backend(), token, grace_s=GUARD_S))
+    await asyncio.sleep(0.05)
+    token.cancel("user")
+    with pytest.raises(Cancelled) as caught:
+        await asyncio.wait_for(call, GUARD_S)
+    assert caught.value.partial == "the tokens so far"
