@@ -38,7 +38,7 @@ def test_a_stop_request_is_seen_between_chunks():
         return len(llama.batches) == 2
 
     prefill = Prefill()
-    prefill.tokens_per_s = 100.0  # 30-token chunks at the default 0.3 s slice
+    prefill.tokens_per_s = 60.0  # 30-token chunks at the default 0.5 s slice
     result = prefill.run(llama, list(range(500)), should_stop)
     assert len(llama.batches) == 2 and checks == [0, 1, 2]
     assert result.stopped and result.evaluated == sum(map(len, llama.batches)) == result.read
