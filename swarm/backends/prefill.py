@@ -1,8 +1,8 @@
 """Prompt evaluation for the embedded backend in chunks that a cancel can fall between.
 
 llama.cpp cannot be interrupted inside one `llama_decode`, and llama-cpp-python decodes a prompt in
-batches of up to 512 tokens: several seconds each on 2 cores, and the 1.5B model on a long prompt
-spent that long per batch before a cancel was seen. So the worker evaluates the prompt (all but its
+batches of up to 512 tokens: about 5 s (0.5B) and 9 s (1.5B) each on 2 idle cores, several times that
+on busy ones, all of it before a cancel could be seen. So the worker evaluates the prompt (all but its
 last token) itself, in chunks sized from the measured prompt speed to take about `SLICE_S` each,
 checking `should_stop` between them; `create_completion` then finds that prefix in the KV cache and
 evaluates only the last token before it samples. The alternative, llama.cpp's abort callback, runs a
@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-SLICE_S = 0.5  # target time per chunk, the grace a cancelled call waits for: reads as fast as 512-token batches
+SLICE_S = 0.5  # per chunk; also the grace a cancelled call waits. Costs ~5-10% of prompt speed (benchmarks)
 FIRST_CHUNK = 8  # before any measurement: the 1.5B reads ~40 tokens/s on 2 idle cores, ~15 on busy ones
 MIN_CHUNK, MAX_CHUNK = 4, 256  # bigger batches read no faster on 2 cores (docs/benchmarks.md)
 
