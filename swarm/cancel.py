@@ -105,18 +105,19 @@ async def race_cancel(work: Awaitable[T], cancel: CancelToken | None, *, grace_s
     finish, and `on_abandon` receives it so the caller can release what it uses once it is done."""
     owned = asyncio.iscoroutine(work)
     future = asyncio.ensure_future(work)
-    if cancel is None:
-        return await future
-    waiter = asyncio.ensure_future(cancel.wait())
+    # `asyncio.wait`, not `await future`: an asyncio cancellation of the caller must not mark a
+    # thread's future done while the thread still runs (it is abandoned instead, token or not).
+    waiter = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
     try:
-        await asyncio.wait({future, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({future} if waiter is None else {future, waiter}, return_when=asyncio.FIRST_COMPLETED)
         if not future.done():
             await asyncio.wait({future}, timeout=grace_s)
     except asyncio.CancelledError:
-        waiter.cancel()
         _abandon(future, owned, on_abandon)
         raise
-    waiter.cancel()
+    finally:
+        if waiter is not None:
+            waiter.cancel()
     if future.done():
         return future.result()
     _abandon(future, owned, on_abandon)

@@ -35,10 +35,10 @@ class ActionRun:
     """The mutable state of one `Swarm.run` call."""
 
     def __init__(self, swarm: "Swarm", request: ActionRequest, job: Job, result: ActionResult,
-                 events: EventSink | None, cancel: CancelToken, action_id: str, lingering: Lingering | None = None):
+                 events: EventSink | None, cancel: CancelToken, action_id: str, lingering: Lingering):
         self.swarm, self.request, self.job, self.result = swarm, request, job, result
         self.events, self.cancel, self.action_id = events, cancel, action_id
-        self.lingering = lingering or Lingering()
+        self.lingering = lingering
         self.settings = swarm.settings
         self.feedback: list[str] = []
         self.budget = swarm.cloud_budget()

@@ -200,8 +200,7 @@ class LlamaCppBackend:
         # Verifying the GGUF (a first hash of 1.1 GB) and loading it are not interruptible: a cancel
         # ends the call on time while they finish on their thread for the next call.
         worker = await in_thread(cancel, self._ensure_worker)
-        # An asyncio cancellation of this coroutine must also stop the worker thread.
-        stop_flag = threading.Event()
+        stop_flag = threading.Event()  # set when the call stops waiting (token or asyncio cancellation)
 
         def generate() -> dict[str, Any]:
             if cancel is not None:
@@ -222,9 +221,6 @@ class LlamaCppBackend:
         try:
             result = await race_cancel(loop.run_in_executor(worker.executor, generate), cancel,
                                        on_abandon=lambda _future: stop_flag.set())
-        except asyncio.CancelledError:
-            stop_flag.set()
-            raise
         except (Cancelled, BackendError):
             raise
         except Exception as exc:  # llama.cpp raises plain ValueError/RuntimeError (e.g. context overflow)

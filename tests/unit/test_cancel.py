@@ -168,3 +168,17 @@ async def test_a_coroutine_that_honours_the_cancel_keeps_its_own_cancelled_with_
     with pytest.raises(Cancelled) as caught:
         await asyncio.wait_for(call, GUARD_S)
     assert caught.value.partial == "the tokens so far"
+
+
+async def test_without_a_token_an_asyncio_cancellation_still_abandons_the_thread():
+    release = threading.Event()
+    abandoned: list[asyncio.Future] = []
+    call = asyncio.ensure_future(in_thread(None, release.wait, GUARD_S, on_abandon=abandoned.append))
+    await asyncio.sleep(0.05)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    [future] = abandoned  # handed over still running, not marked done by the cancellation
+    assert not future.done()
+    release.set()
+    assert await asyncio.wait_for(future, GUARD_S) is True
