@@ -29,11 +29,11 @@ from swarm_lsp.swarm.cancel import CancelToken
 from swarm_lsp.swarm.codemods.replace_definition import (
     ReplacementError, changes_outside, replace_definition, signature_changes,
 )
-from swarm_lsp.swarm.codemods.test_candidate import extract_code
+from swarm_lsp.swarm.codemods.pytest_candidate import extract_code
 from swarm_lsp.swarm.audit.recheck import FindingToFix, still_present
 from swarm_lsp.swarm.types import ActionRequest, ActionResult, DocumentSnapshot, GateResult
 from swarm_lsp.swarm.verify.behaviour import failures_after, find_exercising_tests
-from swarm_lsp.swarm.verify.test_bench import BenchLimits, TestBench
+from swarm_lsp.swarm.verify.pytest_bench import BenchLimits, TestBench
 
 log = logging.getLogger(__name__)
 

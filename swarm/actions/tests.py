@@ -21,13 +21,13 @@ from swarm_lsp.swarm.actions.tests_settings import TestsSettings
 from swarm_lsp.swarm.actions.tests_target import TestTarget, resolve_test_target
 from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.cancel import CancelToken
-from swarm_lsp.swarm.codemods.test_candidate import Candidate, CandidateError, extract_code, parse_candidate
-from swarm_lsp.swarm.codemods.test_module import merge_test_modules
+from swarm_lsp.swarm.codemods.pytest_candidate import Candidate, CandidateError, extract_code, parse_candidate
+from swarm_lsp.swarm.codemods.pytest_module import merge_test_modules
 from swarm_lsp.swarm.types import ActionRequest, ActionResult, GateResult
 from swarm_lsp.swarm.verify.sandbox import network_isolation
 from swarm_lsp.swarm.verify.mutation import MutationReport, generate_mutants, mutation_score
-from swarm_lsp.swarm.verify.test_bench import BenchError, BenchLimits, SuiteState, TestBench
-from swarm_lsp.swarm.verify.test_gates import CandidateOutcome, judge_candidate, merged_module
+from swarm_lsp.swarm.verify.pytest_bench import BenchError, BenchLimits, SuiteState, TestBench
+from swarm_lsp.swarm.verify.pytest_gates import CandidateOutcome, judge_candidate, merged_module
 
 log = logging.getLogger(__name__)
 

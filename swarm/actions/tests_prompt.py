@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from swarm_lsp.swarm.actions.tests_target import TestTarget
 from swarm_lsp.swarm.backends.base import Message
-from swarm_lsp.swarm.verify.test_bench import SuiteState
+from swarm_lsp.swarm.verify.pytest_bench import SuiteState
 
 SYSTEM = (
     "You write pytest tests for Python code. Reply with one ```python code block holding a test module: "

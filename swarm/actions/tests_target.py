@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from swarm_lsp.swarm.actions.base import ActionInputError, document_symbols, target_symbol
-from swarm_lsp.swarm.codemods.test_candidate import TargetImport
-from swarm_lsp.swarm.codemods.test_module import test_module_path
+from swarm_lsp.swarm.codemods.pytest_candidate import TargetImport
+from swarm_lsp.swarm.codemods.pytest_module import module_path_for_tests
 from swarm_lsp.swarm.types import ActionRequest, Symbol
 
 MAX_SOURCE_LINES = 200  # the target's source shown to the writer is cut beyond this
@@ -76,7 +76,7 @@ def resolve_test_target(request: ActionRequest) -> TestTarget:
         raise ActionInputError(f"{document.path} is not inside the workspace {workspace}") from None
     module, roots = _module_name(relative)
     target_import = TargetImport(module, _import_name(symbol, symbols))
-    test_file = test_module_path(workspace, source)
+    test_file = module_path_for_tests(workspace, source)
     test_text, test_version = _read_existing(test_file)
     return TestTarget(
         workspace=workspace,

@@ -8,8 +8,8 @@ when the run covered at least one of them. After a rewrite, exactly those tests 
 from __future__ import annotations
 
 from swarm_lsp.swarm.cancel import CancelToken
-from swarm_lsp.swarm.codemods.test_module import scan_test_files
-from swarm_lsp.swarm.verify.test_bench import TestBench
+from swarm_lsp.swarm.codemods.pytest_module import scan_test_files
+from swarm_lsp.swarm.verify.pytest_bench import TestBench
 
 MAX_TEST_FILES = 20  # test modules mentioning the target that are run to find the exercising ones
 

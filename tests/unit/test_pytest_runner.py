@@ -10,7 +10,7 @@ import pytest
 
 from swarm_lsp.swarm.verify.pytest_runner import TestRunReport, run_tests_in_sandbox
 from swarm_lsp.swarm.verify.sandbox import Sandbox
-from swarm_lsp.swarm.verify.test_bench import project_python
+from swarm_lsp.swarm.verify.pytest_bench import project_python
 
 CALC = textwrap.dedent(
     """\

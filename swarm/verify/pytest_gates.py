@@ -14,11 +14,11 @@ import time
 from dataclasses import dataclass, field
 
 from swarm_lsp.swarm.cancel import CancelToken
-from swarm_lsp.swarm.codemods.test_candidate import Candidate
-from swarm_lsp.swarm.codemods.test_module import merge_test_modules
+from swarm_lsp.swarm.codemods.pytest_candidate import Candidate
+from swarm_lsp.swarm.codemods.pytest_module import merge_test_modules
 from swarm_lsp.swarm.types import GateResult
 from swarm_lsp.swarm.verify.pytest_runner import TestRunReport
-from swarm_lsp.swarm.verify.test_bench import SuiteState, TestBench
+from swarm_lsp.swarm.verify.pytest_bench import SuiteState, TestBench
 
 FLAKE_REPEATS = 3
 REASON_MAX_CHARS = 400

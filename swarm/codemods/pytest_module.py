@@ -1,6 +1,6 @@
 """Where a generated pytest module goes, and how it merges into an existing one (libcst).
 
-`test_module_path` detects the project's test layout (a `tests/` or `test/` folder, flat or mirroring
+`module_path_for_tests` detects the project's test layout (a `tests/` or `test/` folder, flat or mirroring
 the package path, or tests beside the code) and naming (`test_<name>.py` or `<name>_test.py`).
 `merge_test_modules` adds what a generated module brings to an existing one without touching the
 user's code: missing imports after the last import, new tests and the helpers they use at the end.
@@ -55,7 +55,7 @@ def _has_tests_under(directory: Path, test_files: list[Path]) -> bool:
     return any(directory in path.parents for path in test_files)
 
 
-def test_module_path(workspace: Path, source: Path) -> Path:
+def module_path_for_tests(workspace: Path, source: Path) -> Path:
     """The test module for `source` (a .py file inside `workspace`), following the project's layout."""
     root = workspace.resolve()
     resolved = (source if source.is_absolute() else workspace / source).resolve()

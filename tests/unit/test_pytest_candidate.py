@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from swarm_lsp.swarm.codemods.test_candidate import CandidateError, TargetImport, extract_code, parse_candidate
+from swarm_lsp.swarm.codemods.pytest_candidate import CandidateError, TargetImport, extract_code, parse_candidate
 
 TARGET = TargetImport("pkg.text", "slugify")
 

@@ -3,10 +3,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from swarm_lsp.swarm.codemods.test_module import merge_test_modules, test_module_path
-
-# Not a test: pytest would otherwise collect the imported function because of its name.
-test_module_path.__test__ = False  # type: ignore[attr-defined]
+from swarm_lsp.swarm.codemods.pytest_module import merge_test_modules, module_path_for_tests
 
 
 def _make(root: Path, *files: str) -> None:
@@ -50,17 +47,17 @@ def _make(root: Path, *files: str) -> None:
 )
 def test_test_module_path_layouts(tmp_path: Path, files: list[str], source: str, expected: str) -> None:
     _make(tmp_path, *files)
-    assert test_module_path(tmp_path, tmp_path / source) == tmp_path / expected
-    assert test_module_path(tmp_path, Path(source)) == tmp_path / expected
+    assert module_path_for_tests(tmp_path, tmp_path / source) == tmp_path / expected
+    assert module_path_for_tests(tmp_path, Path(source)) == tmp_path / expected
 
 
 def test_test_module_path_rejects_source_outside_workspace(tmp_path: Path) -> None:
     (tmp_path / "ws").mkdir()
     _make(tmp_path, "elsewhere/mod.py")
     with pytest.raises(ValueError, match="not inside the workspace"):
-        test_module_path(tmp_path / "ws", tmp_path / "elsewhere/mod.py")
+        module_path_for_tests(tmp_path / "ws", tmp_path / "elsewhere/mod.py")
     with pytest.raises(ValueError, match="not inside the workspace"):
-        test_module_path(tmp_path / "ws", Path("../elsewhere/mod.py"))
+        module_path_for_tests(tmp_path / "ws", Path("../elsewhere/mod.py"))
 
 
 EXISTING = '''"""Tests for mod."""

@@ -1,6 +1,6 @@
 """A writer's reply as a pytest module: extracted, parsed, normalised and cut down to chosen tests.
 
-`parse_candidate` extracts the code block, applies the deterministic repairs of `test_repairs`
+`parse_candidate` extracts the code block, applies the deterministic repairs of `generated_test_repairs`
 (reported in `fixes`), gives every test a name not used before and lists the tests; `select` and
 `split` cut the module down or apart for the gates. Test ids are pytest node ids relative to the
 module: `test_x` or `TestC::test_y`.
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst import matchers
 
-from swarm_lsp.swarm.codemods.test_repairs import TargetImport, repair
+from swarm_lsp.swarm.codemods.generated_test_repairs import TargetImport, repair
 
 __all__ = ["Candidate", "CandidateError", "TargetImport", "extract_code", "parse_candidate"]
 
