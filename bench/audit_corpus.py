@@ -33,7 +33,7 @@ from pathlib import Path
 import bandit
 from report import publish
 from swarm_lsp.server.config import load_config
-from swarm_lsp.server.session import build_swarm
+from swarm_lsp.server.session.build import build_swarm
 from swarm_lsp.swarm.audit.bandit_pass import bandit_findings
 from swarm_lsp.swarm.audit.mitigations import gate_findings
 from swarm_lsp.swarm.ledger import Ledger

@@ -42,7 +42,7 @@ from pathlib import Path
 import llama_cpp
 from report import publish
 from swarm_lsp.server.config import load_config
-from swarm_lsp.server.session import build_swarm
+from swarm_lsp.server.session.build import build_swarm
 from swarm_lsp.server.workspace import read_snapshot
 from swarm_lsp.swarm.actions.audit import AuditAction
 from swarm_lsp.swarm.actions.tests import TestsJob
@@ -50,6 +50,7 @@ from swarm_lsp.swarm.backends import llamacpp
 from swarm_lsp.swarm.backends.prefill import Prefill
 from swarm_lsp.swarm.cancel import CancelToken
 from swarm_lsp.swarm.types import ActionRequest
+from swarm_lsp.swarm.settings import ActionOptions
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = {"0.5b": "llamacpp:qwen2.5-coder-0.5b", "1.5b": "llamacpp:qwen2.5-coder-1.5b"}
@@ -113,7 +114,7 @@ def request_for(stage: str, root: Path) -> ActionRequest:
         return ActionRequest("audit", read_snapshot(root / "stdlib_argparse.py"), "", workspace=str(root))
     kind = "tests" if stage == "gates" else "document"
     return ActionRequest(kind, read_snapshot(root / "textutils.py"), "slugify", workspace=str(root),
-                         options={"mutants": 0} if kind == "tests" else {})
+                         options=ActionOptions(mutants=0))
 
 
 def forget_models() -> None:

@@ -17,13 +17,12 @@ from typing import Callable
 
 from swarm_lsp.server.config import Config
 from swarm_lsp.server.interrupt import run_interruptible
-from swarm_lsp.server.session import build_swarm
+from swarm_lsp.server.session.session import Session
 from swarm_lsp.swarm.audit.cache import AuditCache, content_key
 from swarm_lsp.swarm.audit.findings import Finding
 from swarm_lsp.swarm.audit.scan import ANALYSERS, ScanReport, keep
 from swarm_lsp.swarm.audit.suppress import Suppressions
 from swarm_lsp.swarm.cancel import CancelToken
-from swarm_lsp.swarm.types import ActionRequest, DocumentSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -45,22 +44,23 @@ async def swarm_scan(root: Path, files: list[str], config: Config, *, cache: Aud
                      cancel: CancelToken | None = None) -> ScanReport:
     report = ScanReport(files=len(files))
     identity = swarm_identity(config)
-    swarm = build_swarm(config, workspace=root)
-    options = {**config.action_options(), "audit_skip": []}  # suppressions apply after the cache
+    session = Session(root, config)
+    overrides: dict[str, list[str]] = {"audit_skip": []}  # suppressions apply after the cache
     for index, rel in enumerate(files):
         if cancel is not None and cancel.cancelled:
             report.incomplete.extend(f"{name}: not audited (interrupted)" for name in files[index:])
             break
         try:
-            text = (root / rel).read_text(encoding="utf-8")
+            snapshot = session.read(root / rel)
         except (OSError, UnicodeDecodeError) as exc:
             report.unreadable.append(f"{rel}: {exc}")
             continue
+        text = snapshot.text
         key = content_key(text, identity)
         findings = cache.get(key, rel) if cache else None
         if findings is None:
-            request = ActionRequest("audit", DocumentSnapshot(rel, text, 0), "", workspace=str(root), options=options)
-            result = await swarm.run(request, cancel=cancel)
+            outcome = await session.run("audit", snapshot, "", overrides=overrides, cancel=cancel)
+            result = outcome.result
             findings = [Finding(**item) for item in result.evidence.get("findings", [])]
             audited, total = result.evidence.get("functions_audited", 0), result.evidence.get("functions", 0)
             if result.status == "accepted" and audited >= total:

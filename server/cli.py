@@ -10,64 +10,17 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from swarm_lsp.server.config import Config
-
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
-
-ACTIONS = ("document", "tests", "refactor", "audit")
-
-
-class UsageError(Exception):
-    """Bad input from the user: printed without a traceback, exit code 2."""
-
-
-CONFIG_FLAGS = ("tiers", "candidates", "reviewers", "escalation", "max_tokens", "temperature", "doc_style", "seed",
-                "coverage_goal", "test_timeout", "mutants")
-
-
-def config_from_args(args: argparse.Namespace, workspace: Path) -> "Config":
-    from swarm_lsp.server.config import ConfigError, load_config
-
-    overrides = {key: getattr(args, key, None) for key in CONFIG_FLAGS}
-    if overrides.get("tiers"):
-        overrides["tiers"] = [t.strip() for t in overrides["tiers"].split(",") if t.strip()]
-    try:
-        config = load_config(workspace, overrides=overrides)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from exc
-    if not getattr(args, "verbose", 0):  # -v on the command line wins over the configured level
-        logging.getLogger().setLevel(config.log_level.upper())
-    return config
-
-
-def add_config_flags(parser: argparse.ArgumentParser, *, workspace: bool = True) -> None:
-    group = parser.add_argument_group("configuration (overrides files and SWARM_LSP_* variables)")
-    if workspace:
-        group.add_argument("--workspace", metavar="DIR", help="workspace root (default: nearest folder "
-                           "above the file with pyproject.toml, swarm-lsp.toml or .git)")
-    group.add_argument("--tiers", metavar="NAME,...", help="backends to try in order, e.g. llamacpp:qwen2.5-coder-0.5b")
-    group.add_argument("--candidates", type=int, metavar="N", help="candidates per tier (1-16)")
-    group.add_argument("--reviewers", type=int, metavar="N", help="reviewer quorum size (0-31; 0: gates alone decide)")
-    group.add_argument("--escalation", metavar="MODE", help="never (first tier only), on-failure, cloud-only")
-    group.add_argument("--max-tokens", type=int, metavar="N", help="token limit per model reply")
-    group.add_argument("--temperature", type=float, metavar="T", help="sampling temperature of the first candidate")
-    group.add_argument("--doc-style", metavar="STYLE", help="auto, google, numpy or rest (Python docstrings)")
-    group.add_argument("--seed", type=int, metavar="N", help="sampling seed of the first candidate")
-    group.add_argument("--coverage-goal", type=float, metavar="F", help="tests: stop writing once the kept tests "
-                       "cover this share (0-1) of the target's lines and branches (default 1)")
-    group.add_argument("--test-timeout", type=float, metavar="S", help="tests: seconds per sandboxed pytest run")
-    group.add_argument("--mutants", type=int, metavar="N", help="tests: mutants run for the mutation score (0: off)")
-
+from swarm_lsp.server.cli_options import ACTIONS, add_config_flags, version
+from swarm_lsp.server.errors import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, exit_code
+from swarm_lsp.swarm.errors import SwarmLspError
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="swarm-lsp",
         description="Local-first AI code actions: local models write, deterministic gates verify.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     serve = parser.add_mutually_exclusive_group()
     serve.add_argument("--stdio", action="store_true", help="run the language server on stdin/stdout")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="run the language server on a TCP socket")
@@ -129,19 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("swarm-lsp")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
-
-
 def _serve(args: argparse.Namespace) -> int:
     from swarm_lsp.server.lsp.app import create_server
 
-    server = create_server(_version())
+    server = create_server(version())
     if args.mcp_http:
         from swarm_lsp.server.mcp.combined import CombinedModeError, start_mcp_beside
 
@@ -208,9 +152,9 @@ def main(argv: list[str] | None = None) -> int:
             from swarm_lsp.server.mcp.serve import mcp_command
 
             return mcp_command(args)
-    except UsageError as exc:
+    except SwarmLspError as exc:
         print(f"swarm-lsp: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_code(exc)
     except KeyboardInterrupt:
         print("swarm-lsp: interrupted", file=sys.stderr)
         return EXIT_REJECTED

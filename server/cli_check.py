@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Callable
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from swarm_lsp.server.cli import EXIT_OK, EXIT_REJECTED, UsageError, _version, add_config_flags, config_from_args
+from swarm_lsp.server.cli_options import UsageError, add_config_flags, config_from_args, version as _version
+from swarm_lsp.server.errors import EXIT_OK, EXIT_REJECTED
 from swarm_lsp.server.workspace import find_workspace
 from swarm_lsp.swarm.audit.findings import SEVERITIES, Finding
 

@@ -14,12 +14,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from swarm_lsp.server.cli import EXIT_OK, EXIT_REJECTED, config_from_args
+from swarm_lsp.server.cli_options import config_from_args
+from swarm_lsp.server.errors import EXIT_OK, EXIT_REJECTED
 from swarm_lsp.server.config import Config
 from swarm_lsp.server.workspace import find_workspace
 from swarm_lsp.swarm import models
 from swarm_lsp.swarm.backends import BackendSettings, create_backend
-from swarm_lsp.swarm.backends.base import BackendError, split_backend_name
+from swarm_lsp.swarm.backends.base import BackendError, ProbedBackend, split_backend_name
 from swarm_lsp.swarm.tiers import is_cloud, parse_tier, plan_tiers, reviewer_backends
 
 PROBE_TIMEOUT_S = 10.0
@@ -61,6 +62,8 @@ async def _probe(name: str, settings: BackendSettings) -> dict[str, Any]:
     try:
         backend = create_backend(name, settings)
         try:
+            if not isinstance(backend, ProbedBackend):
+                return {**entry, "ok": True, "note": "nothing to probe"}
             report = await asyncio.wait_for(backend.probe(), PROBE_TIMEOUT_S)
         finally:
             await backend.aclose()

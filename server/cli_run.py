@@ -9,14 +9,14 @@ from pathlib import Path
 
 from rich.console import Console
 
-from swarm_lsp.server.cli import EXIT_OK, EXIT_REJECTED, UsageError, config_from_args
+from swarm_lsp.server.cli_options import UsageError, config_from_args
+from swarm_lsp.server.errors import EXIT_OK, EXIT_REJECTED
 from swarm_lsp.server.interrupt import run_interruptible
-from swarm_lsp.server.session import build_swarm
-from swarm_lsp.server.workspace import StaleFile, apply_edit, find_workspace, read_snapshot
-from swarm_lsp.swarm.actions.base import ActionInputError
+from swarm_lsp.server.session.session import RunOutcome, Session
+from swarm_lsp.server.workspace import StaleFile, find_workspace
 from swarm_lsp.swarm.analysis.symbols import parse_target
 from swarm_lsp.swarm.events import Event
-from swarm_lsp.swarm.types import ActionRequest, ActionResult
+
 
 class ProgressPrinter:
     """Event sink for the terminal: a spinner on a TTY, one line per event otherwise."""
@@ -51,24 +51,19 @@ def run_command(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     workspace = Path(args.workspace).resolve() if args.workspace else find_workspace(path)
-    config = config_from_args(args, workspace)
+    session = Session(workspace, config_from_args(args, workspace))
     try:
-        snapshot = read_snapshot(path)
+        snapshot = session.read(path)
     except UnicodeDecodeError as exc:
         raise UsageError(f"{path}: not UTF-8 text ({exc})") from exc
-    request = ActionRequest(
-        kind=args.action, document=snapshot, target=symbol or "", workspace=str(workspace),
-        options={**config.action_options(), **_refactor_options(args)},
-    )
+    overrides = _refactor_options(args)
     console = Console(stderr=True, soft_wrap=True)
-    swarm = build_swarm(config, workspace=workspace)
     with ProgressPrinter(console, enabled=not args.no_progress) as progress:
-        try:
-            result = run_interruptible(lambda cancel: swarm.run(request, events=progress, cancel=cancel),
-                                       notice=lambda message: console.print(message, highlight=False))
-        except ActionInputError as exc:
-            raise UsageError(str(exc)) from exc
-    return _report(result, args, path, snapshot, workspace, console)
+        outcome = run_interruptible(
+            lambda cancel: session.run(args.action, snapshot, symbol or "", overrides=overrides,
+                                       source="the command line", events=progress, cancel=cancel),
+            notice=lambda message: console.print(message, highlight=False))
+    return _report(outcome, args, session.root, console)
 
 
 def _refactor_options(args: argparse.Namespace) -> dict[str, str]:
@@ -78,13 +73,12 @@ def _refactor_options(args: argparse.Namespace) -> dict[str, str]:
     return options
 
 
-def _report(result: ActionResult, args: argparse.Namespace, path: Path, snapshot, workspace: Path,
-            console: Console) -> int:
+def _report(outcome: RunOutcome, args: argparse.Namespace, root: Path, console: Console) -> int:
+    result, plan = outcome.result, outcome.plan
     applied = False
-    if args.apply and result.status == "accepted":
+    if args.apply and plan.edits:
         try:
-            for edit in result.edits:
-                written = apply_edit(edit, snapshot, path, workspace)
+            for written in plan.write(root):
                 console.print(f"swarm-lsp: wrote {written}", highlight=False)
             applied = True
         except (StaleFile, OSError) as exc:
@@ -95,12 +89,11 @@ def _report(result: ActionResult, args: argparse.Namespace, path: Path, snapshot
         data["applied"] = applied
         json.dump(data, sys.stdout, indent=2)
         sys.stdout.write("\n")
-    elif result.status == "accepted" and result.action == "audit":
-        for f in result.evidence.get("findings", []):
+    else:
+        for f in plan.findings or ():
             sys.stdout.write(f"{f['path']}:{f['start_line']}:{f['start_column']}: {f['severity']} CWE-{f['cwe']} "
                              f"[{f['source']} {f['rule_id']}] {f['message']}\n")
-    elif result.status == "accepted":
-        sys.stdout.write("".join(edit.diff for edit in result.edits))
+        sys.stdout.write(plan.diff)
     usage = result.usage
     console.print(
         f"swarm-lsp: {result.status}" + (f" ({result.tier})" if result.tier else "")

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from swarm_lsp.server.cli import EXIT_OK, EXIT_REJECTED, UsageError, config_from_args
+from swarm_lsp.server.cli_options import UsageError, config_from_args
+from swarm_lsp.server.errors import EXIT_OK, EXIT_REJECTED
 from swarm_lsp.server.workspace import find_workspace
 from swarm_lsp.swarm import models
 from swarm_lsp.swarm.analysis.languages import UnsupportedLanguage, language_for_path

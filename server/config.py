@@ -22,16 +22,17 @@ from typing import Any
 from swarm_lsp.server import config_values as parse
 from swarm_lsp.server.config_values import Invalid
 from swarm_lsp.swarm.audit.suppress import parse_rule
+from swarm_lsp.swarm.errors import InputError
+from swarm_lsp.swarm.settings import CONFIGURED_OPTIONS, DOC_STYLES, LIMITS, ActionOptions, SwarmSettings
 from swarm_lsp.swarm.tiers import ESCALATION_MODES, LOCAL_DEFAULT_TIERS, default_tiers
 
-DOC_STYLES = ("auto", "google", "numpy", "rest")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 ENV_PREFIX = "SWARM_LSP_"
 CONFIG_FILE = "swarm-lsp.toml"
 PYPROJECT_TABLE = "swarm-lsp"
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     def __init__(self, message: str, *, key: str | None = None, source: str | None = None,
                  value: Any = None) -> None:
         super().__init__(message)
@@ -42,31 +43,32 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
+    # Defaults of what the swarm and the actions read come from swarm/settings.py, the one source.
     tiers: tuple[str, ...] = LOCAL_DEFAULT_TIERS  # load_config adds the cloud tier when a key is set
-    candidates: int = 3  # candidates per tier
-    reviewers: int = 0  # quorum size; 0: gates alone (embedded reviewers measured too weak, see docs/benchmarks.md)
-    reviewer_tiers: tuple[str, ...] = ()  # empty: the local tiers
-    escalation: str = "on-failure"
-    cloud_budget_action: int = 50_000  # cloud tokens one action may spend
-    cloud_budget_day: int = 500_000  # cloud tokens per day, all actions together
+    candidates: int = SwarmSettings.candidates
+    reviewers: int = SwarmSettings.reviewers
+    reviewer_tiers: tuple[str, ...] = SwarmSettings.reviewer_tiers
+    escalation: str = SwarmSettings.escalation
+    cloud_budget_action: int = SwarmSettings.cloud_budget_action
+    cloud_budget_day: int = SwarmSettings.cloud_budget_day
     max_queued_jobs: int = 8  # language server: jobs waiting behind the running one
-    max_tokens: int = 512
-    temperature: float = 0.2
+    max_tokens: int = SwarmSettings.max_tokens
+    temperature: float = SwarmSettings.temperature
     repeat_penalty: float = 1.1
     n_ctx: int = 4096
     threads: int | None = None  # None: all cores
-    doc_style: str = "auto"
-    coverage_goal: float = 1.0  # tests: line and branch coverage of the target at which writing stops
-    test_timeout: float = 10.0  # tests: seconds per sandboxed pytest process
-    test_memory_mb: int = 1024  # tests: memory limit per sandboxed pytest process
-    mutants: int = 30  # tests: mutants run for the mutation score (0: off)
+    doc_style: str = ActionOptions.doc_style
+    coverage_goal: float = ActionOptions.coverage_goal
+    test_timeout: float = ActionOptions.test_timeout
+    test_memory_mb: int = ActionOptions.test_memory_mb
+    mutants: int = ActionOptions.mutants
     audit_on_save: bool = False  # language server: audit a Python file when it is saved (debounced)
-    audit_skip: tuple[str, ...] = ()  # audit: rule ids (B101, swarm-cwe-89) and CWE labels never reported
+    audit_skip: tuple[str, ...] = ActionOptions.audit_skip
     audit_exclude: tuple[str, ...] = ()  # check: workspace-relative path globs not audited
     ledger_path: str | None = None  # None: swarm.ledger's default
     models_dir: str | None = None  # None: swarm.models' default
     log_level: str = "warning"
-    seed: int = 0
+    seed: int = SwarmSettings.seed
 
     def __post_init__(self) -> None:
         # Direct construction (and dataclasses.replace) gets the same checks as loaded values.
@@ -82,40 +84,47 @@ class Config:
             for f in dataclasses.fields(self)
         }
 
-    def action_options(self) -> dict[str, Any]:
-        """The settings actions read from `ActionRequest.options` (front ends may add more)."""
-        return {"doc_style": self.doc_style, "coverage_goal": self.coverage_goal, "test_timeout": self.test_timeout,
-                "test_memory_mb": self.test_memory_mb, "mutants": self.mutants, "audit_skip": list(self.audit_skip)}
+    def swarm_settings(self) -> SwarmSettings:
+        return SwarmSettings(**{f.name: getattr(self, f.name) for f in dataclasses.fields(SwarmSettings)})
+
+    def action_options(self, **per_request: Any) -> ActionOptions:
+        """What actions read: the configured options plus one request's own (instruction...)."""
+        return ActionOptions(**{name: getattr(self, name) for name in CONFIGURED_OPTIONS}, **per_request)
 
     def merged(self, data: Any, source: str, *, base_dir: Path | None = None) -> Config:
         """This config with the settings in `data` (e.g. LSP initializationOptions) on top."""
         return dataclasses.replace(self, **parse_config_dict(data, source, base_dir=base_dir))
 
 
+def _bounded(name: str) -> Callable[[Any], Any]:
+    low, high = LIMITS[name]
+    return parse.integer(int(low), int(high)) if isinstance(low, int) else parse.number(low, high)
+
+
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "tiers": parse.tiers,
-    "candidates": parse.integer(1, 16),
-    "reviewers": parse.integer(0, 31),
+    "candidates": _bounded("candidates"),
+    "reviewers": _bounded("reviewers"),
     "reviewer_tiers": parse.backend_list,
     "escalation": parse.choice(ESCALATION_MODES),
-    "cloud_budget_action": parse.integer(0, 10_000_000),
-    "cloud_budget_day": parse.integer(0, 100_000_000),
+    "cloud_budget_action": _bounded("cloud_budget_action"),
+    "cloud_budget_day": _bounded("cloud_budget_day"),
     "max_queued_jobs": parse.integer(0, 100),
-    "max_tokens": parse.integer(16, 8192),
-    "temperature": parse.number(0, 2),
+    "max_tokens": _bounded("max_tokens"),
+    "temperature": _bounded("temperature"),
     "repeat_penalty": parse.number(1, 2),
     "n_ctx": parse.integer(512, 32768),
     "threads": parse.threads,
     "doc_style": parse.choice(DOC_STYLES),
-    "coverage_goal": parse.number(0, 1),
-    "test_timeout": parse.number(0.5, 600),
-    "test_memory_mb": parse.integer(64, 65536),
-    "mutants": parse.integer(0, 1000),
+    "coverage_goal": _bounded("coverage_goal"),
+    "test_timeout": _bounded("test_timeout"),
+    "test_memory_mb": _bounded("test_memory_mb"),
+    "mutants": _bounded("mutants"),
     "audit_on_save": parse.boolean,
     "ledger_path": parse.path,
     "models_dir": parse.path,
     "log_level": parse.choice(LOG_LEVELS),
-    "seed": parse.integer(0, 2**32 - 1),
+    "seed": _bounded("seed"),
     "audit_skip": parse.string_list(parse_rule, '["B101", "CWE-703"]'),
     "audit_exclude": parse.string_list(example='["tests/**", "bench/"]'),
 }

@@ -11,14 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from swarm_lsp.swarm.backends.base import BACKEND_KINDS
+from swarm_lsp.swarm.errors import SwarmLspError
 from swarm_lsp.swarm.models import MODELS
 from swarm_lsp.swarm.tiers import parse_tier
 
-BACKEND_KINDS = ("llamacpp", "ollama", "anthropic")
 MAX_THREADS = 256
 
 
-class Invalid(Exception):
+class Invalid(SwarmLspError):
     """Raised by a field parser; the argument completes "key = value in source: ..."."""
 
 

@@ -6,12 +6,13 @@ import os
 import tempfile
 from pathlib import Path
 
+from swarm_lsp.swarm.errors import SwarmLspError
 from swarm_lsp.swarm.types import DocumentSnapshot, Edit
 
 WORKSPACE_MARKERS = ("pyproject.toml", "swarm-lsp.toml", ".git")
 
 
-class StaleFile(RuntimeError):
+class StaleFile(SwarmLspError):
     """The file changed between reading it and applying an edit computed from it."""
 
 
@@ -25,13 +26,28 @@ def find_workspace(path: Path) -> Path:
     return folder
 
 
-def read_snapshot(path: Path) -> DocumentSnapshot:
-    """Read a file as UTF-8 text; its version is the modification time in nanoseconds."""
+def read_snapshot(path: Path, root: Path | None = None) -> DocumentSnapshot:
+    """Read a file as UTF-8 text; its version is the modification time in nanoseconds. With `root`,
+    the snapshot's path is relative to it (when the file is inside)."""
     with open(path, "rb") as handle:
         version = os.fstat(handle.fileno()).st_mtime_ns
         data = handle.read()
     # newline="" semantics: keep \r\n so that edits and diffs are byte-exact
-    return DocumentSnapshot(path=str(path), text=data.decode("utf-8"), version=version)
+    shown = workspace_relative(path, root) if root is not None else str(path)
+    return DocumentSnapshot(path=shown, text=data.decode("utf-8"), version=version, version_kind="mtime")
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    """Whether `path` (symlinks resolved) is `root` or below it."""
+    real, base = Path(os.path.realpath(path)), Path(os.path.realpath(root))
+    return real == base or base in real.parents
+
+
+def workspace_relative(path: str | Path, root: str | Path) -> str:
+    """`path` relative to `root` in posix form; absolute when it is outside."""
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    relative = os.path.relpath(real, base)
+    return real if relative == ".." or relative.startswith("../") else Path(relative).as_posix()
 
 
 def write_if_unchanged(path: Path, snapshot: DocumentSnapshot, new_text: str) -> None:
@@ -42,19 +58,10 @@ def write_if_unchanged(path: Path, snapshot: DocumentSnapshot, new_text: str) ->
     _replace(path, new_text)
 
 
-def apply_edit(edit: Edit, document: DocumentSnapshot, document_file: Path, workspace: Path) -> Path:
-    """Write one edit of an ActionResult: to the action's document (checked against `document`),
-    or to another file inside `workspace` (a test module): created only if it still does not
-    exist, replaced only if its version (mtime_ns) is the one the action read. Returns the path."""
-    if edit.path == document.path:
-        write_if_unchanged(document_file, document, edit.new_text)
-        return document_file
-    return write_other_file(edit, workspace)
-
-
 def write_other_file(edit: Edit, workspace: Path) -> Path:
-    """Write an edit to a file other than the action's document, inside `workspace`."""
-    path = Path(os.path.realpath(edit.path))
+    """Write an edit to a file other than the action's document, inside `workspace`: created only
+    if it still does not exist, replaced only if its version (mtime_ns) is the one the action read."""
+    path = Path(os.path.realpath(workspace / edit.path))
     root = Path(os.path.realpath(workspace))
     if root not in path.parents:
         raise StaleFile(f"{edit.path} is outside the workspace {root}; the edit was not applied")

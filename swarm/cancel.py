@@ -15,6 +15,8 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from swarm_lsp.swarm.errors import SwarmLspError
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -24,7 +26,7 @@ T = TypeVar("T")
 CANCEL_GRACE_S = 0.5
 
 
-class Cancelled(Exception):
+class Cancelled(SwarmLspError):
     """Raised inside a job when its cancel token was set. A model call that was cut short carries
     what it produced so far as `partial` (a backend Reply), so its tokens still reach the ledger."""
 
@@ -121,7 +123,8 @@ async def race_cancel(work: Awaitable[T], cancel: CancelToken | None, *, grace_s
     if future.done():
         return future.result()
     _abandon(future, owned, on_abandon)
-    raise Cancelled(cancel.reason or "cancelled")
+    # Only a fired token leaves `future` unfinished: without one, the wait above ends with it.
+    raise Cancelled((cancel.reason if cancel is not None else None) or "cancelled")
 
 
 def _abandon(future: asyncio.Future, owned: bool, on_abandon: Callable[[asyncio.Future], None] | None) -> None:

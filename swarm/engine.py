@@ -11,15 +11,16 @@ import asyncio
 import logging
 import time
 import uuid
-from dataclasses import dataclass
 
 from swarm_lsp.swarm.actions import get_action
-from swarm_lsp.swarm.actions.base import ActionInputError
+from swarm_lsp.swarm.actions.base import ActionInputError, ActionJob
 from swarm_lsp.swarm.backends.base import Backend
+from swarm_lsp.swarm.call_recorder import CallRecorder
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled, Lingering, in_thread
 from swarm_lsp.swarm.events import Event, EventSink, emit
-from swarm_lsp.swarm.ledger import ActionRecord, Ledger
-from swarm_lsp.swarm.run import ActionRun, BackendFactory
+from swarm_lsp.swarm.ledger import Ledger
+from swarm_lsp.swarm.run import ActionRun, BackendFactory, RunContext
+from swarm_lsp.swarm.settings import SwarmSettings
 from swarm_lsp.swarm.tiers import CloudBudget, parse_tier, plan_tiers, start_of_today
 from swarm_lsp.swarm.types import ActionRequest, ActionResult
 
@@ -28,21 +29,10 @@ log = logging.getLogger(__name__)
 __all__ = ["Swarm", "SwarmSettings", "BackendFactory"]
 
 
-@dataclass(frozen=True)
-class SwarmSettings:
-    tiers: tuple[str, ...]
-    candidates: int = 3  # writer attempts per tier
-    max_tokens: int = 512
-    temperature: float = 0.2
-    seed: int = 0
-    reviewers: int = 0  # 0: gates alone decide
-    reviewer_tiers: tuple[str, ...] = ()  # empty: the local tiers of the plan
-    escalation: str = "on-failure"
-    cloud_budget_action: int = 50_000
-    cloud_budget_day: int = 500_000
-
-
 class Swarm:
+    """The loaded backends (one object per tier name, shared by every run) and the ledger, with
+    default settings that a run may replace (a session's per-job overrides)."""
+
     def __init__(self, settings: SwarmSettings, backends: BackendFactory, ledger: Ledger | None = None):
         if not settings.tiers:
             raise ValueError("at least one tier is needed")
@@ -56,14 +46,14 @@ class Swarm:
             self._backends[name] = self._backend_factory(name)
         return self._backends[name]
 
-    def cloud_budget(self) -> CloudBudget:
+    def cloud_budget(self, settings: SwarmSettings) -> CloudBudget:
         def spent_today() -> int:
             if self.ledger is None:
                 return 0
             totals = self.ledger.totals(since=start_of_today())  # local calls never have cache tokens
             return int(totals["cloud_tokens"] + totals["cache_read_tokens"] + totals["cache_write_tokens"])
 
-        return CloudBudget(self.settings.cloud_budget_action, self.settings.cloud_budget_day, spent_today)
+        return CloudBudget(settings.cloud_budget_action, settings.cloud_budget_day, spent_today)
 
     async def run(
         self,
@@ -71,29 +61,35 @@ class Swarm:
         *,
         events: EventSink | None = None,
         cancel: CancelToken | None = None,
+        settings: SwarmSettings | None = None,
     ) -> ActionResult:
-        """Run one action; input errors (bad symbol, impossible escalation) raise ActionInputError
-        before any model call."""
+        """Run one action with `settings` (default: the swarm's); input errors (bad symbol,
+        impossible escalation) raise ActionInputError before any model call."""
         started = time.perf_counter()
         cancel = cancel or CancelToken()
+        settings = settings or self.settings
         try:
-            plan = [parse_tier(spec) for spec in plan_tiers(self.settings.tiers, self.settings.escalation)]
+            plan = [parse_tier(spec) for spec in plan_tiers(settings.tiers, settings.escalation)]
         except ValueError as exc:
             raise ActionInputError(str(exc)) from exc
         where = f"{request.document.path}::{request.target}" if request.target else request.document.path
         emit(events, Event("analyse", f"analysing {where}"))
         result = ActionResult(action=request.kind, status="rejected", target=where)
-        action_id, lingering = uuid.uuid4().hex, Lingering()
-        job = run = accepted = None
+        lingering = Lingering()
+        recorder = CallRecorder(self.ledger, result, request.workspace, uuid.uuid4().hex)
+        context = RunContext(settings, self.backend, self.cloud_budget(settings), recorder, lingering)
+        job: ActionJob | None = None
+        run: ActionRun | None = None
+        accepted = None
         blocked = False
         try:
             # Off the event loop, and dropped at once on cancel (it never looks at the token, and
             # holds nothing to release): an audit's bandit pass over a big module takes seconds.
-            job = await in_thread(cancel, get_action(request.kind).prepare, request, request.options, grace_s=0)
+            job = await in_thread(cancel, get_action(request.kind).prepare, request, grace_s=0)
             if job.target_label:
                 result.target = f"{request.document.path}::{job.target_label}"
-            run = ActionRun(self, request, job, result, events, cancel, action_id, lingering)
-            blocked = await self._prerequisite(job, result, events, cancel, lingering)
+            run = ActionRun(context, request, job, result, events, cancel)
+            blocked = await self._prerequisite(job, result, events, cancel, lingering, settings)
             accepted = None if blocked else await run.tiers(plan)
             if accepted is not None:
                 emit(events, Event("verify", f"measuring the accepted {request.kind} result"))
@@ -111,18 +107,19 @@ class Swarm:
         if accepted is None and result.status != "cancelled" and not blocked and run is not None:
             run.explain_rejection()
         emit(events, Event("done", result.message or result.status, tier=result.tier))
-        self._record_action(request, result, action_id)
+        recorder.action()
+        await recorder.drain()
         return result
 
-    async def _prerequisite(self, job, result: ActionResult, events: EventSink | None, cancel: CancelToken,
-                            lingering: Lingering) -> bool:
+    async def _prerequisite(self, job: ActionJob, result: ActionResult, events: EventSink | None,
+                            cancel: CancelToken, lingering: Lingering, settings: SwarmSettings) -> bool:
         """Run the action the job needs first (e.g. characterization tests before a refactor);
         True when the job cannot go on, with the reason in `result.message`."""
         request = await in_thread(cancel, job.prerequisite, cancel, on_abandon=lingering.add)
         if request is None:
             return False
         emit(events, Event("analyse", f"{job.target_label}: running `{request.kind}` first"))
-        sub = await self.run(request, events=events, cancel=cancel)
+        sub = await self.run(request, events=events, cancel=cancel, settings=settings)
         result.usage.merge(sub.usage)
         if sub.status == "cancelled":
             raise Cancelled("cancelled")
@@ -130,20 +127,3 @@ class Swarm:
         if problem:
             result.message = problem
         return problem is not None
-
-    def _record_action(self, request: ActionRequest, result: ActionResult, action_id: str) -> None:
-        if self.ledger is None:
-            return
-        self.ledger.record_action(
-            ActionRecord(
-                action_id=action_id,
-                workspace=request.workspace,
-                action=request.kind,
-                target=result.target,
-                status=result.status,
-                tier=result.tier,
-                local_tokens=result.usage.local_tokens,
-                cloud_tokens=result.usage.cloud_tokens,
-                elapsed_s=result.elapsed_s,
-            )
-        )

@@ -19,6 +19,8 @@ from typing import Any
 
 import platformdirs
 
+from swarm_lsp.swarm.errors import SwarmLspError
+
 log = logging.getLogger(__name__)
 
 LEDGER_ENV = "SWARM_LSP_LEDGER_PATH"  # the same variable as the `ledger_path` config key
@@ -67,7 +69,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class LedgerError(RuntimeError):
+class LedgerError(SwarmLspError):
     """The ledger file cannot be used (e.g. written by a newer swarm-lsp)."""
 
 

@@ -24,6 +24,8 @@ from typing import BinaryIO
 
 import platformdirs
 
+from swarm_lsp.swarm.errors import InputError, SwarmLspError
+
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
@@ -33,11 +35,11 @@ SIDECAR_SUFFIX = ".sha256"
 Progress = Callable[[int, int], None]
 
 
-class UnknownModel(ValueError):
+class UnknownModel(InputError):
     """The name is not one of the embedded models."""
 
 
-class MissingParts(RuntimeError):
+class MissingParts(SwarmLspError):
     """Some part packages are not installed; `command` installs them."""
 
     def __init__(self, model: EmbeddedModel, missing: list[int]) -> None:
@@ -51,7 +53,7 @@ class MissingParts(RuntimeError):
         )
 
 
-class ChecksumMismatch(RuntimeError):
+class ChecksumMismatch(SwarmLspError):
     """The assembled file does not have the published size and SHA-256."""
 
     def __init__(self, model: EmbeddedModel, actual: str, size: int) -> None:
@@ -68,7 +70,7 @@ class ChecksumMismatch(RuntimeError):
         )
 
 
-class ModelNotReady(RuntimeError):
+class ModelNotReady(SwarmLspError):
     """The assembled file is missing or unverified and the caller asked not to assemble it."""
 
 

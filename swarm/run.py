@@ -11,37 +11,48 @@ import asyncio
 import difflib
 import logging
 import os
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from swarm_lsp.swarm.actions.base import Evaluation, Job
+from swarm_lsp.swarm.actions.base import ActionJob, Evaluation
 from swarm_lsp.swarm.agents.reviewers import Reviewer, ask_reviewer, build_reviewers
-from swarm_lsp.swarm.backends.base import Backend, BackendError, Reply
+from swarm_lsp.swarm.backends.base import Backend, BackendError, Message, Reply
+from swarm_lsp.swarm.call_recorder import CallRecorder
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled, Lingering, in_thread, race_cancel
 from swarm_lsp.swarm.consensus import QuorumOutcome, QuorumRule, Verdict, run_quorum
 from swarm_lsp.swarm.events import Event, EventSink, emit
-from swarm_lsp.swarm.ledger import CallRecord
-from swarm_lsp.swarm.tiers import TierSpec, estimate_tokens, is_cloud, reviewer_backends
+from swarm_lsp.swarm.settings import SwarmSettings
+from swarm_lsp.swarm.tiers import CloudBudget, TierSpec, estimate_tokens, is_cloud, reviewer_backends
 from swarm_lsp.swarm.types import ActionRequest, ActionResult, Attempt, Edit
-
-if TYPE_CHECKING:
-    from swarm_lsp.swarm.engine import Swarm
 
 log = logging.getLogger(__name__)
 
 BackendFactory = Callable[[str], Backend]
 
 
+@dataclass(frozen=True)
+class RunContext:
+    """What one action's run is given by the engine: its settings, the backends by tier name, the
+    cloud budget, the recorder its calls go to, and what to release once abandoned threads end."""
+
+    settings: SwarmSettings
+    backend: BackendFactory
+    budget: CloudBudget
+    calls: CallRecorder
+    lingering: Lingering
+
+
 class ActionRun:
     """The mutable state of one `Swarm.run` call."""
 
-    def __init__(self, swarm: "Swarm", request: ActionRequest, job: Job, result: ActionResult,
-                 events: EventSink | None, cancel: CancelToken, action_id: str, lingering: Lingering):
-        self.swarm, self.request, self.job, self.result = swarm, request, job, result
-        self.events, self.cancel, self.action_id = events, cancel, action_id
-        self.lingering = lingering
-        self.settings = swarm.settings
+    def __init__(self, context: RunContext, request: ActionRequest, job: ActionJob, result: ActionResult,
+                 events: EventSink | None, cancel: CancelToken):
+        self.request, self.job, self.result = request, job, result
+        self.events, self.cancel = events, cancel
+        self.backend, self.calls, self.lingering = context.backend, context.calls, context.lingering
+        self.settings = context.settings
         self.feedback: list[str] = []
-        self.budget = swarm.cloud_budget()
+        self.budget = context.budget
         self.budget_refusal: str | None = None
         self.best: tuple[str, Evaluation] | None = None  # last committed incomplete evaluation
 
@@ -49,8 +60,7 @@ class ActionRun:
         reviewers = self._reviewers(plan)
         for spec in plan:
             tier = spec.name
-            # An incremental job may need more calls than candidates (the audit: one per function).
-            for index in range((spec.candidates or self.settings.candidates) + getattr(self.job, "extra_candidates", 0)):
+            for index in range(self.job.calls_per_tier(spec.candidates or self.settings.candidates)):
                 self.cancel.raise_if_cancelled()
                 messages = self.job.messages(self.feedback)
                 if is_cloud(tier) and self._refused_by_budget(spec, index, messages):
@@ -58,8 +68,7 @@ class ActionRun:
                 evaluation = await self.candidate(spec, index, messages)
                 if evaluation is None or not evaluation.passed:
                     continue
-                whole = getattr(self.job, "review_whole", True)  # the audit has its findings voted on instead
-                if reviewers and whole and not await self.review(tier, index, evaluation, reviewers):
+                if reviewers and self.job.review_whole and not await self.review(tier, index, evaluation, reviewers):
                     continue
                 if evaluation.questions:
                     evaluation = await self.settle(tier, index, evaluation, reviewers)
@@ -97,7 +106,7 @@ class ActionRun:
     def _max_tokens(self, spec: TierSpec) -> int:
         return spec.max_tokens or self.job.max_tokens or self.settings.max_tokens
 
-    def _refused_by_budget(self, spec: TierSpec, index: int, messages) -> bool:
+    def _refused_by_budget(self, spec: TierSpec, index: int, messages: Sequence[Message]) -> bool:
         tier = spec.name
         refusal = self.budget.refusal(self.result.usage.cloud_tokens, estimate_tokens(messages, self._max_tokens(spec)))
         if refusal is None:
@@ -108,7 +117,7 @@ class ActionRun:
         log.warning("%s: %s", tier, refusal)
         return True
 
-    async def candidate(self, spec: TierSpec, index: int, messages) -> Evaluation | None:
+    async def candidate(self, spec: TierSpec, index: int, messages: list[Message]) -> Evaluation | None:
         tier = spec.name
         base_temperature = self.settings.temperature if spec.temperature is None else spec.temperature
         attempt = Attempt(tier=tier, candidate=index)
@@ -116,7 +125,7 @@ class ActionRun:
         emit(self.events, Event("write", f"{tier}: writing candidate {index + 1}", tier, index))
         try:
             # A backend that does not honour the token itself is stopped after the grace period.
-            reply = await race_cancel(self.swarm.backend(tier).chat(
+            reply = await race_cancel(self.backend(tier).chat(
                 messages,
                 schema=self.job.schema,
                 max_tokens=self._max_tokens(spec),
@@ -128,13 +137,13 @@ class ActionRun:
             ), self.cancel)
         except BackendError as exc:
             attempt.error = str(exc)
-            self.record_call(tier, tier, None, "error", str(exc))
+            self.calls.call(tier, tier, None, "error", str(exc))
             log.warning("%s candidate %d failed: %s", tier, index, exc)
             return None
         except (Cancelled, asyncio.CancelledError) as exc:
-            self.record_call(tier, tier, getattr(exc, "partial", None), "cancelled", "")
+            self.calls.call(tier, tier, getattr(exc, "partial", None), "cancelled", "")
             raise
-        self.record_call(tier, tier, reply, "ok", "")
+        self.calls.call(tier, tier, reply, "ok", "")
         emit(self.events, Event("gates", f"{tier}: checking candidate {index + 1}", tier, index))
         try:
             evaluation = await in_thread(self.cancel, self.job.evaluate, reply, self.cancel, on_abandon=self.lingering.add)
@@ -173,10 +182,10 @@ class ActionRun:
 
         def on_reply(reviewer: Reviewer, reply: Reply | None, error: str | None) -> None:
             outcome = "cancelled" if error == "cancelled" else ("ok" if reply else "error")
-            self.record_call(tier, reviewer.backend, reply, outcome, "" if outcome != "error" else (error or ""))
+            self.calls.call(tier, reviewer.backend, reply, outcome, "" if outcome != "error" else (error or ""))
 
         async def ask(reviewer: Reviewer) -> Verdict:
-            return await ask_reviewer(reviewer, self.swarm.backend(reviewer.backend), material,
+            return await ask_reviewer(reviewer, self.backend(reviewer.backend), material,
                                       seed=self.settings.seed, cancel=self.cancel, on_reply=on_reply)
 
         remote = all(r.backend.partition(":")[0] != "llamacpp" for r in reviewers)
@@ -188,20 +197,21 @@ class ActionRun:
         if evaluation.new_text is None:  # a result without an edit (the audit's findings)
             return
         document = self.request.document
-        path = evaluation.path or document.path
-        original = document.text if evaluation.path is None else evaluation.original_text or ""
-        version = document.version if evaluation.path is None else evaluation.version or 0
-        created = evaluation.path is not None and version == 0
-        shown = path if evaluation.path is None else _workspace_relative(path, self.request.workspace)
+        own_file = evaluation.path is None
+        path = document.path if own_file else _workspace_relative(evaluation.path or "", self.request.workspace)
+        original = document.text if own_file else evaluation.original_text or ""
+        version = document.version if own_file else evaluation.version or 0
+        created = not own_file and version == 0
         diff = "".join(
             difflib.unified_diff(
                 original.splitlines(keepends=True),
                 evaluation.new_text.splitlines(keepends=True),
-                fromfile="/dev/null" if created else f"a/{shown}",
-                tofile=f"b/{shown}",
+                fromfile="/dev/null" if created else f"a/{path}",
+                tofile=f"b/{path}",
             )
         )
-        self.result.edits.append(Edit(path, version, diff, evaluation.new_text, created=created))
+        kind = document.version_kind if own_file else ("new" if created else "mtime")
+        self.result.edits.append(Edit(path, version, diff, evaluation.new_text, created=created, version_kind=kind))
 
     def explain_rejection(self) -> None:
         attempts = self.result.attempts
@@ -220,27 +230,10 @@ class ActionRun:
             parts.append(f"{vetoed} gate-passing candidate(s) rejected by the reviewers")
         self.result.message = f"no candidate accepted after {len(attempts)} attempts ({'; '.join(parts)})"
 
-    def record_call(self, tier: str, backend_name: str, reply: Reply | None, outcome: str, error: str) -> None:
-        cloud = is_cloud(backend_name)
-        usage = reply.usage if reply else None
-        if usage:
-            self.result.usage.add(backend_name, usage.prompt, usage.completion, cloud=cloud,
-                                  cache_read=usage.cache_read, cache_write=usage.cache_write)
-        ledger = self.swarm.ledger
-        if ledger is None:
-            return
-        ledger.record_call(CallRecord(
-            workspace=self.request.workspace, action_id=self.action_id, action=self.request.kind,
-            tier=tier, backend=backend_name, model=reply.model if reply else backend_name, cloud=cloud,
-            prompt_tokens=usage.prompt if usage else 0, completion_tokens=usage.completion if usage else 0,
-            cache_read_tokens=usage.cache_read if usage else 0, cache_write_tokens=usage.cache_write if usage else 0,
-            latency_s=reply.latency_s if reply else 0.0, outcome=outcome, error=error or None,
-        ))
-
 
 def _workspace_relative(path: str, workspace: str) -> str:
-    relative = os.path.relpath(path, os.path.realpath(workspace))
-    return path if relative.startswith("..") else relative
+    relative = os.path.relpath(os.path.realpath(path), os.path.realpath(workspace))
+    return path if relative == ".." or relative.startswith("../") else relative.replace(os.sep, "/")
 
 
 def verdict_record(verdict: Verdict) -> dict:

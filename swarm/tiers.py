@@ -13,14 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Mapping, Sequence
 
+from swarm_lsp.swarm.backends.base import BACKEND_KINDS
+from swarm_lsp.swarm.settings import LIMITS
+
 ESCALATION_MODES = ("never", "on-failure", "cloud-only")
-CLOUD_KINDS = ("anthropic",)
+CLOUD_KINDS = tuple(kind for kind, cloud in BACKEND_KINDS.items() if cloud)
 LOCAL_DEFAULT_TIERS = ("llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b")
 CLOUD_DEFAULT_TIER = "anthropic:claude-sonnet-4-6"  # 4-5 reaches end of life on 2026-11-30 (SDK list)
 CHARS_PER_TOKEN = 3.5  # a conservative estimate for code (it overestimates tokens, never under)
 
 
-TIER_OPTIONS = {"candidates": (int, 1, 16), "max_tokens": (int, 16, 8192), "temperature": (float, 0.0, 2.0)}
+TIER_OPTIONS = {name: (kind, *LIMITS[name]) for name, kind in (("candidates", int), ("max_tokens", int),
+                                                                 ("temperature", float))}
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class TierSpec:
 def parse_tier(spec: str) -> TierSpec:
     """Parse `NAME[?key=value&...]`; raises ValueError naming the bad option and what is accepted."""
     name, _, query = spec.strip().partition("?")
-    options: dict[str, int | float] = {}
+    options: dict[str, float] = {}
     for pair in filter(None, query.split("&")):
         key, _, raw = pair.partition("=")
         if key not in TIER_OPTIONS:
@@ -50,7 +54,10 @@ def parse_tier(spec: str) -> TierSpec:
         if not low <= value <= high:
             raise ValueError(f"tier option {key}={raw} in {spec!r}: expected a number from {low} to {high}")
         options[key] = value
-    return TierSpec(name, **options)
+    candidates, max_tokens = options.get("candidates"), options.get("max_tokens")
+    return TierSpec(name, candidates=int(candidates) if candidates is not None else None,
+                    max_tokens=int(max_tokens) if max_tokens is not None else None,
+                    temperature=options.get("temperature"))
 
 
 def is_cloud(backend_name: str) -> bool:

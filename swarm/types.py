@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
+
+from swarm_lsp.swarm.settings import ActionOptions
 
 ActionKind = Literal["document", "tests", "refactor", "audit"]
 Status = Literal["accepted", "rejected", "failed", "cancelled"]
@@ -56,13 +59,24 @@ class Symbol(JsonMixin):
     params: tuple[str, ...] = ()  # parameter names in order (self/cls/receiver excluded)
 
 
+VersionKind = Literal["editor", "mtime", "new"]
+
+
 @dataclass(frozen=True)
 class DocumentSnapshot(JsonMixin):
-    """The text an action works on, with the version it was read at (LSP version or file mtime_ns)."""
+    """The text an action works on and the version it was read at. `path` is relative to the
+    request's workspace (absolute only for a file outside it); `version_kind` says what `version`
+    is: the editor's document version, the file's mtime in nanoseconds, or 0 for a file that does
+    not exist yet."""
 
     path: str
     text: str
     version: int
+    version_kind: VersionKind = "mtime"
+
+    def file(self, workspace: str | Path) -> Path:
+        """The document's file on disk."""
+        return Path(workspace) / self.path
 
 
 @dataclass
@@ -71,7 +85,7 @@ class ActionRequest(JsonMixin):
     document: DocumentSnapshot
     target: str  # "Qualified.name" or "LINE" (1-based), as written after PATH:: / PATH:
     workspace: str = "."
-    options: dict[str, Any] = field(default_factory=dict)
+    options: ActionOptions = field(default_factory=ActionOptions)
 
 
 @dataclass
@@ -95,11 +109,12 @@ class Attempt(JsonMixin):
 
 @dataclass
 class Edit(JsonMixin):
-    path: str
-    version: int  # the document version the edit was computed from
+    path: str  # relative to the workspace (absolute only for a file outside it)
+    version: int  # the version the edit was computed from (see `version_kind`)
     diff: str  # unified diff
     new_text: str  # the whole new file text (what --apply writes)
     created: bool = False  # the file does not exist yet (a new test module)
+    version_kind: VersionKind = "mtime"  # editor: an open document's version; mtime: mtime_ns; new: 0
 
 
 @dataclass

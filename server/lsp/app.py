@@ -1,4 +1,4 @@
-"""Handler registration: thin adapters from LSP messages to the store, the jobs and the swarm.
+"""Handler registration: thin adapters from LSP messages to the document store and the session.
 
 Document sync and `textDocument/codeAction` are synchronous and cheap; model work happens only in
 the async `swarm.run` command (a job with progress and cancellation).
@@ -10,7 +10,9 @@ import logging
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
+from swarm_lsp.server.errors import lsp_error
 from swarm_lsp.server.lsp.code_actions import RUN_COMMAND, all_kinds, code_actions, requested_kinds
 from swarm_lsp.server.lsp.diagnostics import AUDIT_COMMAND, NotAuditable, SaveAuditor, publish_audit, quick_fixes
 from swarm_lsp.server.lsp.runner import run_action_safely
@@ -69,18 +71,20 @@ def create_server(version: str) -> SwarmLanguageServer:
     async def audit(ls: SwarmLanguageServer, arguments: Any) -> dict[str, Any]:
         uri = arguments.get("uri") if isinstance(arguments, dict) else None
         if not isinstance(uri, str) or not uri:
-            return {"error": "swarm.audit expects one object argument {uri}"}
+            raise JsonRpcInvalidParams("swarm.audit expects one object argument {uri}")
         try:
             return await publish_audit(ls, uri)
         except NotAuditable as exc:
-            return {"error": str(exc)}
+            raise lsp_error(exc) from exc
 
     @server.command(STATUS_COMMAND)
     def status(ls: SwarmLanguageServer) -> dict[str, Any]:
         return ls.jobs.status()
 
     @server.command(CANCEL_COMMAND)
-    def cancel(ls: SwarmLanguageServer, job_id: str) -> dict[str, Any]:
+    def cancel(ls: SwarmLanguageServer, job_id: Any) -> dict[str, Any]:
+        if not isinstance(job_id, str):
+            raise JsonRpcInvalidParams("swarm.cancel expects a job id such as \"job-1\"")
         return {"job": job_id, "cancelled": ls.jobs.cancel(job_id)}
 
     @server.command(REPORT_COMMAND)

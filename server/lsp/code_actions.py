@@ -65,7 +65,7 @@ def code_actions(store: DocumentStore, params: types.CodeActionParams) -> list[t
         kind = action_kind(action)
         if not _wanted(kind, only) or document.language not in handler.languages:
             continue
-        for variant, options in getattr(handler, "variants", ((None, {}),)):
+        for variant, options in handler.variants:
             title = ACTION_TITLES.get(action, f"{action.capitalize()} {{symbol}} (swarm)").format(symbol=symbol.qualname)
             if variant:
                 title = title.replace(" (swarm)", f": {variant} (swarm)")

@@ -19,6 +19,7 @@ from lsprotocol import types
 from swarm_lsp.server.lsp.documents import StoredDocument
 from swarm_lsp.swarm.analysis.enclosing import symbol_at
 from swarm_lsp.swarm.audit.findings import REMEDIATIONS
+from swarm_lsp.swarm.errors import InputError
 
 if TYPE_CHECKING:
     from swarm_lsp.server.lsp.server import SwarmLanguageServer
@@ -33,7 +34,7 @@ SEVERITY = {"high": types.DiagnosticSeverity.Error, "medium": types.DiagnosticSe
             "low": types.DiagnosticSeverity.Information}
 
 
-class NotAuditable(ValueError):
+class NotAuditable(InputError):
     pass
 
 
@@ -58,8 +59,7 @@ def finding_diagnostic(server: "SwarmLanguageServer", document: StoredDocument, 
 
 async def publish_audit(server: "SwarmLanguageServer", uri: str) -> dict[str, Any]:
     """Audit the open document and publish its diagnostics; a summary for the command's caller."""
-    from swarm_lsp.swarm.audit.bandit_pass import bandit_findings
-    from swarm_lsp.swarm.audit.mitigations import gate_findings
+    from swarm_lsp.swarm.audit.pipeline import deterministic_pass
     from swarm_lsp.swarm.audit.suppress import Suppressions
 
     document = server.store.get(uri)
@@ -70,8 +70,8 @@ async def publish_audit(server: "SwarmLanguageServer", uri: str) -> dict[str, An
     path = Path(document.path) if document.path else Path(uri)
     label = path.relative_to(server.root).as_posix() if path.is_relative_to(server.root) else path.name
     text = document.text
-    findings, _ = gate_findings(await asyncio.to_thread(bandit_findings, label, text), text)
-    findings, _ = Suppressions.from_options(skip=server.config.audit_skip).split(findings, text)
+    suppressions = Suppressions.from_options(skip=server.config.audit_skip)
+    findings = (await asyncio.to_thread(deterministic_pass, label, text, suppressions)).kept
     current = server.store.get(uri)
     if current is not document:  # edited meanwhile: positions would be wrong; the next audit publishes
         return {"uri": uri, "findings": len(findings), "published": False, "reason": "the document changed"}

@@ -23,6 +23,7 @@ from tree_sitter import Tree
 from swarm_lsp.swarm.analysis.languages import UnsupportedLanguage, is_tsx_path, language_for_path, parser_for
 from swarm_lsp.swarm.analysis.symbols import index_tree
 from swarm_lsp.swarm.types import Symbol
+from swarm_lsp.swarm.errors import SwarmLspError
 
 ENCODINGS = ("utf-8", "utf-16", "utf-32")
 # JSON lets a client send a lone surrogate; keeping it beats a failed didChange and a store that
@@ -31,7 +32,7 @@ _LENIENT = "surrogatepass"
 _EOL = re.compile(rb"\r\n?|\n")
 
 
-class DocumentNotOpen(KeyError):
+class DocumentNotOpen(SwarmLspError, KeyError):
     """A ranged change (or a symbol lookup) for a URI that was never opened or is closed."""
 
     def __init__(self, uri: str) -> None:

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
+from swarm_lsp.swarm.errors import SwarmLspError
 
-class StaleEdit(RuntimeError):
+
+class StaleEdit(SwarmLspError):
     """The document changed where the edit applies: the edit cannot be applied safely."""
 
 

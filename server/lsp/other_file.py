@@ -39,7 +39,7 @@ def _capabilities(server: "SwarmLanguageServer") -> tuple[bool, bool]:
 def other_file_edit(server: "SwarmLanguageServer", edit: Edit) -> types.WorkspaceEdit | None:
     """The WorkspaceEdit for `edit`; None when the file is new and the client cannot create files
     (the server then creates it). Raises ValueError (a message for the user) when it cannot apply."""
-    path = Path(edit.path)
+    path = server.root / edit.path
     uri = from_fs_path(str(path)) or path.as_uri()
     document_changes, can_create = _capabilities(server)
     if edit.created:

@@ -12,14 +12,14 @@ from lsprotocol import types
 from swarm_lsp.swarm.events import Event
 
 if TYPE_CHECKING:
-    from swarm_lsp.server.lsp.jobs import Job
+    from swarm_lsp.server.session.queue import QueuedRun
     from swarm_lsp.server.lsp.server import SwarmLanguageServer
 
 log = logging.getLogger(__name__)
 
 
 class JobProgress:
-    def __init__(self, server: "SwarmLanguageServer", job: "Job", title: str) -> None:
+    def __init__(self, server: "SwarmLanguageServer", job: "QueuedRun", title: str) -> None:
         self.server, self.job, self.title = server, job, title
         self.token: str | None = None
 

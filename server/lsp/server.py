@@ -1,4 +1,5 @@
-"""The language server object: one swarm, one ledger, one document store, one job queue.
+"""The language server object: the session (configuration, swarm, ledger, run queue) and the
+editor's documents.
 
 `SwarmProtocol` adds what pygls does not do for commands: a `$/cancelRequest` for a running
 `workspace/executeCommand` reaches the job (pygls cancels only the outer request future, the
@@ -20,8 +21,8 @@ from pygls.uris import to_fs_path
 
 from swarm_lsp.server.config import Config, ConfigError, load_config
 from swarm_lsp.server.lsp.documents import DocumentStore
-from swarm_lsp.server.lsp.jobs import JobManager
-from swarm_lsp.server.session import build_swarm
+from swarm_lsp.server.session.queue import RunQueue
+from swarm_lsp.server.session.session import Session
 from swarm_lsp.swarm.engine import Swarm
 
 log = logging.getLogger(__name__)
@@ -40,24 +41,33 @@ class SwarmProtocol(LanguageServerProtocol):
 
     def _handle_cancel_notification(self, msg_id):
         super()._handle_cancel_notification(msg_id)
-        self._server.cancel_request_jobs(msg_id)
+        server = self._server
+        if isinstance(server, SwarmLanguageServer):
+            server.cancel_request_jobs(msg_id)
 
 
 class SwarmLanguageServer(LanguageServer):
     def __init__(self, version: str) -> None:
         super().__init__("swarm-lsp", version, protocol_cls=SwarmProtocol)
-        self.root = Path.cwd()
-        self.config = Config()
+        self.session = Session(Path.cwd())
         self.store = DocumentStore()
-        self.jobs = JobManager()
         self.jobs_by_request: dict[Any, str] = {}
-        self._swarm: Swarm | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.session.root
+
+    @property
+    def config(self) -> Config:
+        return self.session.config
+
+    @property
+    def jobs(self) -> RunQueue:
+        return self.session.queue
 
     @property
     def swarm(self) -> Swarm:
-        if self._swarm is None:
-            self._swarm = build_swarm(self.config, workspace=self.root)
-        return self._swarm
+        return self.session.swarm
 
     def cancel_request_jobs(self, msg_id: Any) -> None:
         job_id = self.jobs_by_request.pop(msg_id, None)
@@ -69,9 +79,10 @@ class SwarmLanguageServer(LanguageServer):
         self.store = DocumentStore(encoding=encoding)
         root_uri = params.root_uri or (params.workspace_folders[0].uri if params.workspace_folders else None)
         if root_uri:
-            self.root = Path(to_fs_path(root_uri) or ".")
+            self.session.root = Path(to_fs_path(root_uri) or ".").resolve()
         elif params.root_path:
-            self.root = Path(params.root_path)
+            self.session.root = Path(params.root_path).resolve()
+        self.session.bind_loop()  # MCP calls in combined mode join this loop's queue
         self.apply_settings(params.initialization_options, "LSP initializationOptions")
 
     def apply_settings(self, settings: Any, source: str) -> None:
@@ -84,13 +95,12 @@ class SwarmLanguageServer(LanguageServer):
             base = Config()
         section = _settings_section(settings)
         try:
-            self.config = base.merged(section, source, base_dir=self.root) if section else base
+            config = base.merged(section, source, base_dir=self.root) if section else base
         except ConfigError as exc:
             self.warn(f"swarm-lsp: {exc}; ignoring the {source}")
-            self.config = base
-        self.jobs.max_queued = self.config.max_queued_jobs
-        self._swarm = None  # rebuilt on next use; running jobs keep the swarm they started with
-        log.info("configuration: %s", self.config.to_dict())
+            config = base
+        self.session.configure(config)  # the MCP tools of combined mode see it too
+        log.info("configuration: %s", config.to_dict())
 
     def warn(self, message: str) -> None:
         log.warning(message)

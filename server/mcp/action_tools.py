@@ -1,6 +1,6 @@
-"""One MCP tool per action in the registry. The tool confines the path, reads a snapshot, runs
-`Swarm.run` with progress forwarded as MCP progress notifications, and writes the edit only when
-`apply` is true and the file is unchanged since it was read."""
+"""One MCP tool per action in the registry. The tool confines the path, reads a snapshot, submits
+the run to the session (progress forwarded as MCP progress notifications), and writes the plan's
+edits only when `apply` is true and each file is unchanged since it was read."""
 
 from __future__ import annotations
 
@@ -15,15 +15,16 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from swarm_lsp.server.config import ConfigError
-from swarm_lsp.server.mcp.confine import PathOutsideRoot, resolve_file_inside
-from swarm_lsp.server.mcp.state import Call, McpState
-from swarm_lsp.server.workspace import StaleFile, read_snapshot, write_if_unchanged, write_other_file
+from swarm_lsp.server.errors import tool_error_message
+from swarm_lsp.server.mcp.confine import resolve_file_inside
+from swarm_lsp.server.mcp.state import McpState
+from swarm_lsp.server.session.session import RunOutcome, Session
+from swarm_lsp.server.workspace import StaleFile
 from swarm_lsp.swarm.actions import REGISTRY
-from swarm_lsp.swarm.actions.base import ActionInputError
 from swarm_lsp.swarm.cancel import CancelToken
+from swarm_lsp.swarm.errors import SwarmLspError
 from swarm_lsp.swarm.events import Event
-from swarm_lsp.swarm.types import ActionRequest, ActionResult, DocumentSnapshot
+from swarm_lsp.swarm.types import DocumentSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +76,14 @@ def target_of(symbol: str | None, line: int | None) -> str:
 
 
 class ProgressForwarder:
-    """Event sink → MCP progress notifications, sent in order by one task (sinks are synchronous)."""
+    """Event sink -> MCP progress notifications, sent in order by one task (sinks are synchronous)."""
 
-    def __init__(self, ctx: Context, call: Call) -> None:
-        self.ctx, self.call, self.count = ctx, call, 0
+    def __init__(self, ctx: Context) -> None:
+        self.ctx, self.count = ctx, 0
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.task = asyncio.ensure_future(self._send())
 
     def __call__(self, event: Event) -> None:
-        self.call.stage = event.message
         self.queue.put_nowait(event.message)
 
     async def _send(self) -> None:
@@ -106,41 +106,38 @@ async def run_action_tool(state: McpState, ctx: Context, kind: str, path: str, s
                           line: int | None, apply: bool, tiers: list[str] | None,
                           options: dict[str, Any] | None = None) -> ActionToolResult:
     target = target_of(symbol, line)
+    overrides = {**(options or {}), **({"tiers": tiers} if tiers else {})}
+    session = state.session
     try:
         file = resolve_file_inside(state.root, path)
-        snapshot = read_snapshot(file)
-        swarm = state.swarm_for(tiers)
-        options = {**state.config.action_options(), **(options or {})}
-    except (PathOutsideRoot, ConfigError) as exc:
-        raise ToolError(str(exc)) from exc
+        snapshot = session.read(file)
+        session.job_settings(kind, overrides, "the tool arguments")  # a bad argument fails before queueing
+    except SwarmLspError as exc:
+        raise ToolError(tool_error_message(exc)) from exc
     except UnicodeDecodeError as exc:
         raise ToolError(f"`{path}` is not UTF-8 text ({exc})") from exc
     except OSError as exc:
         raise ToolError(f"`{path}` cannot be read: {exc}") from exc
-    relative = file.relative_to(state.root).as_posix()
-    request = ActionRequest(kind, DocumentSnapshot(relative, snapshot.text, snapshot.version), target,
-                            workspace=str(state.root), options=options)
-    with state.track(tool_name(kind), f"{relative}::{target}") as call:
-        async with state.run_lock:
-            progress = ProgressForwarder(ctx, call)
-            call.stage = "running"
-            try:
-                result = await run_until_cancelled(swarm, request, progress)
-            except ActionInputError as exc:
-                raise ToolError(str(exc)) from exc
-            finally:
-                with anyio.CancelScope(shield=True):
-                    await progress.close()
-    return _finish(result, file, request.document, snapshot, state.root, apply)
+    progress = ProgressForwarder(ctx)
+    try:
+        outcome = await run_until_cancelled(session, kind, snapshot, target, overrides, progress)
+    except SwarmLspError as exc:
+        raise ToolError(tool_error_message(exc)) from exc
+    finally:
+        with anyio.CancelScope(shield=True):
+            await progress.close()
+    return _finish(outcome, session.root, state.root, apply)
 
 
-async def run_until_cancelled(swarm, request: ActionRequest, progress: ProgressForwarder) -> ActionResult:
-    """`Swarm.run` in its own task. The SDK applies `notifications/cancelled` by cancelling the
-    tool's scope; that becomes the job's cancel token, as in every other front end, and the call
-    waits (shielded) for the job to end: its interrupted model call, with the tokens it had spent,
+async def run_until_cancelled(session: Session, kind: str, snapshot: DocumentSnapshot, target: str,
+                              overrides: dict[str, Any], progress: ProgressForwarder) -> RunOutcome:
+    """The run in the session's queue. The SDK applies `notifications/cancelled` by cancelling the
+    tool's scope; that becomes the run's cancel token, as in every other front end, and the call
+    waits (shielded) for the run to end: its interrupted model call, with the tokens it had spent,
     reaches the ledger, and the next call does not start while this one still holds the model."""
     cancel = CancelToken()
-    job = asyncio.ensure_future(swarm.run(request, events=progress, cancel=cancel))
+    job = await session.submit(kind, snapshot, target, cancel=cancel, overrides=overrides,
+                               source="the tool arguments", events=progress, origin="mcp")
     try:
         return await asyncio.shield(job)
     except asyncio.CancelledError:
@@ -148,30 +145,23 @@ async def run_until_cancelled(swarm, request: ActionRequest, progress: ProgressF
         with anyio.CancelScope(shield=True):
             await asyncio.wait({job})
         if not job.cancelled() and job.exception() is not None:
-            log.warning("the cancelled %s job failed: %s", request.kind, job.exception())
+            log.warning("the cancelled %s job failed: %s", kind, job.exception())
         raise
 
 
-def _finish(result: ActionResult, file: Path, document: DocumentSnapshot, on_disk: DocumentSnapshot,
-            root: Path, apply: bool) -> ActionToolResult:
-    accepted = result.status == "accepted" and result.edits
-    diff = "".join(edit.diff for edit in result.edits) if accepted else ""
+def _finish(outcome: RunOutcome, workspace: Path, root: Path, apply: bool) -> ActionToolResult:
+    result, plan = outcome.result, outcome.plan
+    diff = plan.diff
     message = result.message or (f"{result.status} from {result.tier}" if result.tier else result.status)
     applied = False
     if diff and not apply:
         message += "; dry run, nothing written (apply=true writes it)"
     elif diff:
         try:
-            for edit in result.edits:
-                if edit.path == document.path:
-                    write_if_unchanged(file, on_disk, edit.new_text)
-                else:
-                    write_other_file(edit, root)
+            plan.write(workspace, inside=root)
             applied = True
             message += "; applied"
-        except StaleFile as exc:
-            message += f"; not applied: {exc}"
-        except OSError as exc:
+        except (StaleFile, OSError) as exc:
             message += f"; not applied: {exc}"
     return ActionToolResult(status=result.status, tier=result.tier, diff=diff, applied=applied,
                             evidence=result.evidence, usage=result.usage.to_dict(), message=message,

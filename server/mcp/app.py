@@ -13,6 +13,7 @@ from mcp_types import ToolAnnotations
 
 from swarm_lsp.server.mcp.action_tools import register_action_tools
 from swarm_lsp.server.mcp.state import McpState, SwarmFactory
+from swarm_lsp.server.session.session import Session
 from swarm_lsp.swarm.ledger import format_time
 from swarm_lsp.swarm.tiers import start_of_today
 
@@ -56,21 +57,23 @@ def recent_calls_data(state: McpState, limit: int = RECENT_CALLS) -> list[dict[s
 
 
 def swarm_status_data(state: McpState) -> dict[str, Any]:
-    calls = [call.to_dict() for call in state.calls.values()]
+    """The session's queue (every front end's runs, each with its origin) and its configuration."""
+    queue = state.session.queue
     return {
         "workspace": str(state.root),
-        "running": [c for c in calls if c["stage"] != "queued"],
-        "queued": [c for c in calls if c["stage"] == "queued"],
-        "finished": state.finished,
+        **queue.status(),
+        "finished": queue.finished,
         "swarm_loaded": state.loaded,
-        "tiers": list(state.swarm.settings.tiers) if state.loaded else None,
+        "tiers": list(state.config.tiers),
     }
 
 
-def create_mcp_server(root: Path, swarm_factory: SwarmFactory | None = None) -> MCPServer:
-    """The MCP server for the workspace at `root`; `swarm_factory(root)` builds the swarm on first use
-    (default: `build_swarm(load_config(root), workspace=root)`)."""
-    state = McpState(root, swarm_factory)
+def create_mcp_server(root: Path, swarm_factory: SwarmFactory | None = None,
+                      session: Session | None = None) -> MCPServer:
+    """The MCP server for the workspace at `root`. It runs actions in `session` (combined mode: the
+    language server's), else in its own with the workspace's configuration, whose swarm
+    `swarm_factory(root)` builds on first use (default: from the configuration)."""
+    state = McpState(root, session, swarm_factory)
     server = MCPServer("swarm-lsp", instructions=INSTRUCTIONS, log_level="WARNING")
     register_action_tools(server, state)
 
@@ -81,8 +84,8 @@ def create_mcp_server(root: Path, swarm_factory: SwarmFactory | None = None) -> 
         return token_report_data(state)
 
     @server.tool(name="swarm_status", annotations=REPORT_ANNOTATIONS,
-                 description="Tool calls of this server now running or queued (one action runs at a time), "
-                             "with their targets and current stage.")
+                 description="Actions now running or queued (one runs at a time; in combined mode the editor's "
+                             "too), with their targets, origin and current stage, and the configured tiers.")
     def swarm_status() -> dict[str, Any]:
         return swarm_status_data(state)
 

@@ -1,6 +1,7 @@
 """Combined mode: `swarm-lsp --stdio --mcp-http 127.0.0.1:PORT`. The server the editor starts also
-serves MCP over HTTP, on a thread of its own, using the language server's swarm: one loaded model
-(the embedded model's single worker serialises both), one ledger, one configuration."""
+serves MCP over HTTP, on a thread of its own, in the language server's session: one configuration
+(a settings change from the editor reaches the MCP tools), one run queue on the language server's
+loop (an editor job and an MCP call run one after the other), one loaded model, one ledger."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import threading
 from pathlib import Path
 
 from swarm_lsp.server.lsp.server import SwarmLanguageServer
+from swarm_lsp.swarm.errors import InputError
 
 log = logging.getLogger(__name__)
 
 
-class CombinedModeError(ValueError):
+class CombinedModeError(InputError):
     pass
 
 
@@ -38,7 +40,8 @@ def start_mcp_beside(lsp: SwarmLanguageServer, address: str, root: Path) -> thre
         token = load_or_create_token()
     except (TokenFileError, OSError) as exc:
         raise CombinedModeError(str(exc)) from exc
-    mcp = create_mcp_server(root, swarm_factory=lambda _root: lsp.swarm)
+    lsp.session.loop_owned_elsewhere = True  # MCP calls join the language server's loop and queue
+    mcp = create_mcp_server(root, session=lsp.session)
     app = secured_app(mcp, token, host=host)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="swarm-lsp-mcp-http", daemon=True)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from swarm_lsp.swarm.errors import InputError
 
-class PathOutsideRoot(ValueError):
+
+class PathOutsideRoot(InputError):
     """A client-supplied path is not usable inside the workspace root; the message says why."""
 
 

@@ -10,9 +10,9 @@ import logging
 import sys
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from swarm_lsp.server.errors import EXIT_OK, EXIT_USAGE
 
-EXIT_OK, EXIT_USAGE = 0, 2  # as in server/cli.py (not imported: `python -m ...cli` runs it as __main__)
+log = logging.getLogger(__name__)
 
 
 def _error(message: str) -> int:

@@ -10,11 +10,13 @@ import secrets
 import stat
 from pathlib import Path
 
+from swarm_lsp.swarm.errors import SwarmLspError
+
 TOKEN_ENV = "SWARM_LSP_MCP_TOKEN_FILE"
 TOKEN_FILENAME = "mcp-token"
 
 
-class TokenFileError(Exception):
+class TokenFileError(SwarmLspError):
     """The token file cannot be used (unsafe permissions, empty, unreadable)."""
 
 

@@ -19,10 +19,10 @@ from swarm_lsp.swarm.actions.audit_prompt import (
     CWE_CLASSES, MESSAGE_MAX, REVIEW_FOCUSES, audit_schema, auditor_messages, finding_review_material, findings_from,
     numbered,
 )
-from swarm_lsp.swarm.actions.base import ActionInputError, Evaluation, document_symbols, target_symbol
+from swarm_lsp.swarm.actions.base import Action, ActionInputError, ActionJob, Evaluation, document_symbols, target_symbol
 from swarm_lsp.swarm.analysis.languages import LANGUAGES
 from swarm_lsp.swarm.audit.findings import SEVERITIES, Finding
-from swarm_lsp.swarm.audit.mitigations import gate_findings, without_mitigated
+from swarm_lsp.swarm.audit.mitigations import without_mitigated
 from swarm_lsp.swarm.audit.suppress import Suppressions
 from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.cancel import CancelToken
@@ -38,11 +38,11 @@ class Chunk:
     last_line: int
 
 
-class AuditAction:
+class AuditAction(Action):
     kind = "audit"
     languages = LANGUAGES
 
-    def prepare(self, request: ActionRequest, options: dict[str, Any]) -> "AuditJob":
+    def prepare(self, request: ActionRequest) -> "AuditJob":
         document = request.document
         language, symbols = document_symbols(document)
         if request.target:
@@ -55,13 +55,13 @@ class AuditAction:
         bandit: list[Finding] = []
         dropped: list[dict[str, Any]] = []
         if language == "python":
-            from swarm_lsp.swarm.audit.bandit_pass import bandit_findings
+            from swarm_lsp.swarm.audit.pipeline import deterministic_pass
 
-            first, last = (chunks[0].first_line, chunks[0].last_line) if request.target else (1, 10**9)
-            bandit, dropped = gate_findings([f for f in bandit_findings(document.path, document.text)
-                                             if first <= f.start_line <= last], document.text)
+            within = (chunks[0].first_line, chunks[0].last_line) if request.target else None
+            first_pass = deterministic_pass(document.path, document.text, within=within)
+            bandit, dropped = first_pass.kept, first_pass.dropped
         try:
-            suppressions = Suppressions.from_options(skip=options.get("audit_skip") or ())
+            suppressions = Suppressions.from_options(skip=request.options.audit_skip)
         except (TypeError, ValueError) as exc:
             raise ActionInputError(f"audit_skip: {exc}") from exc
         return AuditJob(document.path, document.text, chunks, bandit, chunks[0].label if request.target else "",
@@ -69,7 +69,7 @@ class AuditAction:
 
 
 @dataclass
-class AuditJob:
+class AuditJob(ActionJob):
     path: str
     text: str
     chunks: list[Chunk]
@@ -85,9 +85,11 @@ class AuditJob:
 
     def __post_init__(self) -> None:
         self.schema = audit_schema()
-        self.extra_candidates = len(self.chunks) - 1  # one auditor call per function, plus retries
         self.next = 0
         self.findings: list[Finding] = []
+
+    def calls_per_tier(self, candidates: int) -> int:
+        return len(self.chunks) + candidates - 1  # one auditor call per function, plus the retries
 
     def _chunk(self) -> Chunk:
         return self.chunks[min(self.next, len(self.chunks) - 1)]
@@ -101,12 +103,6 @@ class AuditJob:
 
     def review_material(self, evaluation: Evaluation) -> str:
         return f"Audit of {self._chunk().label}: " + "; ".join(f.message for f in evaluation.state or [])
-
-    def prerequisite(self, cancel: CancelToken) -> None:
-        """Nothing has to run first."""
-
-    def adopt(self, result: ActionResult, cancel: CancelToken) -> str | None:
-        return None
 
     def evaluate(self, reply: Reply, cancel: CancelToken | None = None) -> Evaluation:
         chunk = self._chunk()
@@ -148,7 +144,7 @@ class AuditJob:
         text_line = self.text.splitlines()[line - 1]
         if not text_line.strip():
             return None, f"line {line} is empty"
-        severity = item.get("severity") if item.get("severity") in SEVERITIES else "medium"
+        severity = item["severity"] if item.get("severity") in SEVERITIES else "medium"
         confidence = item.get("confidence")
         confidence = "high" if isinstance(confidence, (int, float)) and confidence >= 0.8 else (
             "low" if isinstance(confidence, (int, float)) and confidence < 0.5 else "medium")
@@ -184,9 +180,6 @@ class AuditJob:
         self.findings = _without_duplicates(self.findings + list(evaluation.state or []))
         self.next += 1
 
-    def finalize(self, accepted: Evaluation | None, cancel: CancelToken) -> None:
-        """Nothing to measure after the auditors."""
-
     def evidence(self, accepted: Evaluation | None) -> dict[str, Any]:
         findings = sorted(self.findings if self.findings or accepted else self.bandit,
                           key=lambda f: (f.start_line, f.start_column, f.rule_id))
@@ -199,9 +192,6 @@ class AuditJob:
             "functions_audited": min(self.next, len(self.chunks)), "functions": len(self.chunks),
             "dropped": self.dropped,
         }
-
-    def close(self) -> None:
-        """The audit job holds no resources."""
 
 
 def _key(finding: Finding) -> str:

@@ -1,6 +1,6 @@
 """The contract between the engine and an action (document today; tests, refactor, audit later).
 
-`Action.prepare` does the deterministic analysis once per request and returns a `Job`; the engine
+`Action.prepare` does the deterministic analysis once per request and returns an `ActionJob`; the engine
 then asks the job for writer messages, sends them to a tier's backend, and lets the job judge each
 reply with its gates. The engine owns tiers, candidates, usage, the ledger and cancellation; the
 job owns prompts, schemas, gates and edits.
@@ -9,16 +9,17 @@ job owns prompts, schemas, gates and edits.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from swarm_lsp.swarm.analysis.languages import UnsupportedLanguage, language_for_path
 from swarm_lsp.swarm.analysis.symbols import SymbolNotFound, index_symbols, resolve_symbol
 from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.cancel import CancelToken
-from swarm_lsp.swarm.types import ActionRequest, ActionResult, DocumentSnapshot, GateResult, Symbol
+from swarm_lsp.swarm.errors import InputError
+from swarm_lsp.swarm.types import ActionKind, ActionRequest, ActionResult, DocumentSnapshot, GateResult, Symbol
 
 
-class ActionInputError(ValueError):
+class ActionInputError(InputError):
     """The request cannot be served (unknown symbol, unsupported language...): a usage error."""
 
 
@@ -67,53 +68,72 @@ class Evaluation:
         return [reason for gate in self.gates if not gate.passed for reason in gate.reasons] + self.notes
 
 
-class Job(Protocol):
-    target_label: str  # "Qualified.name" of the resolved symbol
+class ActionJob:
+    """One prepared action: the engine asks it for writer messages, sends them to a tier's backend
+    and lets it judge each reply with its gates. The optional capabilities are declared here with
+    their defaults; an action overrides only what it uses."""
+
+    target_label: str  # "Qualified.name" of the resolved symbol ("" for a whole file)
     schema: dict[str, Any] | None  # JSON schema for the writer's reply, if structured
     stop: list[str]
-    max_tokens: int
+    max_tokens: int  # 0: the engine's configured max_tokens
     review_focuses: list[str]  # one instruction per reviewer persona; cycled over the reviewers
+    # Whether reviewers vote on each whole gate-passing candidate; False when the job asks its
+    # reviewers about the single items of an answer instead (`Evaluation.questions`).
+    review_whole: bool = True
 
-    def messages(self, feedback: list[str]) -> list[Message]: ...
+    def messages(self, feedback: list[str]) -> list[Message]:
+        raise NotImplementedError
 
     def review_material(self, evaluation: Evaluation) -> str:
         """What every reviewer sees first (code, candidate, gate evidence): the shared prompt prefix."""
-        ...
+        raise NotImplementedError
 
     def evaluate(self, reply: Reply, cancel: CancelToken) -> Evaluation:
         """Run the gates; called on a worker thread (gates may run tests for seconds)."""
-        ...
+        raise NotImplementedError
+
+    def evidence(self, accepted: Evaluation | None) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def calls_per_tier(self, candidates: int) -> int:
+        """Writer calls a tier may get. A job that walks units (the audit: one call per function)
+        needs one per unit on top of the retries."""
+        return candidates
 
     def prerequisite(self, cancel: CancelToken) -> ActionRequest | None:
         """An action to run first (on a worker thread), e.g. characterization tests; None: none."""
-        ...
+        return None
 
     def adopt(self, result: ActionResult, cancel: CancelToken) -> str | None:
         """Take in the prerequisite's result; a reason when the job cannot go on without it."""
-        ...
+        return None
 
     def settle(self, evaluation: Evaluation, kept: list[str] | None) -> Evaluation:
         """The evaluation with the `questions` the reviewers kept (`kept`) taken in; `kept` is
         None when no reviewers are configured (the job decides what that means)."""
-        ...
+        return evaluation
 
     def commit(self, evaluation: Evaluation) -> None:
         """Make a gate- and review-passing evaluation the job's new state (incremental jobs)."""
-        ...
 
     def finalize(self, accepted: Evaluation | None, cancel: CancelToken) -> None:
         """Expensive measurements of the final result (mutation score); on a worker thread."""
-        ...
-
-    def evidence(self, accepted: Evaluation | None) -> dict[str, Any]: ...
 
     def close(self) -> None:
         """Release what the job holds (a sandbox); called once, whatever happened."""
-        ...
 
 
-class Action(Protocol):
-    kind: str
+class Action:
+    """An action kind: what it serves and how a request becomes a job."""
+
+    kind: ActionKind
     languages: tuple[str, ...]  # the languages it serves (analysis.languages names)
+    # Options of `ActionOptions` only this action reads (per request, e.g. the refactor's instruction).
+    option_keys: tuple[str, ...] = ()
+    # Named ready-made option sets an editor offers as separate code actions (title suffix, options).
+    variants: tuple[tuple[str | None, dict[str, Any]], ...] = ((None, {}),)
 
-    def prepare(self, request: ActionRequest, options: dict[str, Any]) -> Job: ...
+    def prepare(self, request: ActionRequest) -> ActionJob:
+        """Analyse the request once (on a worker thread); an ActionInputError when it cannot be served."""
+        raise NotImplementedError

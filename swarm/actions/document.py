@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from swarm_lsp.swarm.actions.base import ActionInputError, Evaluation, document_symbols, target_symbol
+from swarm_lsp.swarm.actions.base import Action, ActionInputError, ActionJob, Evaluation, document_symbols, target_symbol
 from swarm_lsp.swarm.actions.doc_prompt import (
     FIELD_MAX,
     REVIEW_FOCUSES,
@@ -29,20 +29,20 @@ from swarm_lsp.swarm.codemods.content import DocContent, DocFacts
 from swarm_lsp.swarm.docstyle import detect_style, render_docstring
 from swarm_lsp.swarm.gates.doc_content import content_gate
 from swarm_lsp.swarm.gates.python_doc import python_doc_gates
-from swarm_lsp.swarm.types import ActionRequest, ActionResult, GateResult, Symbol
+from swarm_lsp.swarm.settings import DOC_STYLES
+from swarm_lsp.swarm.types import ActionRequest, GateResult, Symbol
 
 log = logging.getLogger(__name__)
 
-DOC_STYLES = ("auto", "google", "numpy", "rest")
 STYLE_SAMPLE_FILES = 20  # sibling .py files read to detect the project's docstring style
 MAX_SOURCE_CHARS = 6000  # the symbol's source shown to the writer is cut beyond this
 
 
-class DocumentAction:
+class DocumentAction(Action):
     kind = "document"
     languages = LANGUAGES
 
-    def prepare(self, request: ActionRequest, options: dict[str, Any]) -> "DocumentJob":
+    def prepare(self, request: ActionRequest) -> "DocumentJob":
         document = request.document
         tsx = document.path.endswith(".tsx")
         language, symbols = document_symbols(document)
@@ -54,20 +54,20 @@ class DocumentAction:
                 )
             except (ValueError, LookupError) as exc:  # the file does not parse, or libcst disagrees
                 raise ActionInputError(f"{document.path}: {exc}") from exc
-            style = _python_style(document.path, document.text, options.get("doc_style", "auto"))
+            style = _python_style(document.file(request.workspace), document.text, request.options.doc_style)
         else:
             facts = doc_comment.doc_facts_for(document.text, symbol, tsx=tsx)
             style = {"javascript": "jsdoc", "typescript": "jsdoc", "go": "godoc", "rust": "rustdoc"}[language]
         return DocumentJob(document.text, symbol, facts, style, tsx)
 
 
-def _python_style(path: str, text: str, configured: str) -> str:
+def _python_style(path: Path, text: str, configured: str) -> str:
     if configured != "auto":
         if configured not in DOC_STYLES:
             raise ActionInputError(f"doc_style {configured!r}: expected one of {', '.join(DOC_STYLES)}")
         return configured
     texts = [text]
-    folder = Path(path).resolve().parent
+    folder = path.resolve().parent
     for sibling in sorted(folder.glob("*.py"))[:STYLE_SAMPLE_FILES]:
         if sibling.name != Path(path).name:
             try:
@@ -78,7 +78,7 @@ def _python_style(path: str, text: str, configured: str) -> str:
 
 
 @dataclass
-class DocumentJob:
+class DocumentJob(ActionJob):
     text: str
     symbol: Symbol
     facts: DocFacts
@@ -102,24 +102,6 @@ class DocumentJob:
 
     def review_material(self, evaluation: Evaluation) -> str:
         return doc_review_material(self.facts, self.source, evaluation.output, [g.name for g in evaluation.gates])
-
-    def prerequisite(self, cancel: CancelToken) -> None:
-        """Nothing has to run first."""
-
-    def adopt(self, result: ActionResult, cancel: CancelToken) -> str | None:
-        return None
-
-    def settle(self, evaluation: Evaluation, kept: list[str] | None) -> Evaluation:
-        return evaluation  # a document candidate asks no questions
-
-    def commit(self, evaluation: Evaluation) -> None:
-        """Document candidates are complete on their own: nothing accumulates."""
-
-    def finalize(self, accepted: Evaluation | None, cancel: CancelToken) -> None:
-        """Nothing to measure after the gates."""
-
-    def close(self) -> None:
-        """The document job holds no resources."""
 
     def evaluate(self, reply: Reply, cancel: CancelToken | None = None) -> Evaluation:
         if not isinstance(reply.parsed, dict):

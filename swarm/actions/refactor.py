@@ -20,9 +20,8 @@ from typing import Any
 
 from radon.complexity import cc_visit
 
-from swarm_lsp.swarm.actions.base import ActionInputError, Evaluation
+from swarm_lsp.swarm.actions.base import Action, ActionInputError, ActionJob, Evaluation
 from swarm_lsp.swarm.actions.refactor_prompt import PRESETS, REVIEW_FOCUSES, SIGNATURE_WORDS, review_material, writer_messages
-from swarm_lsp.swarm.actions.tests_settings import TestsSettings
 from swarm_lsp.swarm.actions.tests_target import TestTarget, resolve_test_target
 from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.cancel import CancelToken
@@ -31,6 +30,7 @@ from swarm_lsp.swarm.codemods.replace_definition import (
 )
 from swarm_lsp.swarm.codemods.pytest_candidate import extract_code
 from swarm_lsp.swarm.audit.recheck import FindingToFix, still_present
+from swarm_lsp.swarm.settings import ActionOptions
 from swarm_lsp.swarm.types import ActionRequest, ActionResult, DocumentSnapshot, GateResult
 from swarm_lsp.swarm.verify.behaviour import failures_after, find_exercising_tests
 from swarm_lsp.swarm.verify.pytest_bench import BenchLimits, TestBench
@@ -40,25 +40,26 @@ log = logging.getLogger(__name__)
 MAX_TOKENS = 1024
 
 
-class RefactorAction:
+class RefactorAction(Action):
     kind = "refactor"
     languages = ("python",)
+    option_keys = ("instruction", "preset", "fixes")
     variants = tuple((preset, {"preset": preset}) for preset in PRESETS)  # offered as editor code actions
 
-    def prepare(self, request: ActionRequest, options: dict[str, Any]) -> "RefactorJob":
-        instruction = str(options.get("instruction") or "").strip()
-        preset = str(options.get("preset") or "").strip()
+    def prepare(self, request: ActionRequest) -> "RefactorJob":
+        options = request.options
+        instruction = (options.instruction or "").strip()
+        preset = (options.preset or "").strip()
         if preset and preset not in PRESETS:
             raise ActionInputError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
         if not instruction and not preset:
             raise ActionInputError(f"refactor needs an instruction or a preset ({', '.join(PRESETS)})")
         try:
-            fixes = FindingToFix.from_option(options["fixes"]) if options.get("fixes") else None
+            fixes = FindingToFix.from_option(options.fixes) if options.fixes else None
         except ValueError as exc:
             raise ActionInputError(str(exc)) from exc
         target = resolve_test_target(request)
-        settings = TestsSettings.from_options(options)
-        limits = BenchLimits(settings.test_timeout, settings.memory_mb)
+        limits = BenchLimits(options.test_timeout, options.test_memory_mb)
         return RefactorJob(target, instruction or PRESETS[preset], preset, limits, fixes=fixes)
 
 
@@ -77,7 +78,7 @@ def complexity(text: str, qualname: str) -> int | None:
 
 
 @dataclass
-class RefactorJob:
+class RefactorJob(ActionJob):
     target: TestTarget
     instruction: str
     preset: str
@@ -106,9 +107,11 @@ class RefactorJob:
         self.exercising = find_exercising_tests(self.bench, name, cancel)
         if self.exercising:
             return None
-        document = DocumentSnapshot(str(self.target.workspace / self.target.source_path), self.target.source_text, 0)
+        document = DocumentSnapshot(self.target.source_path, self.target.source_text, 0)
+        options = ActionOptions(coverage_goal=0.8, mutants=0, test_timeout=self.limits.timeout_s,
+                                test_memory_mb=self.limits.memory_mb)
         return ActionRequest("tests", document, self.target_label, workspace=str(self.target.workspace),
-                             options={"coverage_goal": 0.8, "mutants": 0, "test_timeout": self.limits.timeout_s})
+                             options=options)
 
     def adopt(self, result: ActionResult, cancel: CancelToken) -> str | None:
         kept = result.evidence.get("tests_kept") or []
@@ -167,15 +170,6 @@ class RefactorJob:
             self.helpers = replacement.helpers
             self.complexity_after = complexity(replacement.text, self.target_label)
         return evaluation
-
-    def settle(self, evaluation: Evaluation, kept: list[str] | None) -> Evaluation:
-        return evaluation
-
-    def commit(self, evaluation: Evaluation) -> None:
-        """A refactor candidate is complete on its own."""
-
-    def finalize(self, accepted: Evaluation | None, cancel: CancelToken) -> None:
-        """Nothing to measure after the gates."""
 
     def evidence(self, accepted: Evaluation | None) -> dict[str, Any]:
         return {

@@ -15,15 +15,15 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from swarm_lsp.swarm.actions.base import ActionInputError, Evaluation
+from swarm_lsp.swarm.actions.base import Action, ActionInputError, ActionJob, Evaluation
 from swarm_lsp.swarm.actions.tests_prompt import REVIEW_FOCUSES, review_material_for_test, writer_messages
-from swarm_lsp.swarm.actions.tests_settings import TestsSettings
 from swarm_lsp.swarm.actions.tests_target import TestTarget, resolve_test_target
 from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.cancel import CancelToken
 from swarm_lsp.swarm.codemods.pytest_candidate import Candidate, CandidateError, extract_code, parse_candidate
 from swarm_lsp.swarm.codemods.pytest_module import merge_test_modules
-from swarm_lsp.swarm.types import ActionRequest, ActionResult, GateResult
+from swarm_lsp.swarm.settings import ActionOptions
+from swarm_lsp.swarm.types import ActionRequest, GateResult
 from swarm_lsp.swarm.verify.sandbox import network_isolation
 from swarm_lsp.swarm.verify.mutation import MutationReport, generate_mutants, mutation_score
 from swarm_lsp.swarm.verify.pytest_bench import BenchError, BenchLimits, SuiteState, TestBench
@@ -34,14 +34,13 @@ log = logging.getLogger(__name__)
 MAX_TOKENS = 1024  # a handful of short tests; the writer stops at the closing fence anyway
 
 
-class TestsAction:
+class TestsAction(Action):
     __test__ = False
     kind = "tests"
     languages = ("python",)
 
-    def prepare(self, request: ActionRequest, options: dict[str, Any]) -> "TestsJob":
-        settings = TestsSettings.from_options(options)
-        return TestsJob(resolve_test_target(request), settings)
+    def prepare(self, request: ActionRequest) -> "TestsJob":
+        return TestsJob(resolve_test_target(request), request.options)
 
 
 @dataclass
@@ -52,11 +51,11 @@ class _Proposal:
 
 
 @dataclass
-class TestsJob:
+class TestsJob(ActionJob):
     __test__ = False
 
     target: TestTarget
-    settings: TestsSettings
+    settings: ActionOptions  # coverage_goal, test_timeout, test_memory_mb, mutants
     schema: dict[str, Any] | None = None
     stop: list[str] = field(default_factory=lambda: ["\n```\n"])
     max_tokens: int = MAX_TOKENS
@@ -64,7 +63,7 @@ class TestsJob:
 
     def __post_init__(self) -> None:
         self.target_label = self.target.symbol.qualname
-        self.bench = TestBench(self.target, BenchLimits(self.settings.test_timeout, self.settings.memory_mb))
+        self.bench = TestBench(self.target, BenchLimits(self.settings.test_timeout, self.settings.test_memory_mb))
         self.suite = SuiteState()
         self.generated = 0
         self.candidates = 0
@@ -145,12 +144,6 @@ class TestsJob:
             f"{suite.branch_coverage:.0%} of the branches of {self.target.symbol.qualname}"
         )
         return evaluation
-
-    def prerequisite(self, cancel: CancelToken) -> None:
-        """Nothing has to run first."""
-
-    def adopt(self, result: ActionResult, cancel: CancelToken) -> str | None:
-        return None
 
     def settle(self, evaluation: Evaluation, kept: list[str] | None) -> Evaluation:
         """Keep the no-gain tests the reviewers judged a distinct behaviour; drop the rest."""

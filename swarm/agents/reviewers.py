@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from swarm_lsp.swarm.backends.base import Backend, BackendError, Message, Reply
 from swarm_lsp.swarm.cancel import Cancelled, race_cancel
-from swarm_lsp.swarm.consensus import Verdict
+from swarm_lsp.swarm.consensus import Verdict, Vote
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def verdict_from_reply(reviewer: Reviewer, reply: Reply) -> Verdict:
     data = reply.parsed
     if not isinstance(data, dict) or data.get("answer") not in ("yes", "no"):
         return Verdict(reviewer.label, "abstain", error="no usable verdict in the reply")
-    vote = "approve" if data["answer"] == "yes" else "reject"
+    vote: Vote = "approve" if data["answer"] == "yes" else "reject"
     reason = str(data.get("reason") or "").strip()
     reasons = [reason] if reason and vote == "reject" else []
     try:

@@ -17,6 +17,8 @@ import tree_sitter_python
 import tree_sitter_rust
 import tree_sitter_typescript
 
+from swarm_lsp.swarm.errors import InputError
+
 LANGUAGES: tuple[str, ...] = ("python", "javascript", "typescript", "go", "rust")
 
 EXTENSIONS: dict[str, str] = {
@@ -36,7 +38,7 @@ EXTENSIONS: dict[str, str] = {
 TSX_EXTENSIONS = frozenset({".tsx"})
 
 
-class UnsupportedLanguage(ValueError):
+class UnsupportedLanguage(InputError):
     """The file's extension (or the given language name) has no grammar here."""
 
 

@@ -11,6 +11,7 @@ import re
 
 from tree_sitter import Tree
 
+from ..errors import InputError
 from ..types import Symbol
 from .languages import LANGUAGES, UnsupportedLanguage, parse
 from .symbols_go import index_go
@@ -21,7 +22,7 @@ from .symbols_rust import index_rust
 __all__ = ["SymbolNotFound", "index_symbols", "index_tree", "parse_target", "resolve_symbol"]
 
 
-class SymbolNotFound(LookupError):
+class SymbolNotFound(InputError, LookupError):
     """The target names no symbol (or several). `suggestions` holds qualnames worth offering."""
 
     def __init__(self, message: str, suggestions: list[str] | None = None) -> None:

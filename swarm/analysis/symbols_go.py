@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from ..types import Symbol
+from ..types import Symbol, SymbolKind
 from .nodes import make_symbol, text_of
 
 
@@ -21,7 +21,7 @@ def index_go(root: Node) -> list[Symbol]:
     return symbols
 
 
-def _add_function(node: Node, prefix: str, kind: str, out: list[Symbol]) -> None:
+def _add_function(node: Node, prefix: str, kind: SymbolKind, out: list[Symbol]) -> None:
     name = node.child_by_field_name("name")
     if name is None:
         return
@@ -29,7 +29,7 @@ def _add_function(node: Node, prefix: str, kind: str, out: list[Symbol]) -> None
         make_symbol(
             name_node=name,
             qualname=prefix + text_of(name),
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             language="go",
             outer=node,
             params=go_params(node.child_by_field_name("parameters")),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from ..types import Symbol
+from ..types import Symbol, SymbolKind
 from .nodes import leading_siblings, make_symbol, squash, text_of
 
 TYPE_ITEMS = frozenset({"struct_item", "enum_item", "union_item", "trait_item"})
@@ -50,17 +50,17 @@ def _visit_methods(block: Node, prefix: str, out: list[Symbol]) -> None:
             _add_function(item, prefix, "method", out)
 
 
-def _add_function(item: Node, prefix: str, kind: str, out: list[Symbol]) -> None:
+def _add_function(item: Node, prefix: str, kind: SymbolKind, out: list[Symbol]) -> None:
     name = item.child_by_field_name("name")
     if name is not None:
         out.append(_symbol(item, name, prefix + text_of(name), kind, rust_params(item)))
 
 
-def _symbol(item: Node, name: Node, qualname: str, kind: str, params: tuple[str, ...]) -> Symbol:
+def _symbol(item: Node, name: Node, qualname: str, kind: SymbolKind, params: tuple[str, ...]) -> Symbol:
     return make_symbol(
         name_node=name,
         qualname=qualname,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         language="rust",
         outer=item,
         first=leading_siblings(item, ATTRIBUTES),

@@ -16,37 +16,40 @@ Bandit's findings are never anchored: its rules already point at the operation.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 
 from swarm_lsp.swarm.audit.findings import CWE_CLASSES, Finding
+from swarm_lsp.swarm.audit.flow_index import Source, end_line
 from swarm_lsp.swarm.audit.python_flow import Scope
 from swarm_lsp.swarm.audit.sinks import OPERATIONS, operation_classes
 
 
-def anchor(finding: Finding, text: str) -> tuple[Finding, str | None]:
+def anchor(finding: Finding, text: str | Source) -> tuple[Finding, str | None]:
     """(the finding on its operation, what changed) — (the finding, None) when nothing did."""
     if finding.source != "swarm" or finding.cwe not in OPERATIONS:
         return finding, None
-    scope = Scope.at(text, finding.start_line)
-    if scope is None:
+    source = text if isinstance(text, Source) else Source(text)
+    if source.module is None:
         return finding, None
+    scope = Scope.of(source.module, finding.start_line)
     here = operation_classes(scope)
     if finding.cwe in here:
         return finding, None
     if here:
         cwe = here[0]
-        return (_moved(finding, text, finding.start_line, cwe),
+        return (_moved(finding, source.lines, finding.start_line, cwe),
                 f"the operation on line {finding.start_line} belongs to CWE-{cwe} ({CWE_CLASSES[cwe]}), not CWE-{finding.cwe}")
-    last = getattr(scope.body, "end_lineno", None) or len(text.splitlines())
+    last = len(source.lines) if isinstance(scope.body, ast.Module) else end_line(scope.body)
     for line in range(finding.start_line + 1, last + 1):
         if OPERATIONS[finding.cwe](dataclasses.replace(scope, line=line)):
-            return (_moved(finding, text, line, finding.cwe),
+            return (_moved(finding, source.lines, line, finding.cwe),
                     f"moved from line {finding.start_line} to the operation on line {line}")
     return finding, None
 
 
-def _moved(finding: Finding, text: str, line: int, cwe: int) -> Finding:
-    row = text.splitlines()[line - 1]
+def _moved(finding: Finding, lines: list[str], line: int, cwe: int) -> Finding:
+    row = lines[line - 1]
     indent = len(row) - len(row.lstrip())
     message = finding.message if cwe == finding.cwe else f"{CWE_CLASSES[cwe]}: {finding.message}"
     return dataclasses.replace(finding, start_line=line, start_column=indent + 1, end_line=line,

@@ -18,7 +18,7 @@ logging.getLogger("stevedore.extension").setLevel(logging.CRITICAL)
 from bandit.core import config as bandit_config  # noqa: E402
 from bandit.core import manager as bandit_manager  # noqa: E402
 
-from swarm_lsp.swarm.audit.findings import Finding, lines_of  # noqa: E402
+from swarm_lsp.swarm.audit.findings import Finding  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def bandit_findings(path: str, text: str) -> list[Finding]:
             end_line=end, end_column=max(1, end_column),
             cwe=REFINED_CWE.get(issue.test_id, int(issue.cwe.id) if issue.cwe else 0),
             severity=str(issue.severity).lower(), confidence=str(issue.confidence).lower(),
-            message=issue.text, snippet=lines_of(text, start, end), source="bandit",
+            message=issue.text, snippet="\n".join(lines[start - 1 : end]), source="bandit",
             rule_id=issue.test_id, rule_name=issue.test,
         ))
     return findings

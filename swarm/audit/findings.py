@@ -75,13 +75,13 @@ def lines_of(text: str, start_line: int, end_line: int) -> str:
     return "\n".join(text.splitlines()[start_line - 1 : end_line])
 
 
-def located(finding: Finding, text: str) -> str | None:
-    """None when the finding's range exists in `text` and its snippet matches; else why not."""
-    lines = text.splitlines()
+def located(finding: Finding, text: str | list[str]) -> str | None:
+    """None when the finding's range exists in `text` (or its lines) and its snippet matches; else why not."""
+    lines = text.splitlines() if isinstance(text, str) else text
     if not 1 <= finding.start_line <= finding.end_line <= len(lines):
         return f"lines {finding.start_line}-{finding.end_line} are outside the file ({len(lines)} lines)"
     if finding.start_column < 1 or finding.start_column > len(lines[finding.start_line - 1]) + 1:
         return f"column {finding.start_column} is outside line {finding.start_line}"
-    if lines_of(text, finding.start_line, finding.end_line) != finding.snippet:
+    if "\n".join(lines[finding.start_line - 1 : finding.end_line]) != finding.snippet:
         return "the snippet does not match the file at that range"
     return None

@@ -13,16 +13,20 @@ answers None unless the code shows the mitigation. Used for bandit's findings an
 from __future__ import annotations
 
 import ast
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from swarm_lsp.swarm.audit.anchors import anchor
 from swarm_lsp.swarm.audit.findings import Finding, located
+from swarm_lsp.swarm.audit.flow_index import Source
 from swarm_lsp.swarm.audit.python_flow import Scope, call_name, is_constant_text, is_true, keyword
 from swarm_lsp.swarm.audit.sinks import (
     LIST_RUNNERS, PATH_SINKS, REDIRECT_SINKS, REQUEST_SINKS, SECRET_SOURCES, SHELL_RUNNERS, STRING_SINKS, insecure_random,
     safe_loader, secure_random, strong_cipher, strong_hash, unsafe_loader, weak_cipher, weak_hash, writes_session, xml_safe,
     xml_unsafe,
 )
+
+if TYPE_CHECKING:
+    from swarm_lsp.swarm.cancel import CancelToken
 
 Rule = Callable[[Scope], "str | None"]
 
@@ -34,11 +38,13 @@ INJECTION_WHY = {
 }
 
 
-def mitigation(text: str, line: int, cwe: int) -> str | None:
+def mitigation(text: str | Source, line: int, cwe: int) -> str | None:
     """Why the operation at `line` (1-based) is mitigated against `cwe`, or None when the code does not show it."""
     rule = RULES.get(cwe)
-    scope = Scope.at(text, line) if rule else None
-    return rule(scope) if scope else None
+    if rule is None:
+        return None
+    module = (text if isinstance(text, Source) else Source(text)).module
+    return rule(Scope.of(module, line)) if module is not None else None
 
 
 def _injection(cwe: int) -> Rule:
@@ -123,9 +129,10 @@ def _checked_target(sinks: set[str], attributes: set[str], helpers: set[str], wh
 
 
 def _session_write(scope: Scope) -> str | None:
-    if not writes_session(scope):
+    statement = scope.statement()
+    if not isinstance(statement, ast.Assign) or not writes_session(scope):
         return None
-    value = scope.statement().value
+    value = statement.value
     if isinstance(value, ast.Constant) or (isinstance(value, ast.Name) and scope.checked_before(value.id)):
         return "the value is validated before it is stored in the session"
     return None
@@ -175,13 +182,17 @@ RULES: dict[int, Rule] = {
 UNJUDGED_RULES = frozenset({"B607"})
 
 
-def without_mitigated(findings: list[Finding], text: str) -> tuple[list[Finding], list[dict[str, Any]]]:
+def without_mitigated(findings: list[Finding], text: str | Source,
+                      cancel: CancelToken | None = None) -> tuple[list[Finding], list[dict[str, Any]]]:
     """(the findings the gate keeps, the dropped ones with why) for the Python source `text`.
     Swarm findings are first anchored on the operation they are about (`anchors`)."""
+    source = text if isinstance(text, Source) else Source(text)
     kept, dropped = [], []
     for finding in findings:
-        finding, moved = anchor(finding, text)
-        reason = None if finding.rule_id in UNJUDGED_RULES else mitigation(text, finding.start_line, finding.cwe)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        finding, moved = anchor(finding, source)
+        reason = None if finding.rule_id in UNJUDGED_RULES else mitigation(source, finding.start_line, finding.cwe)
         if reason is None:
             kept.append(finding)
         else:
@@ -190,14 +201,17 @@ def without_mitigated(findings: list[Finding], text: str) -> tuple[list[Finding]
     return kept, dropped
 
 
-def gate_findings(findings: list[Finding], text: str) -> tuple[list[Finding], list[dict[str, Any]]]:
-    """The location gate, then the mitigation gate: (kept, dropped with why)."""
+def gate_findings(findings: list[Finding], text: str | Source,
+                  cancel: CancelToken | None = None) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """The location gate, then the mitigation gate: (kept, dropped with why). The text is split and
+    parsed once for all the findings (`flow_index.Source`)."""
+    source = text if isinstance(text, Source) else Source(text)
     kept, dropped = [], []
     for finding in findings:
-        problem = located(finding, text)
+        problem = located(finding, source.lines)
         if problem is None:
             kept.append(finding)
         else:
             dropped.append({"finding": finding.to_dict(), "reason": f"not located: {problem}"})
-    kept, mitigated = without_mitigated(kept, text)
+    kept, mitigated = without_mitigated(kept, source, cancel)
     return kept, dropped + mitigated

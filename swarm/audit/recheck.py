@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from swarm_lsp.swarm.audit.findings import CWE_CLASSES
-from swarm_lsp.swarm.audit.mitigations import gate_findings, mitigation
+from swarm_lsp.swarm.audit.flow_index import Source, end_line
+from swarm_lsp.swarm.audit.mitigations import mitigation
+from swarm_lsp.swarm.audit.pipeline import deterministic_pass
 from swarm_lsp.swarm.audit.python_flow import Scope
 from swarm_lsp.swarm.audit.sinks import OPERATIONS
 
@@ -49,7 +51,7 @@ def lines_of_definitions(text: str, names: list[str]) -> set[int]:
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 name = f"{prefix}{child.name}"
                 if name in names:
-                    lines.update(range(child.lineno, child.end_lineno + 1))
+                    lines.update(range(child.lineno, end_line(child) + 1))
                 visit(child, name + ".")
 
     visit(ast.parse(text), "")
@@ -59,20 +61,18 @@ def lines_of_definitions(text: str, names: list[str]) -> set[int]:
 def still_present(fix: FindingToFix, path: str, text: str, names: list[str]) -> list[str]:
     """Where the finding's flaw remains in the definitions `names` of `text`; [] when it is gone."""
     lines = lines_of_definitions(text, names)
-    rows = text.splitlines()
+    source = Source(text)
+    rows = source.lines
     if fix.from_bandit:
-        from swarm_lsp.swarm.audit.bandit_pass import bandit_findings
-
-        kept, _ = gate_findings(bandit_findings(path, text), text)
+        kept = deterministic_pass(path, text).kept
         return [f"bandit {f.rule_id} still reports line {f.start_line}: {f.message} (`{rows[f.start_line - 1].strip()}`)"
                 for f in kept if f.rule_id == fix.rule_id and f.start_line in lines]
     holds = OPERATIONS.get(fix.cwe)
-    if holds is None:
+    if holds is None or source.module is None:
         return []  # a class without recognised operations: the behaviour gates decide alone
     remaining = []
-    module = Scope.at(text, 1)
     for line in sorted(lines):
-        if module is not None and holds(module.around(line)) and mitigation(text, line, fix.cwe) is None:
+        if holds(Scope.of(source.module, line)) and mitigation(source, line, fix.cwe) is None:
             remaining.append(f"line {line} still performs an operation open to {CWE_CLASSES[fix.cwe]} without a "
                              f"recognised mitigation: `{rows[line - 1].strip()}`")
     return remaining

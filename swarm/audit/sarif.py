@@ -8,6 +8,7 @@ columns and the snippet, and a partial fingerprint so code scanning can track it
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from swarm_lsp.swarm.audit.findings import Finding
@@ -52,7 +53,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
 
 
 def to_sarif(findings: list[Finding], *, tool_version: str, root_uri: str,
-             suppressed: list[tuple[Finding, str]] = ()) -> dict[str, Any]:
+             suppressed: Sequence[tuple[Finding, str]] = ()) -> dict[str, Any]:
     """A SARIF log with one run; `root_uri` (a file:// URI ending in /) anchors relative paths.
     Suppressed findings are results with a `suppressions` entry (inSource for `# nosec`, external
     for the configuration), which code scanning shows as dismissed rather than open."""

@@ -1,6 +1,6 @@
 """Audit many files: the deterministic pass per file, in parallel processes within a CPU budget,
-with results cached by content. Every finding passes the location and mitigation gates
-(`mitigations.gate_findings`).
+with results cached by content. Each file goes through the one deterministic pass
+(`pipeline.deterministic_pass`: bandit, the location and mitigation gates, the suppressions).
 
 Python files get bandit here; other languages are listed in `skipped`. `swarm-lsp check --swarm`
 runs the audit action per file instead (server/check_swarm.py), with the same `keep`.
@@ -16,10 +16,9 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Callable
 
-from swarm_lsp.swarm.audit.bandit_pass import bandit_findings
 from swarm_lsp.swarm.audit.cache import AuditCache, content_key
 from swarm_lsp.swarm.audit.findings import Finding
-from swarm_lsp.swarm.audit.mitigations import gate_findings
+from swarm_lsp.swarm.audit.pipeline import AuditPass, deterministic_pass
 from swarm_lsp.swarm.audit.suppress import Suppressions
 from swarm_lsp.swarm.verify.workspace_copy import list_files
 
@@ -77,26 +76,25 @@ def scan(root: Path, files: list[str], *, cache: AuditCache | None, jobs: int | 
         if on_file:
             on_file(rel)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(pending)))
-    results = _run(pending, texts, workers, on_file)
-    for rel, findings in results:
+    for rel, result in _run(pending, texts, workers, on_file, suppressions):
         if cache:
-            cache.put(content_key(texts[rel], ANALYSERS), findings)
-        keep(report, findings, texts[rel], suppressions)
+            cache.put(content_key(texts[rel], ANALYSERS), result.analysed)
+        record(report, result)
     report.findings.sort(key=lambda f: (f.path, f.start_line, f.start_column, f.rule_id))
     return report
 
 
-def _run(pending: list[str], texts: dict[str, str], workers: int,
-         on_file: Callable[[str], None] | None) -> list[tuple[str, list[Finding]]]:
+def _run(pending: list[str], texts: dict[str, str], workers: int, on_file: Callable[[str], None] | None,
+         suppressions: Suppressions) -> list[tuple[str, AuditPass]]:
     results = []
     if workers == 1:
         for rel in pending:
-            results.append((rel, bandit_findings(rel, texts[rel])))
+            results.append((rel, deterministic_pass(rel, texts[rel], suppressions)))
             if on_file:
                 on_file(rel)
         return results
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {rel: pool.submit(bandit_findings, rel, texts[rel]) for rel in pending}
+        futures = {rel: pool.submit(deterministic_pass, rel, texts[rel], suppressions) for rel in pending}
         for rel, future in futures.items():
             results.append((rel, future.result()))
             if on_file:
@@ -105,11 +103,15 @@ def _run(pending: list[str], texts: dict[str, str], workers: int,
 
 
 def keep(report: ScanReport, findings: list[Finding], text: str, suppressions: Suppressions) -> None:
-    kept, dropped = gate_findings(findings, text)
-    shown, hidden = suppressions.split(kept, text)
-    report.findings += shown
-    report.suppressed += hidden
-    for item in dropped:
+    """Add `findings` of `text` (cached, or the swarm's) to the report behind the gates and suppressions."""
+    path = findings[0].path if findings else ""
+    record(report, deterministic_pass(path, text, suppressions, findings=findings))
+
+
+def record(report: ScanReport, result: AuditPass) -> None:
+    report.findings += result.kept
+    report.suppressed += result.suppressed
+    for item in result.dropped:
         finding, reason = item["finding"], item["reason"]
         line = f"{finding['path']}:{finding['start_line']} {finding['rule_id']}: {reason}"
         if reason.startswith("mitigated"):

@@ -50,11 +50,12 @@ class Suppressions:
                 return True
         return False
 
-    def why(self, finding: Finding, text: str) -> str | None:
-        """Why `finding` is suppressed ("skipped in the configuration" or "# nosec"), or None."""
+    def why(self, finding: Finding, text: str | list[str]) -> str | None:
+        """Why `finding` is suppressed ("skipped in the configuration" or "# nosec"), or None;
+        `text` is the file's text or its lines."""
         if _names(finding) & self.skip:
             return "skipped in the configuration"
-        lines = text.splitlines()
+        lines = text.splitlines() if isinstance(text, str) else text
         if self.nosec and 1 <= finding.start_line <= len(lines):
             match = NOSEC.search(lines[finding.start_line - 1])
             if match:
@@ -63,11 +64,12 @@ class Suppressions:
                     return "# nosec"
         return None
 
-    def split(self, findings: list[Finding], text: str) -> tuple[list[Finding], list[tuple[Finding, str]]]:
+    def split(self, findings: list[Finding], text: str | list[str]) -> tuple[list[Finding], list[tuple[Finding, str]]]:
         """(the findings to report, the suppressed ones with why)."""
+        lines = text.splitlines() if isinstance(text, str) else text
         shown, hidden = [], []
         for finding in findings:
-            reason = self.why(finding, text)
+            reason = self.why(finding, lines)
             if reason is None:
                 shown.append(finding)
             else:

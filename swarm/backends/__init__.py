@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from swarm_lsp.swarm.backends.base import Backend, BackendError, split_backend_name
-
-AVAILABLE_KINDS = ("llamacpp", "ollama", "anthropic")
+from swarm_lsp.swarm.backends.base import BACKEND_KINDS, Backend, BackendError, split_backend_name
 
 
 @dataclass(frozen=True)
@@ -46,4 +44,4 @@ def create_backend(name: str, settings: BackendSettings = BackendSettings()) -> 
         from swarm_lsp.swarm.backends.anthropic import AnthropicBackend
 
         return AnthropicBackend(model, extra_secrets=settings.secrets)
-    raise BackendError(f"backend kind {kind!r} is unknown (available: {', '.join(AVAILABLE_KINDS)})")
+    raise BackendError(f"backend kind {kind!r} is unknown (available: {', '.join(BACKEND_KINDS)})")

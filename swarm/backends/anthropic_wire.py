@@ -39,7 +39,7 @@ def build_request(
     if not turns or turns[0]["role"] != "user":
         raise BackendError("the Messages API needs a user message first")
     first = turns[0]["content"]
-    blocks = [{"type": "text", "text": part} for part in split_stable_prefix(first[0]["text"])]
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": part} for part in split_stable_prefix(first[0]["text"])]
     blocks[0]["cache_control"] = _CACHE
     turns[0]["content"] = blocks + first[1:]
 

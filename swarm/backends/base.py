@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from swarm_lsp.swarm.cancel import CancelToken
+from swarm_lsp.swarm.errors import SwarmLspError
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": str}
 
-BACKEND_KINDS = ("llamacpp", "ollama", "anthropic")
+# Every backend kind, and whether it is a cloud service (the one list: config, tiers and the factory read it).
+BACKEND_KINDS: dict[str, bool] = {"llamacpp": False, "ollama": False, "anthropic": True}
 
 
-class BackendError(RuntimeError):
+class BackendError(SwarmLspError):
     """A model call failed for a reason other than cancellation (load error, bad reply, HTTP)."""
 
 
@@ -62,6 +64,13 @@ class Backend(Protocol):
     ) -> Reply: ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class ProbedBackend(Backend, Protocol):
+    """A backend on a server that `swarm-lsp doctor` can ask whether it is up (Ollama, Anthropic)."""
+
+    async def probe(self) -> dict[str, Any]: ...
 
 
 def split_backend_name(name: str) -> tuple[str, str]:

@@ -55,7 +55,7 @@ class _ModelWorker:
             # verbose=False makes llama-cpp-python dup2 fds 1 and 2 onto /dev/null while it loads,
             # which swallows every LSP/MCP message written to stdout meanwhile. So load with
             # verbose=True (no fd juggling) and keep llama.cpp's own log at error level instead.
-            llama_module.set_verbose = lambda _verbose: set_verbose(False)
+            llama_module.set_verbose = lambda verbose: set_verbose(False)
             started = time.perf_counter()
             chatter = io.StringIO()  # verbose=True also prints metadata with print(); keep it for debug logs
             with contextlib.redirect_stderr(chatter):

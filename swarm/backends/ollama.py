@@ -20,6 +20,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Mapping, TypeVar
 
@@ -145,6 +146,8 @@ class OllamaBackend:
                 options=request_options,
                 keep_alive=self.keep_alive,
             )
+            # Typed as an AsyncIterator; it is an async generator, whose aclose() ends the response.
+            assert isinstance(stream, AsyncGenerator)
             parts: list[str] = []
             final = None
             try:

@@ -89,10 +89,10 @@ def _drop_foreign_imports(body: list[cst.BaseStatement], target: TargetImport, f
 def _bound_names(module: cst.Module) -> set[str]:
     names: set[str] = set()
     for node in matchers.findall(module, matchers.Import() | matchers.ImportFrom()):
-        if isinstance(node.names, cst.ImportStar):
+        if not isinstance(node, (cst.Import, cst.ImportFrom)) or isinstance(node.names, cst.ImportStar):
             continue
         for alias in node.names:
-            bound = alias.asname.name if alias.asname else alias.name
+            bound: cst.BaseExpression = alias.asname.name if alias.asname else alias.name
             while isinstance(bound, cst.Attribute):
                 bound = bound.value
             if isinstance(bound, cst.Name):
@@ -104,7 +104,7 @@ def _bound_names(module: cst.Module) -> set[str]:
 
 
 def _used_names(module: cst.Module) -> set[str]:
-    return {node.value for node in matchers.findall(module, matchers.Name())}
+    return {node.value for node in matchers.findall(module, matchers.Name()) if isinstance(node, cst.Name)}
 
 
 def _add_missing_imports(module: cst.Module, target: TargetImport, fixes: list[str]) -> cst.Module:

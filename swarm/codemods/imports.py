@@ -7,11 +7,15 @@ the last top-level import (after the docstring and `__future__` imports when the
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 import libcst as cst
 from libcst import matchers
 from libcst.helpers import get_full_name_for_node
 
 ImportKey = tuple[str, str, str, str | None]
+# What a module's body holds; also every statement of a block (libcst's only kinds of BaseStatement).
+ModuleStatement = cst.SimpleStatementLine | cst.BaseCompoundStatement
 
 
 def from_module(node: cst.ImportFrom) -> str:
@@ -40,11 +44,12 @@ def import_keys(module: cst.Module) -> set[ImportKey]:
     for statement in module.body:
         if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
             for node in matchers.findall(statement, matchers.Import() | matchers.ImportFrom()):
-                keys.update(alias_keys(node))  # type: ignore[arg-type]
+                if isinstance(node, (cst.Import, cst.ImportFrom)):  # what the matcher finds
+                    keys.update(alias_keys(node))
     return keys
 
 
-def is_import_line(statement: cst.CSTNode) -> bool:
+def is_import_line(statement: cst.CSTNode) -> TypeGuard[cst.SimpleStatementLine]:
     return isinstance(statement, cst.SimpleStatementLine) and all(
         isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
     )
@@ -68,21 +73,22 @@ def missing_imports(line: cst.SimpleStatementLine, seen: set[ImportKey]) -> cst.
     kept_statements: list[cst.BaseSmallStatement] = []
     for small in line.body:
         assert isinstance(small, (cst.Import, cst.ImportFrom))
-        if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
+        names = small.names
+        if isinstance(names, cst.ImportStar):  # `from m import *`
             new = [key for key in alias_keys(small) if key not in seen]
             seen.update(new)
             if new:
                 kept_statements.append(small)
             continue
         aliases: list[cst.ImportAlias] = []
-        for alias, key in zip(small.names, alias_keys(small)):
+        for alias, key in zip(names, alias_keys(small)):
             if key not in seen:
                 seen.add(key)
                 aliases.append(alias)
-        if len(aliases) == len(small.names):
+        if len(aliases) == len(names):
             kept_statements.append(small)
         elif aliases:
-            aliases[-1] = aliases[-1].with_changes(comma=small.names[-1].comma)  # keep a trailing comma
+            aliases[-1] = aliases[-1].with_changes(comma=names[-1].comma)  # keep a trailing comma
             kept_statements.append(small.with_changes(names=aliases))
     if not kept_statements:
         return None
@@ -90,18 +96,18 @@ def missing_imports(line: cst.SimpleStatementLine, seen: set[ImportKey]) -> cst.
     return line.with_changes(body=kept_statements, leading_lines=[])
 
 
-def with_blank_lines(statement: cst.BaseStatement, count: int) -> cst.BaseStatement:
+def with_blank_lines(statement: ModuleStatement, count: int) -> ModuleStatement:
     """`statement` preceded by exactly `count` blank lines, keeping its own comment lines."""
     comments = [line for line in statement.leading_lines if line.comment is not None]
     return statement.with_changes(leading_lines=[cst.EmptyLine()] * count + comments)
 
 
-def insert_imports(body: list[cst.BaseStatement], lines: list[cst.SimpleStatementLine]) -> None:
+def insert_imports(body: list[ModuleStatement], lines: list[cst.SimpleStatementLine]) -> None:
     """Insert `lines` after the last top-level import, or at the top (after the docstring)."""
     if not lines:
         return
-    futures = [line for line in lines if is_future_line(line)]
-    others = [line for line in lines if not is_future_line(line)]
+    futures: list[ModuleStatement] = [line for line in lines if is_future_line(line)]
+    others: list[ModuleStatement] = [line for line in lines if not is_future_line(line)]
     start = 1 if body and is_docstring(body[0]) else 0
     while start < len(body) and is_future_line(body[start]):
         start += 1

@@ -8,6 +8,7 @@ once, the definition containing `line` wins, else the last one (the binding in e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -248,6 +249,7 @@ def _rewrite_block(block: cst.IndentedBlock, docstring: cst.SimpleString | None)
     else:
         # Comments above the old docstring move down to the next statement, not into the void.
         following = statements[1] if len(statements) > 1 else cst.SimpleStatementLine(body=[cst.Pass()])
+        assert isinstance(following, (cst.SimpleStatementLine, cst.BaseCompoundStatement))  # libcst's two kinds
         moved = following.with_changes(leading_lines=[*first.leading_lines, *following.leading_lines])
         statements[0:2] = [moved]
     return block.with_changes(body=statements)
@@ -262,8 +264,10 @@ class ReplaceNode(cst.CSTTransformer):
     def on_visit(self, node: cst.CSTNode) -> bool:
         return isinstance(node, _STATEMENT_CONTAINERS)
 
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
-        return self.new if original_node is self.old else updated_node
+    def on_leave(self, original_node: cst.CSTNodeT, updated_node: cst.CSTNodeT) -> cst.CSTNodeT:
+        # libcst types a transformer as keeping each node's type; the new definition takes the old
+        # one's place whatever its type (a function may replace a class).
+        return cast(cst.CSTNodeT, self.new) if original_node is self.old else updated_node
 
 
 def _rewrite(module: cst.Module, target: Definition, docstring: cst.SimpleString | None) -> str:
@@ -271,6 +275,7 @@ def _rewrite(module: cst.Module, target: Definition, docstring: cst.SimpleString
     if isinstance(body, cst.SimpleStatementSuite):
         new_body = _rewrite_suite(body, docstring)
     else:
+        assert isinstance(body, cst.IndentedBlock)  # the other kind of suite
         new_body = _rewrite_block(body, docstring)
     return module.visit(ReplaceNode(target, target.with_changes(body=new_body))).code
 

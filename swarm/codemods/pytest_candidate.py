@@ -11,19 +11,21 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst import matchers
 
 from swarm_lsp.swarm.codemods.generated_test_repairs import TargetImport, repair
+from swarm_lsp.swarm.errors import SwarmLspError
 
 __all__ = ["Candidate", "CandidateError", "TargetImport", "extract_code", "parse_candidate"]
 
 _FENCE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)(?:\n```|\Z)", re.DOTALL)
 
 
-class CandidateError(ValueError):
+class CandidateError(SwarmLspError, ValueError):
     """The reply holds no usable test module; the message is feedback for the writer."""
 
 
@@ -58,9 +60,12 @@ class Candidate:
         """Replace a top-level test made only of independent checks (`assert` statements and
         `with pytest.raises(...)` blocks) by one test per check, so one wrong expectation does not
         cost the others; the new names. [] (nothing changed) when the test is not like that."""
-        index, node = next(((i, s) for i, s in enumerate(self.module.body)
-                            if isinstance(s, cst.FunctionDef) and s.name.value == test), (None, None))
-        if node is None or node.decorators or not isinstance(node.body, cst.IndentedBlock):
+        found = next(((i, s) for i, s in enumerate(self.module.body)
+                      if isinstance(s, cst.FunctionDef) and s.name.value == test), None)
+        if found is None:
+            return []
+        index, node = found
+        if node.decorators or not isinstance(node.body, cst.IndentedBlock):
             return []
         checks = [s for s in node.body.body if not _is_docstring_line(s)]
         if len(checks) < 2 or not all(_is_check(s) for s in checks):
@@ -105,7 +110,7 @@ def extract_code(reply: str) -> str:
     return textwrap.dedent((match.group(1) if match else reply).strip("\n")) + "\n"
 
 
-def parse_candidate(reply: str, target: TargetImport, taken: set[str] = frozenset()) -> Candidate:
+def parse_candidate(reply: str, target: TargetImport, taken: AbstractSet[str] = frozenset()) -> Candidate:
     """Parse and normalise a reply; test and class names already in `taken` get a numeric suffix."""
     code = extract_code(reply)
     try:
@@ -181,10 +186,9 @@ def _rename_duplicates(body: list[cst.BaseStatement], taken: set[str]) -> list[c
     """Give every top-level test function and test class a name not used before."""
     renamed: list[cst.BaseStatement] = []
     for statement in body:
-        is_test = (isinstance(statement, cst.FunctionDef) and _is_test_function(statement)) or (
+        if (isinstance(statement, cst.FunctionDef) and _is_test_function(statement)) or (
             isinstance(statement, cst.ClassDef) and _is_test_class(statement)
-        )
-        if is_test:
+        ):
             name = statement.name.value
             unique, suffix = name, 2
             while unique in taken:

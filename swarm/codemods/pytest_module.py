@@ -17,6 +17,7 @@ from libcst import matchers
 
 from swarm_lsp.swarm.codemods.imports import (
     ImportKey,
+    ModuleStatement,
     import_keys,
     insert_imports,
     is_import_line,
@@ -143,12 +144,12 @@ def _is_autouse_fixture(statement: cst.CSTNode) -> bool:
 
 def _used_names(node: cst.CSTNode) -> set[str]:
     """Every identifier in `node`; parameter names count, so fixtures requested by tests do too."""
-    return {name.value for name in matchers.findall(node, matchers.Name())}
+    return {name.value for name in matchers.findall(node, matchers.Name()) if isinstance(name, cst.Name)}
 
 
 def _select_definitions(
     generated: cst.Module, existing_names: set[str]
-) -> tuple[list[cst.BaseStatement], list[str], list[str]]:
+) -> tuple[list[ModuleStatement], list[str], list[str]]:
     """Generated tests not already defined, plus the helpers/fixtures they use (transitively)."""
     definitions = [(name, statement) for statement in generated.body if (name := _defined_name(statement))]
     chosen: set[str] = set()
@@ -175,7 +176,7 @@ def _select_definitions(
             continue
         chosen.add(name)
         pending.extend(sorted((_used_names(helpers[name]) & helpers.keys()) - chosen))
-    added: list[cst.BaseStatement] = []
+    added: list[ModuleStatement] = []
     added_tests: list[str] = []
     for name, statement in definitions:
         if name in chosen:

@@ -14,12 +14,13 @@ import libcst as cst
 
 from swarm_lsp.swarm.codemods.imports import import_keys, insert_imports, is_import_line, missing_imports
 from swarm_lsp.swarm.codemods.py_docstring import ReplaceNode, find_definition
+from swarm_lsp.swarm.errors import SwarmLspError
 
 Definition = cst.FunctionDef | cst.ClassDef
 _EMPTY = cst.Module(body=[])
 
 
-class ReplacementError(ValueError):
+class ReplacementError(SwarmLspError, ValueError):
     """The writer's code cannot replace the target; the message is feedback for the writer."""
 
 
@@ -37,7 +38,7 @@ def _named(statements, name: str) -> Definition | None:
     return next((s for s in statements if isinstance(s, (cst.FunctionDef, cst.ClassDef)) and s.name.value == name), None)
 
 
-def _new_definition(module: cst.Module, qualname: str) -> tuple[Definition, list[cst.BaseStatement]]:
+def _new_definition(module: cst.Module, qualname: str) -> tuple[Definition, list[Definition]]:
     """The target's new definition in the writer's module, and the module's other definitions."""
     parts = qualname.split(".")
     name = parts[-1]
@@ -70,6 +71,7 @@ def replace_definition(original: str, qualname: str, line: int, code: str) -> Re
     body = list(module.body)
     anchor = next(i for i, s in enumerate(body) if s is old or _contains(s, old))
     replaced = body[anchor].visit(ReplaceNode(old, new))
+    assert isinstance(replaced, (cst.SimpleStatementLine, cst.BaseCompoundStatement))  # ReplaceNode removes nothing
     spaced = [h.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()]) for h in helpers]
     if spaced and anchor == 0:
         spaced[0] = spaced[0].with_changes(leading_lines=[])

@@ -66,11 +66,11 @@ def _replacements(node: cst.CSTNode) -> list[tuple[cst.CSTNode, str]]:
         new = node.with_changes(operator=_COMPARISON_SWAPS[type(node.operator)]())
         return [(new, f"`{_code(node.operator)}` -> `{_code(new.operator)}`")]
     if isinstance(node, cst.BinaryOperation) and type(node.operator) in _ARITHMETIC_SWAPS:
-        new = node.with_changes(operator=_ARITHMETIC_SWAPS[type(node.operator)]())
-        return [(new, f"`{_code(node.operator)}` -> `{_code(new.operator)}`")]
+        arithmetic = node.with_changes(operator=_ARITHMETIC_SWAPS[type(node.operator)]())
+        return [(arithmetic, f"`{_code(node.operator)}` -> `{_code(arithmetic.operator)}`")]
     if isinstance(node, cst.BooleanOperation) and type(node.operator) in _BOOLEAN_SWAPS:
-        new = node.with_changes(operator=_BOOLEAN_SWAPS[type(node.operator)]())
-        return [(new, f"`{_code(node.operator)}` -> `{_code(new.operator)}`")]
+        boolean = node.with_changes(operator=_BOOLEAN_SWAPS[type(node.operator)]())
+        return [(boolean, f"`{_code(node.operator)}` -> `{_code(boolean.operator)}`")]
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
         return [(node.expression, f"`not {_code(node.expression)}` -> `{_code(node.expression)}`")]
     if isinstance(node, cst.Integer):

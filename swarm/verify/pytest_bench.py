@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from swarm_lsp.swarm.cancel import CancelToken
 from swarm_lsp.swarm.verify.pytest_runner import TestRunReport, run_tests_in_sandbox
 from swarm_lsp.swarm.verify.sandbox import Sandbox, SandboxTooLarge
+from swarm_lsp.swarm.errors import SwarmLspError
 
 if TYPE_CHECKING:  # a runtime import would cycle through the actions registry
     from swarm_lsp.swarm.actions.tests_target import TestTarget
@@ -27,7 +28,7 @@ if TYPE_CHECKING:  # a runtime import would cycle through the actions registry
 log = logging.getLogger(__name__)
 
 
-class BenchError(RuntimeError):
+class BenchError(SwarmLspError):
     """The sandbox could not be set up (workspace too large, disk full...)."""
 
 

@@ -69,7 +69,7 @@ def judge_candidate(bench: TestBench, candidate: Candidate, suite: SuiteState,
     for test in stable:
         report = alone[test]
         new_lines = set(report.executed_lines) - lines
-        new_branches = set(map(tuple, report.taken_branches)) - branches
+        new_branches = {(start, end) for start, end in report.taken_branches} - branches
         if new_lines or new_branches:
             outcome.kept.append(test)
             lines |= new_lines
@@ -142,9 +142,9 @@ def _whole_module(bench: TestBench, candidate: Candidate, suite: SuiteState, new
         return None
     return SuiteState(
         module_text=suite_text, tests=tests, lines=set(report.executed_lines),
-        branches=set(map(tuple, report.taken_branches)), line_coverage=report.line_coverage,
+        branches={(start, end) for start, end in report.taken_branches}, line_coverage=report.line_coverage,
         branch_coverage=report.branch_coverage, missing_lines=report.missing_lines,
-        missing_branches=[tuple(b) for b in report.missing_branches],
+        missing_branches=[(start, end) for start, end in report.missing_branches],
     )
 
 

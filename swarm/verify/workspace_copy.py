@@ -12,6 +12,8 @@ import stat
 import subprocess
 from pathlib import Path
 
+from swarm_lsp.swarm.errors import SwarmLspError
+
 log = logging.getLogger(__name__)
 
 # Never copied, even when a git repo does not ignore them.
@@ -22,7 +24,7 @@ ALWAYS_SKIPPED = (
 DEFAULT_IGNORED = (*ALWAYS_SKIPPED, "build", "dist", "*.egg-info")
 
 
-class SandboxTooLarge(Exception):
+class SandboxTooLarge(SwarmLspError):
     """The workspace exceeds the sandbox's byte or file-count cap."""
 
 

@@ -14,6 +14,7 @@ from swarm_lsp.swarm.backends.scripted import ScriptedBackend
 from swarm_lsp.swarm.engine import Swarm, SwarmSettings
 from swarm_lsp.swarm.ledger import Ledger
 
+TIER = "llamacpp:qwen2.5-coder-0.5b"  # served by the scripted backend in these tests
 SOURCE = '''def scale(values, factor):
     if factor == 0:
         raise ValueError("factor must not be zero")
@@ -34,6 +35,8 @@ def root(tmp_path) -> Path:
     (ws / "pkg").mkdir(parents=True)
     (ws / "pkg" / "scale.py").write_text(SOURCE)
     (ws / "notes.txt").write_text("plain text\n")
+    # The session's tiers and candidates come from the workspace configuration, as for a user.
+    (ws / "swarm-lsp.toml").write_text(f'tiers = ["{TIER}"]\ncandidates = 1\n')
     (tmp_path / "outside.py").write_text(SOURCE)
     return ws
 
@@ -47,7 +50,7 @@ def scripted_factory(reply: Callable[[list], Any] = lambda messages: GOOD) -> Ca
         def backend(name: str) -> ScriptedBackend:
             return backends.setdefault(name, ScriptedBackend(name, reply))
 
-        settings = SwarmSettings(tiers=("llamacpp:scripted",), candidates=1)
+        settings = SwarmSettings(tiers=(TIER,), candidates=1)
         return Swarm(settings, backend, Ledger())  # the ledger path comes from the isolated test state
 
     return factory

@@ -16,7 +16,7 @@ from swarm_lsp.server.mcp.app import create_mcp_server
 from swarm_lsp.swarm.engine import Swarm, SwarmSettings
 from swarm_lsp.swarm.ledger import Ledger
 
-from .conftest import SOURCE, BlockingBackend, GOOD, scripted_factory
+from .conftest import GOOD, SOURCE, TIER, BlockingBackend, scripted_factory
 
 ACTION_ARGS = {"path", "symbol", "line", "apply", "tiers"}
 
@@ -57,7 +57,7 @@ async def test_dry_run_returns_a_diff_and_writes_nothing(root, mode):
                                         progress_callback=on_progress)
     assert not result.is_error, text_of(result)
     data = result.structured_content
-    assert data["status"] == "accepted" and data["tier"] == "llamacpp:scripted"
+    assert data["status"] == "accepted" and data["tier"] == TIER
     assert data["applied"] is False and "dry run" in data["message"]
     assert data["diff"].startswith("--- a/pkg/scale.py\n+++ b/pkg/scale.py\n")
     assert '+    """Multiply every value by a factor.' in data["diff"]
@@ -148,7 +148,7 @@ async def test_token_report_and_resources_read_the_ledger(root):
             assert data[scope]["calls"] == 1 and data[scope]["local_tokens"] > 0
             assert data[scope]["actions_by_status"]["accepted"] == 1
     [row] = recent
-    assert row["backend"] == "llamacpp:scripted" and row["action"] == "document" and row["outcome"] == "ok"
+    assert row["backend"] == TIER and row["action"] == "document" and row["outcome"] == "ok"
 
 
 async def test_cancelling_the_call_reaches_the_swarm_and_status_shows_the_running_call(root):
@@ -176,7 +176,7 @@ async def test_cancelling_the_call_reaches_the_swarm_and_status_shows_the_runnin
                 await anyio.sleep(0.01)
         after = (await client.call_tool("swarm_status", {})).structured_content
     [running] = status["running"]
-    assert running["tool"] == "document" and running["target"] == "pkg/scale.py::scale"
+    assert (running["action"], running["origin"], running["target"]) == ("document", "mcp", "pkg/scale.py::scale")
     assert "writing candidate" in running["stage"]
     assert backend.cancelled
     [action] = ledger.recent_actions(1)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from swarm_lsp.server.config import load_config
-from swarm_lsp.server.session import build_swarm
+from swarm_lsp.server.session.build import build_swarm
 from swarm_lsp.swarm.ledger import Ledger
 from swarm_lsp.swarm.types import ActionRequest, DocumentSnapshot
 

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from swarm_lsp.server.config import load_config
-from swarm_lsp.server.session import build_swarm
+from swarm_lsp.server.session.build import build_swarm
 from swarm_lsp.server.workspace import read_snapshot
 from swarm_lsp.swarm.analysis.languages import has_errors, parse
 from swarm_lsp.swarm.types import ActionRequest
+from swarm_lsp.swarm.settings import ActionOptions
 
 pytestmark = pytest.mark.real
 
@@ -37,7 +38,7 @@ def workspace(tmp_path):
 async def run_document(workspace: Path, filename: str, target: str):
     config = load_config(workspace)
     snapshot = read_snapshot(workspace / filename)
-    request = ActionRequest("document", snapshot, target, workspace=str(workspace), options={"doc_style": "auto"})
+    request = ActionRequest("document", snapshot, target, workspace=str(workspace), options=ActionOptions(doc_style="auto"))
     return await build_swarm(config).run(request)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from swarm_lsp.server.config import load_config
-from swarm_lsp.server.session import build_swarm
+from swarm_lsp.server.session.build import build_swarm
 from swarm_lsp.server.workspace import read_snapshot
 from swarm_lsp.swarm.types import ActionRequest
 
@@ -46,7 +46,7 @@ def workspace(tmp_path):
 async def refactor(workspace: Path, symbol: str, **options):
     config = load_config(workspace)
     request = ActionRequest("refactor", read_snapshot(workspace / "shop" / "pricing.py"), symbol,
-                            workspace=str(workspace), options={**config.action_options(), **options})
+                            workspace=str(workspace), options=config.action_options(**options))
     return await build_swarm(config).run(request)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from swarm_lsp.server.config import load_config
-from swarm_lsp.server.session import build_swarm
+from swarm_lsp.server.session.build import build_swarm
 from swarm_lsp.server.workspace import read_snapshot
 from swarm_lsp.swarm.types import ActionRequest
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from swarm_lsp.server import cli, session
+from swarm_lsp.server import cli
+from swarm_lsp.server.session import build as session_build
 from swarm_lsp.swarm.audit.findings import Finding
 from swarm_lsp.swarm.audit.suppress import Suppressions, parse_rule
 from swarm_lsp.swarm.backends.scripted import ScriptedBackend
@@ -54,7 +55,7 @@ def project(tmp_path, monkeypatch):
 
 def scripted(monkeypatch, replies) -> ScriptedBackend:
     backend = ScriptedBackend(MODEL, replies)
-    monkeypatch.setattr(session, "create_backend", lambda name, settings: backend)
+    monkeypatch.setattr(session_build, "create_backend", lambda name, settings: backend)
     return backend
 
 

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from swarm_lsp.server import cli, session
+from swarm_lsp.server import cli
+from swarm_lsp.server.session import build as session_build
 from swarm_lsp.swarm.backends.scripted import ScriptedBackend
 
 SOURCE = "def add(a, b):\n    return a + b\n"
@@ -27,7 +28,7 @@ def project(tmp_path, monkeypatch):
 
 def script(monkeypatch, replies):
     backend = ScriptedBackend("llamacpp:qwen2.5-coder-0.5b", replies)
-    monkeypatch.setattr(session, "create_backend", lambda name, settings: backend)
+    monkeypatch.setattr(session_build, "create_backend", lambda name, settings: backend)
     return backend
 
 
@@ -36,7 +37,7 @@ def test_prints_a_diff_and_leaves_the_file_alone(project, monkeypatch, capsys):
     code = cli.main(["run", "document", f"{project}/calc.py::add", "--no-progress"])
     out, err = capsys.readouterr()
     assert code == 0
-    assert out.startswith(f"--- a/{project}/calc.py")
+    assert out.startswith("--- a/calc.py\n+++ b/calc.py\n")  # paths relative to the workspace
     assert '+    """Add two numbers.' in out
     assert "accepted (llamacpp:qwen2.5-coder-0.5b)" in err
     assert (project / "calc.py").read_text() == SOURCE
@@ -48,7 +49,7 @@ def test_json_output_is_the_action_result(project, monkeypatch, capsys):
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert data["status"] == "accepted" and data["applied"] is False
-    assert data["target"] == f"{project}/calc.py::add"
+    assert data["target"] == "calc.py::add"
     assert data["edits"][0]["diff"].count("+") >= 3
     assert data["usage"]["cloud_tokens"] == 0
 

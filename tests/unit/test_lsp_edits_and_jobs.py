@@ -8,7 +8,7 @@ import pytest
 from lsprotocol import types
 
 from swarm_lsp.server.lsp.edits import StaleEdit, minimal_change, new_file_edit, position_at, rebase, workspace_edit
-from swarm_lsp.server.lsp.jobs import JobManager, QueueFull
+from swarm_lsp.server.session.queue import QueueFull, RunQueue
 from swarm_lsp.swarm.cancel import Cancelled
 
 OLD = "import os\n\ndef f(x):\n    return x\n\ndef g():\n    pass\n"
@@ -58,7 +58,7 @@ def test_workspace_edit_is_versioned_when_the_client_supports_it():
 
 
 async def test_jobs_run_one_at_a_time_and_the_queue_is_bounded():
-    manager = JobManager(max_queued=1)
+    manager = RunQueue(max_queued=1)
     order: list[str] = []
     release = asyncio.Event()
 
@@ -68,15 +68,15 @@ async def test_jobs_run_one_at_a_time_and_the_queue_is_bounded():
         order.append(f"end {job.id}")
         return job.id
 
-    first = manager.new_job("document", "u", "f")
+    first = manager.new_run("document", "u::f")
     tasks = [asyncio.ensure_future(manager.run(first, work))]
     await asyncio.sleep(0.05)
-    second = manager.new_job("document", "u", "g")
+    second = manager.new_run("document", "u::g")
     tasks.append(asyncio.ensure_future(manager.run(second, work)))
     await asyncio.sleep(0.05)
     assert manager.status()["running"][0]["id"] == first.id and manager.status()["queued"][0]["id"] == second.id
     with pytest.raises(QueueFull, match="limit 1"):
-        manager.new_job("document", "u", "h")
+        manager.new_run("document", "u::h")
     release.set()
     assert await asyncio.gather(*tasks) == [first.id, second.id]
     assert order == [f"start {first.id}", f"end {first.id}", f"start {second.id}", f"end {second.id}"]
@@ -84,13 +84,13 @@ async def test_jobs_run_one_at_a_time_and_the_queue_is_bounded():
 
 
 async def test_a_queued_job_can_be_cancelled_without_waiting_for_the_running_one():
-    manager = JobManager()
+    manager = RunQueue()
     blocker = asyncio.Event()
 
     async def work(job):
         await blocker.wait()
 
-    running, queued = manager.new_job("document", "u", "f"), manager.new_job("document", "u", "g")
+    running, queued = manager.new_run("document", "u::f"), manager.new_run("document", "u::g")
     first = asyncio.ensure_future(manager.run(running, work))
     second = asyncio.ensure_future(manager.run(queued, work))
     await asyncio.sleep(0.05)
@@ -104,8 +104,8 @@ async def test_a_queued_job_can_be_cancelled_without_waiting_for_the_running_one
 
 
 async def test_asyncio_cancellation_sets_the_token():
-    manager = JobManager()
-    job = manager.new_job("document", "u", "f")
+    manager = RunQueue()
+    job = manager.new_run("document", "u::f")
     task = asyncio.ensure_future(manager.run(job, lambda job: asyncio.sleep(10)))
     await asyncio.sleep(0.05)
     task.cancel()

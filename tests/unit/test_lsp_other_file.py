@@ -20,7 +20,7 @@ def fake_server(document_changes: bool = True, create: bool = True) -> SimpleNam
     capabilities = types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(
         workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=document_changes,
                                                              resource_operations=operations)))
-    return SimpleNamespace(client_capabilities=capabilities, store=DocumentStore("utf-16"))
+    return SimpleNamespace(client_capabilities=capabilities, store=DocumentStore("utf-16"), root=Path("/"))
 
 
 def existing(path: Path, text: str) -> Edit:

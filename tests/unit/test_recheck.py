@@ -15,6 +15,7 @@ from swarm_lsp.swarm.audit.recheck import FindingToFix, lines_of_definitions, st
 from swarm_lsp.swarm.backends.scripted import ScriptedBackend
 from swarm_lsp.swarm.engine import Swarm, SwarmSettings
 from swarm_lsp.swarm.types import ActionRequest
+from swarm_lsp.swarm.settings import ActionOptions
 
 TOOLS = textwrap.dedent('''\
     import subprocess
@@ -65,7 +66,7 @@ def project(tmp_path: Path) -> Path:
 
 def fix_request(project: Path, fixes) -> ActionRequest:
     return ActionRequest("refactor", read_snapshot(project / "tools.py"), "run", workspace=str(project),
-                         options={"instruction": "Fix CWE-78 at line 5", "fixes": fixes})
+                         options=ActionOptions(instruction="Fix CWE-78 at line 5", fixes=fixes))
 
 
 async def test_a_rewrite_that_keeps_the_flaw_is_rejected_and_the_writer_told_where(project):

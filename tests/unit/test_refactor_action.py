@@ -14,6 +14,7 @@ from swarm_lsp.swarm.actions.base import ActionInputError
 from swarm_lsp.swarm.backends.scripted import ScriptedBackend
 from swarm_lsp.swarm.engine import Swarm, SwarmSettings
 from swarm_lsp.swarm.types import ActionRequest
+from swarm_lsp.swarm.settings import ActionOptions
 
 CALC = textwrap.dedent('''\
     LIMIT = 10
@@ -63,7 +64,7 @@ def project(tmp_path: Path) -> Path:
 
 def request(project: Path, **options) -> ActionRequest:
     return ActionRequest("refactor", read_snapshot(project / "pkg" / "calc.py"), "classify",
-                         workspace=str(project), options={"instruction": "flatten the nesting", **options})
+                         workspace=str(project), options=ActionOptions(**{"instruction": "flatten the nesting", **options}))
 
 
 def swarm_with(replies, candidates=3):

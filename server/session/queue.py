@@ -1,8 +1,9 @@
-"""Model jobs of the language server: a bounded queue, one job running at a time per server
-(the embedded model has one worker), cancellation that reaches the model call.
+"""The session's one run queue: bounded, one run at a time (the embedded model has one worker and
+uses every core), shared by every front end, with cancellation that reaches the model call.
 
-A job is an asyncio task; `$/cancelRequest` on the command that started it cancels the task, a
-progress-token cancel or `swarm.cancel` sets its CancelToken; both end in a `cancelled` result.
+A run is awaited by the front end that submitted it; cancelling that await (`$/cancelRequest`, an
+MCP `notifications/cancelled`) or setting the run's CancelToken (`swarm.cancel`, a progress-token
+cancel, Ctrl-C) ends it as `cancelled`, whether it is still waiting or already running.
 """
 
 from __future__ import annotations
@@ -12,25 +13,30 @@ import itertools
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, TypeVar
 
 from swarm_lsp.swarm.cancel import CancelToken
+from swarm_lsp.swarm.errors import SwarmLspError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 QUEUE_POLL_S = 0.1  # how often a queued job looks at its cancel token
 
 
-class QueueFull(RuntimeError):
-    """More jobs are waiting than the configured limit allows."""
+class QueueFull(SwarmLspError):
+    """More runs are waiting than the configured limit allows."""
 
 
 @dataclass
-class Job:
+class QueuedRun:
+    """One action submitted to the session: what it is, who sent it, where it stands."""
+
     id: str
     action: str
-    uri: str
-    symbol: str
+    target: str  # what the user named: a URI or path and a symbol
+    origin: str = "lsp"  # the front end that submitted it: lsp | mcp | cli
     state: str = "queued"  # queued | running | done | cancelled | failed
     stage: str = ""  # the latest progress message
     cancel: CancelToken = field(default_factory=CancelToken)
@@ -40,28 +46,30 @@ class Job:
     def describe(self) -> dict[str, Any]:
         now = time.monotonic()
         return {
-            "id": self.id, "action": self.action, "uri": self.uri, "symbol": self.symbol, "state": self.state,
+            "id": self.id, "action": self.action, "target": self.target, "origin": self.origin, "state": self.state,
             "stage": self.stage, "waited_s": round((self.started or now) - self.submitted, 3),
             "running_s": round(now - self.started, 3) if self.started else 0.0,
         }
 
 
-class JobManager:
+class RunQueue:
     def __init__(self, max_queued: int = 8, concurrency: int = 1) -> None:
         self.max_queued = max_queued
         self._slots = asyncio.Semaphore(concurrency)
-        self._jobs: dict[str, Job] = {}
+        self._jobs: dict[str, QueuedRun] = {}
         self._ids = itertools.count(1)
+        self.finished = 0
 
-    def new_job(self, action: str, uri: str, symbol: str) -> Job:
+    def new_run(self, action: str, target: str, origin: str = "lsp", cancel: CancelToken | None = None) -> QueuedRun:
         waiting = sum(1 for job in self._jobs.values() if job.state == "queued")
         if waiting >= self.max_queued:
             raise QueueFull(f"{waiting} swarm jobs are already waiting (limit {self.max_queued}); try again later")
-        job = Job(id=f"job-{next(self._ids)}", action=action, uri=uri, symbol=symbol)
+        job = QueuedRun(id=f"job-{next(self._ids)}", action=action, target=target, origin=origin,
+                        cancel=cancel or CancelToken())
         self._jobs[job.id] = job
         return job
 
-    async def run(self, job: Job, work: Callable[[Job], Awaitable[Any]]) -> Any:
+    async def run(self, job: QueuedRun, work: Callable[[QueuedRun], Awaitable[T]]) -> T:
         """Wait for a free slot, then run `work(job)`; asyncio cancellation also sets the job's token.
         A job cancelled while it waits in the queue leaves it at once (raising Cancelled)."""
         try:
@@ -81,9 +89,10 @@ class JobManager:
             job.state = "cancelled" if job.cancel.cancelled else "failed"
             raise
         finally:
+            self.finished += 1
             self._forget_finished()
 
-    async def _acquire(self, job: Job) -> None:
+    async def _acquire(self, job: QueuedRun) -> None:
         acquiring = asyncio.ensure_future(self._slots.acquire())
         try:
             while not acquiring.done():
@@ -108,7 +117,7 @@ class JobManager:
         job.cancel.cancel("cancelled by the user")
         return True
 
-    def active(self) -> list[Job]:
+    def active(self) -> list[QueuedRun]:
         return [job for job in self._jobs.values() if job.state in ("queued", "running")]
 
     def status(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Builds the one `Swarm` a process serves from the typed configuration (CLI today; LSP and MCP later)."""
+"""Builds the `Swarm` a session serves from: the backends its configuration names, and its ledger."""
 
 from __future__ import annotations
 
@@ -6,24 +6,9 @@ from pathlib import Path
 
 from swarm_lsp.server.config import Config
 from swarm_lsp.swarm.backends import BackendSettings, create_backend
-from swarm_lsp.swarm.engine import Swarm, SwarmSettings
+from swarm_lsp.swarm.engine import Swarm
 from swarm_lsp.swarm.ledger import Ledger
 from swarm_lsp.swarm.redact import load_dotenv_values
-
-
-def swarm_settings(config: Config) -> SwarmSettings:
-    return SwarmSettings(
-        tiers=tuple(config.tiers),
-        candidates=config.candidates,
-        max_tokens=config.max_tokens,
-        temperature=config.temperature,
-        seed=config.seed,
-        reviewers=config.reviewers,
-        reviewer_tiers=tuple(config.reviewer_tiers),
-        escalation=config.escalation,
-        cloud_budget_action=config.cloud_budget_action,
-        cloud_budget_day=config.cloud_budget_day,
-    )
 
 
 def build_swarm(config: Config, ledger: Ledger | None = None, workspace: Path | None = None) -> Swarm:
@@ -36,7 +21,7 @@ def build_swarm(config: Config, ledger: Ledger | None = None, workspace: Path | 
         models_dir=config.models_dir,
     )
     return Swarm(
-        swarm_settings(config),
+        config.swarm_settings(),
         backends=lambda name: create_backend(name, backend_settings),
         ledger=ledger if ledger is not None else Ledger(config.ledger_path),
     )

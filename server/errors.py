@@ -1,0 +1,26 @@
+"""One mapping from the product's errors (swarm/errors.py) to what each front end reports: a CLI
+exit code, an LSP error response, an MCP tool error. An `InputError` is the user's to fix (exit 2,
+`InvalidParams`); any other `SwarmLspError` is a failure (exit 1, `InternalError` with its message)."""
+
+from __future__ import annotations
+
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
+
+from swarm_lsp.swarm.errors import InputError, SwarmLspError
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+def exit_code(error: SwarmLspError) -> int:
+    return EXIT_USAGE if isinstance(error, InputError) else EXIT_REJECTED
+
+
+def lsp_error(error: SwarmLspError) -> JsonRpcException:
+    if isinstance(error, InputError):
+        return JsonRpcInvalidParams(str(error))
+    return JsonRpcInternalError(str(error))
+
+
+def tool_error_message(error: SwarmLspError) -> str:
+    """The text of an MCP tool error (the SDK marks the result `isError`)."""
+    return str(error) if isinstance(error, InputError) else f"swarm-lsp failed: {error}"

@@ -1,0 +1,63 @@
+"""The settings the swarm and the actions run with, their defaults and their ranges: the one source
+the configuration (server/config.py) derives its defaults and checks from.
+
+`SwarmSettings` drive the engine (tiers, candidates, reviewers, budgets); `ActionOptions` drive the
+actions (doc style, test limits, the refactor's instruction). Both are plain typed values: a front
+end builds them through the session, which validates what users write against `LIMITS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# (low, high) of every bounded number a user may set, inclusive.
+LIMITS: dict[str, tuple[float, float]] = {
+    "candidates": (1, 16),
+    "reviewers": (0, 31),
+    "max_tokens": (16, 8192),
+    "temperature": (0.0, 2.0),
+    "seed": (0, 2**32 - 1),
+    "cloud_budget_action": (0, 10_000_000),
+    "cloud_budget_day": (0, 100_000_000),
+    "coverage_goal": (0.0, 1.0),
+    "test_timeout": (0.5, 600.0),
+    "test_memory_mb": (64, 65536),
+    "mutants": (0, 1000),
+}
+DOC_STYLES = ("auto", "google", "numpy", "rest")
+
+
+@dataclass(frozen=True)
+class SwarmSettings:
+    tiers: tuple[str, ...]
+    candidates: int = 3  # writer attempts per tier
+    max_tokens: int = 512
+    temperature: float = 0.2
+    seed: int = 0
+    reviewers: int = 0  # 0: gates alone decide (embedded reviewers measured too weak, docs/benchmarks.md)
+    reviewer_tiers: tuple[str, ...] = ()  # empty: the local tiers of the plan
+    escalation: str = "on-failure"
+    cloud_budget_action: int = 50_000  # cloud tokens one action may spend
+    cloud_budget_day: int = 500_000  # cloud tokens per day, all actions together
+
+
+@dataclass(frozen=True)
+class ActionOptions:
+    """What an action reads besides its document and target. The first group comes from the
+    configuration; the second is per request and belongs to one action (see `Action.option_keys`)."""
+
+    doc_style: str = "auto"  # document: auto (detected from the project), google, numpy or rest
+    coverage_goal: float = 1.0  # tests: line and branch coverage of the target at which writing stops
+    test_timeout: float = 10.0  # tests: seconds per sandboxed pytest process
+    test_memory_mb: int = 1024  # tests: address-space limit per sandboxed pytest process
+    mutants: int = 30  # tests: mutants run for the mutation score (0: off)
+    audit_skip: tuple[str, ...] = ()  # audit: rule ids and CWE labels never reported
+
+    instruction: str | None = None  # refactor: what to change
+    preset: str | None = None  # refactor: a named instruction
+    fixes: dict[str, Any] | None = None  # refactor: the audit finding the rewrite must remove
+
+
+CONFIGURED_OPTIONS = ("doc_style", "coverage_goal", "test_timeout", "test_memory_mb", "mutants", "audit_skip")
+REQUEST_OPTIONS = ("instruction", "preset", "fixes")
