@@ -153,7 +153,7 @@ class TestsJob(ActionJob):
         if chosen and outcome.with_pending is not None:
             selected = proposal.candidate.select(outcome.kept + chosen)
             suite_text = merge_test_modules(self.suite.module_text, selected).text
-            base = outcome.proposed
+            base = outcome.proposed if outcome.proposed is not None else self.suite  # no test added coverage
             proposal.suite = SuiteState(**{**base.__dict__, "module_text": suite_text,
                                            "tests": base.tests + chosen})
             outcome.kept = outcome.kept + chosen

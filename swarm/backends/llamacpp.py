@@ -32,6 +32,18 @@ from swarm_lsp.swarm.cancel import CancelToken, Cancelled, in_thread, race_cance
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = 'the embedded backend needs llama-cpp-python: pip install "swarm-lsp[embedded]"'
+# The model's thread, and the compute threads llama.cpp starts from it (they inherit it), run at a
+# lower priority: the event loop that answers the editor (or the MCP client) keeps a core when it
+# needs one, and the model still gets every idle cycle (measured in bench/event_loop.py).
+MODEL_THREAD_NICE = 5
+
+
+def _lower_thread_priority() -> None:
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), max(current, MODEL_THREAD_NICE))
+    except (AttributeError, OSError) as exc:  # not Linux, or not permitted: keep the default priority
+        log.debug("model thread priority unchanged: %s", exc)
 
 
 class _ModelWorker:
@@ -39,7 +51,8 @@ class _ModelWorker:
 
     def __init__(self, path: Path, n_ctx: int, threads: int | None) -> None:
         self.path, self.n_ctx, self.threads = path, n_ctx, threads
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llama-{path.stem}")
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llama-{path.stem}",
+                                           initializer=_lower_thread_priority)
         self._llama: Any = None
         self._chat_formatter: Any = None
         self.prefill = Prefill()

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import pytest_lsp
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pytest_lsp import LanguageClient
 
 from tests.lsp.conftest import SERVER, initialize_params, open_document, prepare_workspace, raw_code_actions, record_edits, record_raw_results
@@ -81,13 +83,17 @@ async def test_status_report_and_a_bad_command(client: LanguageClient):
     assert status == {"running": [], "queued": [], "queue_limit": 8}
     report = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="swarm.report"))
     assert report["all_time"]["calls"] == 0 and "ledger" in report
-    bad = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command="swarm.run", arguments=[{"action": "summarise", "uri": "x", "symbol": "f"}])
-    )
-    assert bad["status"] == "rejected" and "unknown action" in bad["message"]
+    with pytest.raises(JsonRpcInvalidParams, match="unknown action 'summarise'"):  # an error response
+        await client.workspace_execute_command_async(types.ExecuteCommandParams(
+            command="swarm.run", arguments=[{"action": "summarise", "uri": "x", "symbol": "f"}]))
     assert any("unknown action" in m.message for m in client.messages)
-    # The server is still answering.
     uri = open_document(client, client.workspace_root / "textutils.py")
+    with pytest.raises(JsonRpcInvalidParams, match="unknown option 'candidatez'.*did you mean 'candidates'"):
+        await client.workspace_execute_command_async(types.ExecuteCommandParams(command="swarm.run", arguments=[
+            {"action": "document", "uri": uri, "symbol": "slugify", "options": {"candidatez": 1}}]))
+    assert (await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="swarm.status")))["queued"] == []  # nothing was queued
+    # The server is still answering.
     assert await raw_code_actions(client, code_action_params(uri, line=10))
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest_lsp
+import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pytest_lsp import LanguageClient
 
 from tests.lsp.conftest import (
@@ -100,6 +102,6 @@ async def test_saving_audits_the_document_once_after_a_burst(client: LanguageCli
 
 async def test_non_python_documents_are_refused_with_a_reason(client: LanguageClient):
     uri = open_document(client, client.workspace_root / "textutils.ts", language="typescript")
-    result = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command="swarm.audit", arguments=[{"uri": uri}]))
-    assert "Python files for now" in result["error"]
+    with pytest.raises(JsonRpcInvalidParams, match="Python files for now"):
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="swarm.audit", arguments=[{"uri": uri}]))
