@@ -67,10 +67,8 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _refactor_options(args: argparse.Namespace) -> dict[str, str]:
-    options = {key: value for key in ("instruction", "preset") if (value := getattr(args, key, None))}
-    if options and args.action != "refactor":
-        raise UsageError("--instruction and --preset go with `run refactor`")
-    return options
+    """--instruction and --preset; the session refuses them for an action that takes neither."""
+    return {key: value for key in ("instruction", "preset") if (value := getattr(args, key, None))}
 
 
 def _report(outcome: RunOutcome, args: argparse.Namespace, root: Path, console: Console) -> int:

@@ -4,6 +4,9 @@ embedded model): output formats, --apply safety, exit codes and usage errors."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -164,8 +167,18 @@ def test_run_refactor_needs_an_instruction_and_uses_it(project, monkeypatch, cap
     assert cli.main(["run", "refactor", f"{project}/calc.py::add", "--no-progress"]) == 2
     assert "refactor needs an instruction or a preset" in capsys.readouterr().err
     assert cli.main(["run", "document", f"{project}/calc.py::add", "--preset", "simplify", "--no-progress"]) == 2
-    assert "--instruction and --preset go with `run refactor`" in capsys.readouterr().err
+    assert "option 'preset' in the command line does not apply to the document action" in capsys.readouterr().err
     code = cli.main(["run", "refactor", f"{project}/calc.py::add", "--instruction", "swap the operands", "--apply",
                      "--no-progress"])
     assert code == 0 and (project / "calc.py").read_text() == "def add(a, b):\n    return b + a\n"
     assert "Instruction: swap the operands" in backend.calls[0]["messages"][-1]["content"]
+
+
+@pytest.mark.parametrize("module", ["swarm_lsp.server", "swarm_lsp.server.cli"])
+def test_python_dash_m_behaves_like_the_installed_command(project, module):
+    script = Path(sys.executable).parent / "swarm-lsp"
+    for command in ([sys.executable, "-m", module], [str(script)]):
+        done = subprocess.run([*command, "run", "document", f"{project}/nosuch.py::f"],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2, (command, done.stderr)
+        assert done.stderr.strip() == f"swarm-lsp: error: {project}/nosuch.py: no such file"
