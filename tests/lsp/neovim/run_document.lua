@@ -16,8 +16,9 @@ if vim.env.RUN_ACTION == "1" then
     if action.kind == wanted then command = action.command end
   end
   local done = client:request_sync("workspace/executeCommand",
-    { command = command.command, arguments = command.arguments }, 120000, 0)
+    { command = command.command, arguments = command.arguments }, 500000, 0)  -- a hang guard
   out.summary = done and done.result
+  out.error = done and done.err or (done == nil and "no answer within 500 s") or nil
   out.buffer = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
   out.changedtick = vim.b.changedtick
   out.other_buffers = {}  -- buffers the edit created or changed besides the current one (a test module)
