@@ -27,7 +27,8 @@ from swarm_lsp.swarm.cancel import CancelToken
 log = logging.getLogger(__name__)
 
 AUDIT_MODULES = ("actions/audit.py", "actions/audit_prompt.py", "audit/mitigations.py", "audit/anchors.py",
-                 "audit/sinks.py", "audit/python_flow.py", "audit/bandit_pass.py")
+                 "audit/sinks.py", "audit/python_flow.py", "audit/bandit_pass.py", "audit/flow_index.py",
+                 "audit/pipeline.py")
 
 
 def swarm_identity(config: Config) -> str:

@@ -20,6 +20,7 @@ from swarm_lsp.server.lsp.documents import StoredDocument
 from swarm_lsp.swarm.analysis.enclosing import symbol_at
 from swarm_lsp.swarm.audit.findings import REMEDIATIONS
 from swarm_lsp.swarm.errors import InputError
+from swarm_lsp.swarm.offload import in_worker_process_async
 
 if TYPE_CHECKING:
     from swarm_lsp.server.lsp.server import SwarmLanguageServer
@@ -71,7 +72,8 @@ async def publish_audit(server: "SwarmLanguageServer", uri: str) -> dict[str, An
     label = path.relative_to(server.root).as_posix() if path.is_relative_to(server.root) else path.name
     text = document.text
     suppressions = Suppressions.from_options(skip=server.config.audit_skip)
-    findings = (await asyncio.to_thread(deterministic_pass, label, text, suppressions)).kept
+    # In the analysis process, not a thread: bandit and the parser would hold the GIL, stalling the loop.
+    findings = (await in_worker_process_async(deterministic_pass, label, text, suppressions)).kept
     current = server.store.get(uri)
     if current is not document:  # edited meanwhile: positions would be wrong; the next audit publishes
         return {"uri": uri, "findings": len(findings), "published": False, "reason": "the document changed"}

@@ -22,10 +22,13 @@ from swarm_lsp.swarm.actions.audit_prompt import (
 from swarm_lsp.swarm.actions.base import Action, ActionInputError, ActionJob, Evaluation, document_symbols, target_symbol
 from swarm_lsp.swarm.analysis.languages import LANGUAGES
 from swarm_lsp.swarm.audit.findings import SEVERITIES, Finding
+from swarm_lsp.swarm.audit.flow_index import Source
 from swarm_lsp.swarm.audit.mitigations import without_mitigated
+from swarm_lsp.swarm.audit.pipeline import deterministic_pass
 from swarm_lsp.swarm.audit.suppress import Suppressions
 from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.cancel import CancelToken
+from swarm_lsp.swarm.offload import in_worker_process
 from swarm_lsp.swarm.types import ActionRequest, ActionResult, GateResult
 
 log = logging.getLogger(__name__)
@@ -55,10 +58,10 @@ class AuditAction(Action):
         bandit: list[Finding] = []
         dropped: list[dict[str, Any]] = []
         if language == "python":
-            from swarm_lsp.swarm.audit.pipeline import deterministic_pass
-
             within = (chunks[0].first_line, chunks[0].last_line) if request.target else None
-            first_pass = deterministic_pass(document.path, document.text, within=within)
+            # In the analysis process: bandit and Python's parser would hold the GIL, and so stall the
+            # event loop, for hundreds of milliseconds on a big module.
+            first_pass = in_worker_process(deterministic_pass, document.path, document.text, within=within)
             bandit, dropped = first_pass.kept, first_pass.dropped
         try:
             suppressions = Suppressions.from_options(skip=request.options.audit_skip)
@@ -85,6 +88,7 @@ class AuditJob(ActionJob):
 
     def __post_init__(self) -> None:
         self.schema = audit_schema()
+        self.source = Source(self.text)  # split and parsed once for every function's findings
         self.next = 0
         self.findings: list[Finding] = []
 
@@ -95,7 +99,7 @@ class AuditJob(ActionJob):
         return self.chunks[min(self.next, len(self.chunks) - 1)]
 
     def _code(self, chunk: Chunk) -> str:
-        return numbered(self.text, chunk.first_line, chunk.last_line)
+        return numbered(self.source.lines, chunk.first_line, chunk.last_line)
 
     def messages(self, feedback: list[str]) -> list[Message]:
         chunk = self._chunk()
@@ -119,7 +123,7 @@ class AuditJob(ActionJob):
             else:
                 findings.append(finding)
         if self.python:
-            findings, mitigated = without_mitigated(findings, self.text)
+            findings, mitigated = without_mitigated(findings, self.source)
             self.dropped += [{"chunk": chunk.label, **item} for item in mitigated]
             notes += [f"line {item['finding']['start_line']}: {item['reason']}" for item in mitigated]
         if self.next == 0:  # bandit's findings are voted on with the first function's
@@ -141,7 +145,7 @@ class AuditJob(ActionJob):
             return None, f"line {line} is not inside {chunk.label} (lines {chunk.first_line}-{chunk.last_line})"
         if cwe not in CWE_CLASSES:
             return None, f"CWE {cwe} is not one of the audited classes"
-        text_line = self.text.splitlines()[line - 1]
+        text_line = self.source.lines[line - 1] if line <= len(self.source.lines) else ""
         if not text_line.strip():
             return None, f"line {line} is empty"
         severity = item["severity"] if item.get("severity") in SEVERITIES else "medium"

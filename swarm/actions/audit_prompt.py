@@ -57,9 +57,9 @@ def findings_from(data: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def numbered(text: str, first: int, last: int) -> str:
-    lines = text.splitlines()[first - 1:last]
-    return "\n".join(f"{first + i:>4} | {line}" for i, line in enumerate(lines))
+def numbered(lines: list[str], first: int, last: int) -> str:
+    """Lines `first` to `last` (1-based, inclusive) of a file's lines, each with its number."""
+    return "\n".join(f"{first + i:>4} | {line}" for i, line in enumerate(lines[first - 1:last]))
 
 
 def auditor_messages(path: str, label: str, code: str, feedback: list[str]) -> list[Message]:

@@ -70,11 +70,6 @@ class Finding(JsonMixin):
         return severity_rank(self.severity) >= severity_rank(severity)
 
 
-def lines_of(text: str, start_line: int, end_line: int) -> str:
-    """The text of 1-based lines start..end (inclusive), without the final newline."""
-    return "\n".join(text.splitlines()[start_line - 1 : end_line])
-
-
 def located(finding: Finding, text: str | list[str]) -> str | None:
     """None when the finding's range exists in `text` (or its lines) and its snippet matches; else why not."""
     lines = text.splitlines() if isinstance(text, str) else text

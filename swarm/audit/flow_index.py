@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from bisect import bisect_right
+from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeAlias
@@ -18,7 +19,10 @@ from typing import TypeAlias
 Function: TypeAlias = ast.FunctionDef | ast.AsyncFunctionDef
 # Statements that hold other statements: never "the statement on the line" (Scope.statement).
 COMPOUND = (ast.If, ast.For, ast.While, ast.With, ast.Try, ast.AsyncWith, ast.AsyncFor, ast.Match)
-TESTED = (ast.If, ast.IfExp, ast.Assert, ast.While)
+# Nodes whose insides belong to another scope.
+OPAQUE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+BLOCK_NODES = (ast.stmt, ast.excepthandler, ast.match_case)  # what holds statements, and statements
+LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 MEMBERSHIP_OR_EQUALITY = (ast.In, ast.NotIn, ast.Eq, ast.NotEq)
 
 
@@ -57,7 +61,15 @@ class ModuleIndex:
         self.tree = tree
         self.imports: dict[str, str] = {}  # local name -> what it imports, e.g. ET -> xml.etree.ElementTree
         functions: list[Function] = []
-        for node in ast.walk(tree):
+        # Breadth first over the statements, in ast.walk's order (a name imported twice keeps the last
+        # import found); imports and functions are statements, so expressions need no visit.
+        queue: deque[ast.AST] = deque([tree])
+        while queue:
+            node = queue.popleft()
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, list):
+                    queue.extend(item for item in value if isinstance(item, BLOCK_NODES))
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     local = alias.asname or alias.name.split(".")[0]
@@ -105,9 +117,9 @@ class Assignment:
 
 @dataclass
 class BodyIndex:
-    """One function's nodes (or the module's), without those of nested functions, classes and lambdas."""
+    """One function's body (or the module's), without the insides of nested functions, classes and
+    lambdas: its nodes visited once, in the depth-first order the gate always read them in."""
 
-    nodes: list[ast.AST]  # in the order `own_nodes` always listed them
     parameters: set[str]
     on_line: dict[int, list[ast.AST]] = field(default_factory=dict)  # calls and statements spanning each line
     assignments: dict[str, list[Assignment]] = field(default_factory=dict)  # plain `name = value`, in order
@@ -115,48 +127,53 @@ class BodyIndex:
     first_call: dict[str, int] = field(default_factory=dict)  # call name -> first line calling it
     first_tested_attribute: dict[str, int] = field(default_factory=dict)  # `.attr` read by a condition
     first_checked_name: dict[str, int] = field(default_factory=dict)  # name compared in an `if` test
+    string_marks: dict[tuple[int, int], bool] = field(default_factory=dict)  # (statement id, CWE): see sinks
 
     @classmethod
     def of(cls, body: ast.Module | Function) -> "BodyIndex":
-        nodes: list[ast.AST] = []
-        stack = list(ast.iter_child_nodes(body))
+        index = cls(_parameters(body))
+        direct = {id(n) for n in body.body}
+        plain_targets: set[int] = set()
+        stack = children(body)
         while stack:
             node = stack.pop()
-            nodes.append(node)
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                stack.extend(ast.iter_child_nodes(node))
-        index = cls(nodes, _parameters(body))
-        index._fill({id(n) for n in body.body})
+            if isinstance(node, (ast.Call, ast.stmt)):
+                index._statement_or_call(node, direct, plain_targets)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and id(node) not in plain_targets:
+                _first(index.other_binding, node.id, node.lineno)  # its assignment, if any, came first
+            elif isinstance(node, ast.Compare):
+                index._tested(node.lineno, node)
+            elif isinstance(node, ast.IfExp):
+                index._tested(node.lineno, node.test)
+            if not isinstance(node, OPAQUE):
+                stack.extend(children(node))
         return index
 
-    def _fill(self, direct: set[int]) -> None:
-        plain_targets: set[int] = set()
-        for node in self.nodes:
-            if isinstance(node, (ast.Call, ast.stmt)):
-                for line in range(node.lineno, end_line(node) + 1):
-                    self.on_line.setdefault(line, []).append(node)
-            if isinstance(node, ast.Call):
-                _first(self.first_call, call_name(node), node.lineno)
-            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                targets = [t for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
-                           if isinstance(t, ast.Name)]
-                plain_targets.update(id(t) for t in targets)
-                for name in dict.fromkeys(t.id for t in targets):  # `x = x = v` binds one value
-                    self.assignments.setdefault(name, []).append(Assignment(node.lineno, node.value, id(node) in direct))
-            if isinstance(node, TESTED) or isinstance(node, ast.Compare):
-                test = node.test if isinstance(node, TESTED) else node
-                for sub in ast.walk(test):
-                    if isinstance(sub, ast.Attribute):
-                        _first(self.first_tested_attribute, sub.attr, node.lineno)
+    def _statement_or_call(self, node: ast.Call | ast.stmt, direct: set[int], plain_targets: set[int]) -> None:
+        for line in range(node.lineno, end_line(node) + 1):
+            self.on_line.setdefault(line, []).append(node)
+        if isinstance(node, ast.Call):
+            _first(self.first_call, call_name(node), node.lineno)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = [t for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                       if isinstance(t, ast.Name)]
+            plain_targets.update(id(t) for t in targets)
+            for name in dict.fromkeys(t.id for t in targets):  # `x = x = v` binds one value
+                self.assignments.setdefault(name, []).append(Assignment(node.lineno, node.value, id(node) in direct))
+        elif isinstance(node, (ast.If, ast.Assert, ast.While)):
+            self._tested(node.lineno, node.test)
             if isinstance(node, ast.If):
                 for sub in ast.walk(node.test):
                     if isinstance(sub, ast.Compare) and any(isinstance(op, MEMBERSHIP_OR_EQUALITY) for op in sub.ops):
                         for part in ast.walk(sub):
                             if isinstance(part, ast.Name):
                                 _first(self.first_checked_name, part.id, node.lineno)
-        for node in self.nodes:
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and id(node) not in plain_targets:
-                _first(self.other_binding, node.id, node.lineno)
+
+    def _tested(self, line: int, test: ast.expr) -> None:
+        """`line` holds a condition (an if, assert, while, conditional expression or comparison)."""
+        for sub in ast.walk(test):
+            if isinstance(sub, ast.Attribute):
+                _first(self.first_tested_attribute, sub.attr, line)
 
     def bindings(self, name: str, line: int) -> list[ast.expr] | None:
         """Every value assigned to `name` by a plain assignment before `line`, in any branch; None
@@ -168,6 +185,19 @@ class BodyIndex:
         if name in self.parameters and not any(a.direct for a in before):
             return None
         return [a.value for a in before]
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """`ast.iter_child_nodes` in its order, without the contexts and operators (leaves nothing asks about)."""
+    found = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            if not isinstance(value, LEAVES):
+                found.append(value)
+        elif isinstance(value, list):
+            found.extend(item for item in value if isinstance(item, ast.AST) and not isinstance(item, LEAVES))
+    return found
 
 
 def _first(lines: dict[str, int], key: str, line: int) -> None:

@@ -29,8 +29,8 @@ class AuditPass:
     analysed: list[Finding]  # what entered the gates: bandit's findings as it reported them (what the cache keeps)
 
 
-def deterministic_pass(label: str, text: str, suppressions: "Suppressions | None" = None,
-                       cancel: "CancelToken | None" = None, *, findings: list[Finding] | None = None,
+def deterministic_pass(label: str, text: str, suppressions: Suppressions | None = None,
+                       cancel: CancelToken | None = None, *, findings: list[Finding] | None = None,
                        within: tuple[int, int] | None = None) -> AuditPass:
     """Audit the Python source `text`, reported against the workspace-relative `label`.
 

@@ -2,7 +2,8 @@
 
 Deliberately shallow: one function's body, names resolved through their latest plain assignment
 before the line (a few hops), no inter-procedural flow. Every question answers "yes" only when the
-code shows it; anything unknown is "no", so the gate errs on the side of reporting.
+code shows it; anything unknown is "no", so the gate errs on the side of reporting. The answers are
+looked up in the module's index (`flow_index`), built once per file, not found by walking the tree.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import TypeGuard
 
 from swarm_lsp.swarm.audit.flow_index import (  # noqa: F401 - call_name is this module's API too
-    COMPOUND, BodyIndex, Function, ModuleIndex, Source, call_name, end_line,
+    COMPOUND, BodyIndex, Function, ModuleIndex, call_name, end_line,
 )
 
 # Calls whose result cannot carry markup, query or shell syntax from their argument.
@@ -54,21 +55,8 @@ class Scope:
     line: int
 
     @classmethod
-    def at(cls, text: str, line: int) -> "Scope | None":
-        module = Source(text).module
-        return cls.of(module, line) if module is not None else None
-
-    @classmethod
     def of(cls, module: ModuleIndex, line: int) -> "Scope":
         return cls(module, module.function_at(line), line)
-
-    def around(self, line: int) -> "Scope":
-        """The scope of another line of the same module, without parsing it again."""
-        return Scope.of(self.module, line)
-
-    @property
-    def tree(self) -> ast.Module:
-        return self.module.tree
 
     @property
     def imports(self) -> dict[str, str]:
@@ -77,10 +65,6 @@ class Scope:
     @property
     def index(self) -> BodyIndex:
         return self.module.body(self.body)
-
-    def own_nodes(self) -> list[ast.AST]:
-        """The scope's nodes, without those of nested functions or classes."""
-        return self.index.nodes
 
     def calls_on_line(self) -> list[ast.Call]:
         return sorted((n for n in self.index.on_line.get(self.line, ()) if isinstance(n, ast.Call)),

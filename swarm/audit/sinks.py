@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Callable
 
 from swarm_lsp.swarm.audit.python_flow import Scope, call_name, is_constant_text, is_true, keyword
 
@@ -140,22 +141,28 @@ FILE_ACCESS = PATH_SINKS - {"Path"} | {"send_from_directory", "copyfile", "move"
 SECRET_NAMES = re.compile(r"(passw|passwd|secret|token|api_?key|apikey|private_?key|credential)", re.I)
 
 
-def _strings_on_line(scope: Scope) -> list[str]:
+def _marked_string_on_line(scope: Scope, cwe: int) -> bool:
+    """A string of the line's statement looks like a query, filter, path expression or markup of
+    `cwe`. Remembered per statement: every line of a class body shares the class statement."""
     statement = scope.statement()
     if statement is None:
-        return []
-    return [n.value for n in ast.walk(statement) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+        return False
+    key = (id(statement), cwe)
+    marks = scope.index.string_marks
+    if key not in marks:
+        marks[key] = any(STRING_MARKERS[cwe].search(n.value) for n in ast.walk(statement)
+                         if isinstance(n, ast.Constant) and isinstance(n.value, str))
+    return marks[key]
 
 
-def _string_operation(cwe: int):
+def _string_operation(cwe: int) -> Callable[[Scope], bool]:
     def holds(scope: Scope) -> bool:
         calls = {call_name(c) for c in scope.calls_on_line()}
-        return bool(calls & set(STRING_SINKS[cwe][0])) or any(
-            STRING_MARKERS[cwe].search(text) for text in _strings_on_line(scope))
+        return bool(calls & set(STRING_SINKS[cwe][0])) or _marked_string_on_line(scope, cwe)
     return holds
 
 
-def _calls(predicate):
+def _calls(predicate: Callable[[Scope, ast.Call], bool]) -> Callable[[Scope], bool]:
     def holds(scope: Scope) -> bool:
         return any(predicate(scope, call) for call in scope.calls_on_line())
     return holds

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from swarm_lsp.swarm.audit import flow_index
 from swarm_lsp.swarm.audit.bandit_pass import bandit_findings
 from swarm_lsp.swarm.audit.pipeline import deterministic_pass
 from swarm_lsp.swarm.audit.suppress import Suppressions
@@ -54,21 +55,24 @@ def test_the_file_is_parsed_once_whatever_the_number_of_findings(parses, functio
 
 
 def test_the_tree_walk_grows_with_the_file_not_with_findings_times_file(monkeypatch: pytest.MonkeyPatch):
+    """Every node visit of the gates goes through `ast.iter_child_nodes` (ast.walk) or `children`."""
     texts = {n: module(n) for n in (50, 200)}
     findings = {n: bandit_findings("m.py", text) for n, text in texts.items()}
     visits = {}
-    real = ast.iter_child_nodes  # what ast.walk and every own-node listing use
     for n, text in texts.items():
         count = 0
 
-        def counting(node):
-            nonlocal count
-            count += 1
-            return real(node)
+        def counting(real):
+            def visit(node):
+                nonlocal count
+                count += 1
+                return real(node)
+            return visit
 
-        monkeypatch.setattr(ast, "iter_child_nodes", counting)
-        deterministic_pass("m.py", text, findings=findings[n])
-        monkeypatch.setattr(ast, "iter_child_nodes", real)
+        with monkeypatch.context() as patch:
+            patch.setattr(ast, "iter_child_nodes", counting(ast.iter_child_nodes))
+            patch.setattr(flow_index, "children", counting(flow_index.children))
+            deterministic_pass("m.py", text, findings=findings[n])
         visits[n] = count
     assert visits[200] <= 4.5 * visits[50]  # 4x the file and the findings: quadratic work would be 16x
 
@@ -101,27 +105,22 @@ def test_a_cancelled_pass_stops_between_findings():
         deterministic_pass("m.py", text, cancel=cancel, findings=bandit_findings("m.py", text))
 
 
-async def test_the_editor_audit_runs_the_whole_pass_in_one_worker_thread(monkeypatch: pytest.MonkeyPatch, tmp_path):
+async def test_the_editor_audit_runs_the_whole_pass_in_the_analysis_process(monkeypatch: pytest.MonkeyPatch,
+                                                                              tmp_path):
     from swarm_lsp.server.lsp import diagnostics
-    from swarm_lsp.swarm.audit import pipeline
 
-    threads, published = [], []
-    real_to_thread, real_gates = asyncio.to_thread, pipeline.gate_findings
+    offloaded, published = [], []
+    real = diagnostics.in_worker_process_async
 
-    async def to_thread(function, *args, **kwargs):
-        threads.append(function)
-        return await real_to_thread(function, *args, **kwargs)
+    async def recorded(function, *args):
+        offloaded.append(function)
+        return await real(function, *args)
 
-    def gates(*args, **kwargs):
-        threads.append(threading.current_thread() is threading.main_thread())
-        return real_gates(*args, **kwargs)
-
-    monkeypatch.setattr(asyncio, "to_thread", to_thread)
-    monkeypatch.setattr(pipeline, "gate_findings", gates)
+    monkeypatch.setattr(diagnostics, "in_worker_process_async", recorded)
     document = SimpleNamespace(language="python", path=str(tmp_path / "m.py"), text=module(1), version=3)
     server = SimpleNamespace(store=SimpleNamespace(get=lambda uri: document), root=tmp_path,
                              config=SimpleNamespace(audit_skip=["B404"]),
                              text_document_publish_diagnostics=published.append)
     summary = await diagnostics.publish_audit(server, "file:///m.py")
-    assert threads == [deterministic_pass, False]  # one hop off the loop; the gates ran on the worker
+    assert offloaded == [deterministic_pass]  # bandit, gates and suppressions: one hop, off the loop
     assert summary["published"] and summary["findings"] == 0 and published[0].diagnostics == []
