@@ -6,6 +6,7 @@ the async `swarm.run` command (a job with progress and cancellation).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -31,6 +32,13 @@ def create_server(version: str) -> SwarmLanguageServer:
     @server.feature(types.INITIALIZE)
     def initialize(ls: SwarmLanguageServer, params: types.InitializeParams) -> None:
         ls.initialize(params)
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: SwarmLanguageServer, params: types.InitializedParams) -> None:
+        if any(tier.startswith("llamacpp:") for tier in ls.config.tiers):
+            from swarm_lsp.swarm.backends.llamacpp import preload_library
+
+            asyncio.get_running_loop().run_in_executor(None, preload_library)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: SwarmLanguageServer, params: types.DidOpenTextDocumentParams) -> None:

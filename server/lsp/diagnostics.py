@@ -77,7 +77,8 @@ async def publish_audit(server: "SwarmLanguageServer", uri: str) -> dict[str, An
     current = server.store.get(uri)
     if current is not document:  # edited meanwhile: positions would be wrong; the next audit publishes
         return {"uri": uri, "findings": len(findings), "published": False, "reason": "the document changed"}
-    diagnostics = [finding_diagnostic(server, document, f) for f in findings]
+    # Hundreds of conversions: on a thread, which yields the GIL to the loop between them.
+    diagnostics = await asyncio.to_thread(lambda: [finding_diagnostic(server, document, f) for f in findings])
     server.text_document_publish_diagnostics(
         types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=document.version))
     return {"uri": uri, "findings": len(findings), "published": True,

@@ -109,7 +109,7 @@ class Session:
                                 options=settings.options)
         label = f"{document.path}::{target}" if target else document.path
         queued = queued or self.new_run(kind, label, origin, cancel)
-        swarm = self.swarm
+        swarm = await asyncio.to_thread(lambda: self.swarm)  # the first build opens (or creates) the ledger
 
         def tracked(event: Event) -> None:
             queued.stage = event.message

@@ -46,6 +46,15 @@ def _lower_thread_priority() -> None:
         log.debug("model thread priority unchanged: %s", exc)
 
 
+def preload_library() -> None:
+    """Import llama-cpp-python now (a server calls this on a thread as it starts): loading the
+    shared library holds the GIL for ~0.3 s, which is better spent before the user's first job."""
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        log.debug("llama-cpp-python is not installed; the embedded backend will say so when used")
+
+
 class _ModelWorker:
     """One loaded model and the single thread allowed to touch it."""
 
