@@ -109,15 +109,18 @@ class Session:
                                 options=settings.options)
         label = f"{document.path}::{target}" if target else document.path
         queued = queued or self.new_run(kind, label, origin, cancel)
-        swarm = await asyncio.to_thread(lambda: self.swarm)  # the first build opens (or creates) the ledger
 
         def tracked(event: Event) -> None:
             queued.stage = event.message
             if events is not None:
                 events(event)
 
-        result = await self.queue.run(queued, lambda job: swarm.run(request, events=tracked, cancel=job.cancel,
-                                                                    settings=settings.swarm))
+        async def work(job: QueuedRun) -> ActionResult:
+            # In the queue (one build at a time), off the loop: the first build opens the ledger.
+            swarm = await asyncio.to_thread(lambda: self.swarm)
+            return await swarm.run(request, events=tracked, cancel=job.cancel, settings=settings.swarm)
+
+        result = await self.queue.run(queued, work)
         return RunOutcome(request, result, EditPlan.of(request, result), queued)
 
     async def submit(self, kind: str, document: DocumentSnapshot, target: str, *, cancel: CancelToken,
