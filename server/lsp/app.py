@@ -96,16 +96,20 @@ def create_server(version: str) -> SwarmLanguageServer:
         return {"job": job_id, "cancelled": ls.jobs.cancel(job_id)}
 
     @server.command(REPORT_COMMAND)
-    def report(ls: SwarmLanguageServer) -> dict[str, Any]:
-        ledger = ls.swarm.ledger
-        if ledger is None:
-            return {"error": "no ledger"}
-        return {
-            "ledger": str(ledger.path),
-            "today": ledger.totals(since=start_of_today()),
-            "workspace": ledger.totals(workspace=str(ls.root)),
-            "all_time": ledger.totals(),
-            "note": "measured tokens from the ledger: prompt + completion per call (cache tokens listed apart)",
-        }
+    async def report(ls: SwarmLanguageServer) -> dict[str, Any]:
+        return await asyncio.to_thread(_ledger_report, ls)  # SQLite queries: off the loop
 
     return server
+
+
+def _ledger_report(ls: SwarmLanguageServer) -> dict[str, Any]:
+    ledger = ls.swarm.ledger
+    if ledger is None:
+        return {"error": "no ledger"}
+    return {
+        "ledger": str(ledger.path),
+        "today": ledger.totals(since=start_of_today()),
+        "workspace": ledger.totals(workspace=str(ls.root)),
+        "all_time": ledger.totals(),
+        "note": "measured tokens from the ledger: prompt + completion per call (cache tokens listed apart)",
+    }
