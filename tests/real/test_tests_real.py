@@ -63,7 +63,7 @@ async def test_written_tests_pass_when_rerun_independently(workspace, target):
     assert pricing.read_text() == original and not (workspace / "tests").exists()  # nothing written yet
 
     [edit] = result.edits
-    assert edit.created and edit.path == str(workspace / "tests" / "test_pricing.py")
+    assert edit.created and edit.path == "tests/test_pricing.py"  # relative to the workspace
     (workspace / "tests").mkdir()
     (workspace / "tests" / "test_pricing.py").write_text(edit.new_text)
     completed = rerun(workspace, "tests/test_pricing.py")
