@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from swarm_lsp.swarm.errors import SwarmLspError
-from swarm_lsp.swarm.types import DocumentSnapshot, Edit
+from swarm_lsp.swarm.types import DocumentSnapshot, Edit, workspace_relative
 
 WORKSPACE_MARKERS = ("pyproject.toml", "swarm-lsp.toml", ".git")
 
@@ -41,13 +41,6 @@ def is_inside(path: Path, root: Path) -> bool:
     """Whether `path` (symlinks resolved) is `root` or below it."""
     real, base = Path(os.path.realpath(path)), Path(os.path.realpath(root))
     return real == base or base in real.parents
-
-
-def workspace_relative(path: str | Path, root: str | Path) -> str:
-    """`path` relative to `root` in posix form; absolute when it is outside."""
-    real, base = os.path.realpath(path), os.path.realpath(root)
-    relative = os.path.relpath(real, base)
-    return real if relative == ".." or relative.startswith("../") else Path(relative).as_posix()
 
 
 def write_if_unchanged(path: Path, snapshot: DocumentSnapshot, new_text: str) -> None:

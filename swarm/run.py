@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import difflib
 import logging
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -23,7 +22,7 @@ from swarm_lsp.swarm.consensus import QuorumOutcome, QuorumRule, Verdict, run_qu
 from swarm_lsp.swarm.events import Event, EventSink, emit
 from swarm_lsp.swarm.settings import SwarmSettings
 from swarm_lsp.swarm.tiers import CloudBudget, TierSpec, estimate_tokens, is_cloud, reviewer_backends
-from swarm_lsp.swarm.types import ActionRequest, ActionResult, Attempt, Edit
+from swarm_lsp.swarm.types import ActionRequest, ActionResult, Attempt, Edit, workspace_relative
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +197,7 @@ class ActionRun:
             return
         document = self.request.document
         own_file = evaluation.path is None
-        path = document.path if own_file else _workspace_relative(evaluation.path or "", self.request.workspace)
+        path = document.path if own_file else workspace_relative(evaluation.path or "", self.request.workspace)
         original = document.text if own_file else evaluation.original_text or ""
         version = document.version if own_file else evaluation.version or 0
         created = not own_file and version == 0
@@ -229,11 +228,6 @@ class ActionRun:
         if vetoed:
             parts.append(f"{vetoed} gate-passing candidate(s) rejected by the reviewers")
         self.result.message = f"no candidate accepted after {len(attempts)} attempts ({'; '.join(parts)})"
-
-
-def _workspace_relative(path: str, workspace: str) -> str:
-    relative = os.path.relpath(os.path.realpath(path), os.path.realpath(workspace))
-    return path if relative == ".." or relative.startswith("../") else relative.replace(os.sep, "/")
 
 
 def verdict_record(verdict: Verdict) -> dict:

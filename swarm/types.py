@@ -7,6 +7,7 @@ ActionResult is also the `--json` output of `swarm-lsp run` (DESIGN.md §4).
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -60,6 +61,14 @@ class Symbol(JsonMixin):
 
 
 VersionKind = Literal["editor", "mtime", "new"]
+
+
+def workspace_relative(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> str:
+    """`path` relative to `root` in posix form (symlinks resolved); absolute when it is outside:
+    how snapshots and edits name their files."""
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    relative = os.path.relpath(real, base)
+    return real if relative == ".." or relative.startswith("../") else Path(relative).as_posix()
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,11 @@ from swarm_lsp.server.lsp.progress import JobProgress
 from swarm_lsp.server.session.edit_plan import EditPlan
 from swarm_lsp.server.session.queue import QueuedRun
 from swarm_lsp.server.session.session import RunOutcome
-from swarm_lsp.server.workspace import workspace_relative
 from swarm_lsp.swarm.actions import REGISTRY
 from swarm_lsp.swarm.analysis.languages import language_for_path
 from swarm_lsp.swarm.analysis.symbols import SymbolNotFound, index_symbols, resolve_symbol
 from swarm_lsp.swarm.errors import InputError, SwarmLspError
-from swarm_lsp.swarm.types import ActionResult, DocumentSnapshot, Edit, Symbol
+from swarm_lsp.swarm.types import ActionResult, DocumentSnapshot, Edit, Symbol, workspace_relative
 
 if TYPE_CHECKING:
     from swarm_lsp.server.lsp.server import SwarmLanguageServer
