@@ -110,12 +110,13 @@ class TestsJob(ActionJob):
             if reply.finish_reason == "length":
                 reason += " (the reply was cut off at the token limit: write fewer, shorter tests)"
             return Evaluation([GateResult("parse", False, [reason])], output=extract_code(reply.text))
-        self.generated += len(candidate.tests)
         self.fixes.extend(fix for fix in candidate.fixes if fix not in self.fixes)
         try:
             outcome = judge_candidate(self.bench, candidate, self.suite, cancel)
         except BenchError as exc:
             return Evaluation([GateResult("sandbox", False, [str(exc)])], output=candidate.code)
+        finally:  # counted after the gates split a failing test of independent checks into one per check
+            self.generated += len(candidate.tests)
         self.network_isolated = network_isolation()
         for name, seconds in outcome.timings.items():
             self.timings[name] = round(self.timings.get(name, 0.0) + seconds, 3)

@@ -251,7 +251,7 @@ async def test_a_failing_test_of_independent_checks_keeps_its_right_checks(proje
     swarm, _ = make_swarm([reply], candidates=1)
     result = await swarm.run(make_request(project, mutants=0))
     evidence = result.evidence
-    assert evidence["tests_kept"] == ["test_all_1", "test_all_2"]
+    assert evidence["tests_kept"] == ["test_all_1", "test_all_2"] and evidence["tests_generated"] == 3
     [dropped] = evidence["tests_dropped"]
     assert dropped["test"] == "test_all_3" and "assert 'positive' == 'big'" in dropped["reason"]
     assert "def test_all_3" not in result.edits[0].new_text
