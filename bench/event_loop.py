@@ -5,7 +5,9 @@
 Budget (DESIGN.md §7): `textDocument/codeAction` and `textDocument/didChange` answer within 10 ms
 (p99) while a job runs. The real `swarm-lsp --stdio` runs in a temporary workspace (pyproject.toml,
 its own ledger and audit cache there, so the user's are untouched) with the embedded 0.5B model as
-its only tier. Three phases, in each of which a sample is taken every `--interval-ms`, alternating:
+its only tier. The client is bench/wire_client.py, which frames and parses JSON and nothing more,
+so a round trip is the pipe and the server (pytest-lsp's client adds 1-2 ms of its own per message
+on the same cores). Three phases, in each of which a sample is taken every `--interval-ms`, alternating:
 
 - code action: `textDocument/codeAction` at a random position of a generated 10,000-line Python
   file (classes, methods and bandit findings: shell=True, eval, md5, pickle, yaml.load, ...);
@@ -38,15 +40,15 @@ from datetime import date
 from pathlib import Path
 
 from code_action import PYTHON_BLOCK, generate
-from lsprotocol import types
-from pytest_lsp import client_capabilities
-from pytest_lsp.client import make_test_lsp_client
 from report import publish
+from wire_client import WireClient, server_env
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER = Path(sys.executable).parent / "swarm-lsp"
 LINES, BUDGET_MS, SLOW_MS = 10_000, 10.0, 100.0  # samples over SLOW_MS go on the timeline
 MODEL = "llamacpp:qwen2.5-coder-0.5b"
+CLIENT_CAPABILITIES = {"window": {"workDoneProgress": True}, "workspace": {"applyEdit": True},
+                       "textDocument": {"publishDiagnostics": {}, "codeAction": {}}}
 BEGIN, END = "<!-- event-loop-benchmark:begin -->", "<!-- event-loop-benchmark:end -->"
 HEADER = "import hashlib\nimport pickle\nimport subprocess\n\nimport yaml\n\n\n"
 RISKY_BLOCK = PYTHON_BLOCK + '''\
@@ -79,16 +81,16 @@ def big_module() -> str:
 class Sampler:
     """Alternating code-action and didChange round trips, one request at a time."""
 
-    def __init__(self, client, big: Path, scratch: Path, rng: random.Random) -> None:
+    def __init__(self, client: WireClient, big: Path, scratch: Path, rng: random.Random) -> None:
         self.client, self.big_uri, self.scratch_uri, self.rng = client, big.as_uri(), scratch.as_uri(), rng
         self.lines = big.read_text().split("\n")
         self.version, self.typed = 1, False
+        self.events: list[tuple[float, str]] = []
 
     async def code_action(self, uri: str, line: int, character: int) -> None:
-        at = types.Position(line=line, character=character)
-        await self.client.protocol.send_request_async(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri), range=types.Range(start=at, end=at),
-            context=types.CodeActionContext(diagnostics=[])))
+        at = {"line": line, "character": character}
+        await self.client.request("textDocument/codeAction", {
+            "textDocument": {"uri": uri}, "range": {"start": at, "end": at}, "context": {"diagnostics": []}})
 
     async def one(self, kind: str) -> float:
         started = time.perf_counter()
@@ -97,30 +99,28 @@ class Sampler:
             await self.code_action(self.big_uri, line, min(4, len(self.lines[line])))
         else:  # type a character into the scratch function's body, or delete it again
             self.version += 1
-            at, after = types.Position(line=1, character=4), types.Position(line=1, character=5)
-            change = types.TextDocumentContentChangePartial(
-                range=types.Range(start=at, end=after if self.typed else at), text="" if self.typed else "x")
+            at, after = {"line": 1, "character": 4}, {"line": 1, "character": 5}
+            change = {"range": {"start": at, "end": after if self.typed else at}, "text": "" if self.typed else "x"}
             self.typed = not self.typed
-            self.client.text_document_did_change(types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=self.scratch_uri, version=self.version),
-                content_changes=[change]))
+            self.client.notify("textDocument/didChange", {
+                "textDocument": {"uri": self.scratch_uri, "version": self.version}, "contentChanges": [change]})
             await self.code_action(self.scratch_uri, 0, 4)
         return 1000 * (time.perf_counter() - started)
 
     async def sample(self, interval_s: float, rounds: int | None = None, until: asyncio.Future | None = None):
         """Samples every `interval_s` for `rounds` rounds, or until `until` is done; (kind, sent at, ms)."""
         samples, started, n = [], time.perf_counter(), 0
-        self.events, seen = [], sum(map(len, self.client.progress_reports.values()))
+        self.events, seen = [], len(self.client.progress_messages())
         while (rounds is None or n < rounds) and (until is None or not until.done()):
             tick = time.perf_counter()
             for kind in ("code action", "didChange"):
                 samples.append((kind, tick - started, await self.one(kind)))
                 if samples[-1][2] >= SLOW_MS:
                     self.events.append((round(tick - started, 2), f"{kind} took {samples[-1][2]:.0f} ms"))
-            reports = [r for values in self.client.progress_reports.values() for r in values]
-            self.events += [(round(time.perf_counter() - started, 2), f"progress: {getattr(r, 'message', None)}")
-                            for r in reports[seen:]]  # when the client saw them, to within one round
-            seen = len(reports)
+            messages = self.client.progress_messages()
+            self.events += [(round(time.perf_counter() - started, 2), f"progress: {message}")
+                            for message in messages[seen:]]  # when the client saw them, to within one round
+            seen = len(messages)
             n += 1
             await asyncio.sleep(max(0.0, interval_s - (time.perf_counter() - tick)))
         return samples, time.perf_counter() - started
@@ -157,25 +157,14 @@ async def measure(rounds: int, interval_ms: float, seed: int = 0) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="swarm-event-loop-") as name:
         folder = Path(name)
         big, scratch, small = workspace(folder)
-        env = {k: v for k, v in os.environ.items()  # no cloud tier, no user overrides; the models dir stays
-               if not k.startswith(("SWARM_LSP_", "ANTHROPIC_", "OLLAMA_")) or k == "SWARM_LSP_MODELS_DIR"}
-        env |= {"SWARM_LSP_LEDGER_PATH": str(folder / "ledger.sqlite3"),
-                "SWARM_LSP_AUDIT_CACHE": str(folder / "audit-cache.sqlite3"),
-                "SWARM_LSP_CLOUD_AUDIT_LOG": str(folder / "cloud_calls.jsonl")}
-        client = make_test_lsp_client()
-
-        @client.feature(types.WORKSPACE_APPLY_EDIT)
-        def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-            return types.ApplyWorkspaceEditResult(applied=True)  # recorded as applied; nothing is written
-
-        await client.start_io(str(SERVER), "--stdio", env=env, cwd=str(folder))
-        await client.initialize_session(types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"), root_uri=folder.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=folder.as_uri(), name="bench")],
-            initialization_options={"swarm-lsp": {"tiers": [MODEL], "candidates": 1}}))
+        client = await WireClient.start([str(SERVER), "--stdio"], cwd=folder, env=server_env(folder))
+        await client.request("initialize", {
+            "processId": os.getpid(), "rootUri": folder.as_uri(), "capabilities": CLIENT_CAPABILITIES,
+            "workspaceFolders": [{"uri": folder.as_uri(), "name": "bench"}],
+            "initializationOptions": {"swarm-lsp": {"tiers": [MODEL], "candidates": 1}}})
+        client.notify("initialized", {})
         for path in (big, scratch, small):
-            client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
-                uri=path.as_uri(), language_id="python", version=1, text=path.read_text())))
+            await client.open(path)
         sampler = Sampler(client, big, scratch, random.Random(seed))
         interval = interval_ms / 1000
         await sampler.sample(interval, rounds=20)  # warm-up, not counted
@@ -186,8 +175,8 @@ async def measure(rounds: int, interval_ms: float, seed: int = 0) -> list[dict]:
         }
         for phase, (command, arguments) in jobs.items():
             print(f"{phase}: {command} ...", file=sys.stderr)
-            job = asyncio.ensure_future(client.workspace_execute_command_async(
-                types.ExecuteCommandParams(command=command, arguments=[arguments])))
+            job = asyncio.ensure_future(client.request("workspace/executeCommand",
+                                                       {"command": command, "arguments": [arguments]}))
             samples, duration = await sampler.sample(interval, until=job)
             answer = await job
             keep = ("status", "applied", "tier", "findings", "published", "error", "message")
@@ -196,7 +185,6 @@ async def measure(rounds: int, interval_ms: float, seed: int = 0) -> list[dict]:
             for at, event in sampler.events:
                 print(f"  {at:7.2f} s  {event}", file=sys.stderr)
             print(f"{phase}: {duration:.1f} s, {answer}", file=sys.stderr)
-        await client.shutdown_session()
         await client.stop()
     return rows
 
@@ -211,7 +199,9 @@ def markdown(rows: list[dict], rounds: int, interval_ms: float) -> str:
     lines = [
         BEGIN, f"### Event loop while jobs run: round trips over the protocol ({date.today().isoformat()})", "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.platform()}. The real `swarm-lsp --stdio` in a temporary workspace; one request at a time, "
+        f"{platform.platform()}. The real `swarm-lsp --stdio` in a temporary workspace, driven by a lean JSON-RPC "
+        "client (bench/wire_client.py: framing and `json` only, as an editor's client costs the server nothing); "
+        "one request at a time, "
         f"a sample every {interval_ms:g} ms alternating a `codeAction` at a random position of a generated "
         f"{LINES:,}-line Python file and a `didChange` (one character typed into or deleted from a small open "
         "document) timed until the answer to a `codeAction` sent right after it. Phases: idle "

@@ -101,7 +101,9 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"swarm-lsp: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
     if args.stdio:
-        server.start_io()
+        from swarm_lsp.server.lsp.stdio import serve_stdio
+
+        serve_stdio(server)
         return EXIT_OK
     host, _, port = args.tcp.rpartition(":")
     if not host or not port.isdigit():

@@ -18,6 +18,7 @@ from swarm_lsp.server.lsp.code_actions import RUN_COMMAND, all_kinds, code_actio
 from swarm_lsp.server.lsp.diagnostics import AUDIT_COMMAND, NotAuditable, SaveAuditor, publish_audit, quick_fixes
 from swarm_lsp.server.lsp.runner import run_action_safely
 from swarm_lsp.server.lsp.server import CURRENT_REQUEST, SwarmLanguageServer
+from swarm_lsp.swarm import heap
 from swarm_lsp.swarm.tiers import start_of_today
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,14 @@ def create_server(version: str) -> SwarmLanguageServer:
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: SwarmLanguageServer, params: types.InitializedParams) -> None:
+        loop = asyncio.get_running_loop()
         if any(tier.startswith("llamacpp:") for tier in ls.config.tiers):
             from swarm_lsp.swarm.backends.llamacpp import preload_library
 
-            asyncio.get_running_loop().run_in_executor(None, preload_library)
+            loaded = loop.run_in_executor(None, preload_library)
+            loaded.add_done_callback(lambda _: heap.settle())  # the start-up imports are in now
+        else:
+            loop.call_soon(heap.settle)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: SwarmLanguageServer, params: types.DidOpenTextDocumentParams) -> None:

@@ -79,8 +79,8 @@ async def publish_audit(server: "SwarmLanguageServer", uri: str) -> dict[str, An
         return {"uri": uri, "findings": len(findings), "published": False, "reason": "the document changed"}
     # Hundreds of conversions: on a thread, which yields the GIL to the loop between them.
     diagnostics = await asyncio.to_thread(lambda: [finding_diagnostic(server, document, f) for f in findings])
-    server.text_document_publish_diagnostics(
-        types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=document.version))
+    await server.protocol.notify_serialised_off_loop(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, types.PublishDiagnosticsParams(
+        uri=uri, diagnostics=diagnostics, version=document.version))
     return {"uri": uri, "findings": len(findings), "published": True,
             "by_severity": {s: sum(f.severity == s for f in findings) for s in SEVERITY}}
 

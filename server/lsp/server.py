@@ -8,7 +8,10 @@ command's coroutine would run on), and every request's id is visible to the hand
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import inspect
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.capabilities import ServerCapabilitiesBuilder
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from swarm_lsp.server.config import Config, ConfigError, load_config
@@ -32,6 +35,20 @@ SETTINGS_SECTIONS = ("swarm-lsp", "swarmLsp", "swarm_lsp")
 
 
 class SwarmProtocol(LanguageServerProtocol):
+    async def notify_serialised_off_loop(self, method: str, params: Any) -> None:
+        """A large notification (hundreds of diagnostics) turned into JSON on a thread, so the loop
+        only writes the bytes: as pygls's `notify` would, minus tens of ms of cattrs on the loop."""
+        message = {"jsonrpc": JsonRPCProtocol.VERSION, "method": method, "params": params}
+        body = await asyncio.to_thread(json.dumps, message, default=self._serialize_message)
+        if self.writer is None:
+            log.error("no transport to send %s on", method)
+            return
+        if self._include_headers:
+            body = f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n" + body
+        written = self.writer.write(body.encode(self.CHARSET))
+        if inspect.isawaitable(written):
+            await written
+
     def _handle_request(self, msg_id, method_name, params):
         token = CURRENT_REQUEST.set(msg_id)  # tasks created while handling inherit this context
         try:
@@ -47,6 +64,8 @@ class SwarmProtocol(LanguageServerProtocol):
 
 
 class SwarmLanguageServer(LanguageServer):
+    protocol: SwarmProtocol
+
     def __init__(self, version: str) -> None:
         super().__init__("swarm-lsp", version, protocol_cls=SwarmProtocol)
         self.session = Session(Path.cwd())

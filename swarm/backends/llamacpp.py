@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
-from swarm_lsp.swarm import models
+from swarm_lsp.swarm import heap, models
 from swarm_lsp.swarm.backends.base import BackendError, Message, Reply, TokenUsage
 from swarm_lsp.swarm.backends.prefill import Prefill, cancelled_completion
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled, in_thread, race_cancel
@@ -89,6 +89,7 @@ class _ModelWorker:
                 )
             log.debug("llama.cpp load output:\n%s", chatter.getvalue())
             self._llama.verbose = False  # after the load: no per-call prints (prefix reuse, timings)
+            heap.settle()
             log.info("loaded %s in %.1fs", self.path.name, time.perf_counter() - started)
         return self._llama
 
