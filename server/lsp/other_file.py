@@ -69,9 +69,18 @@ async def apply_other_file(server: "SwarmLanguageServer", edit: Edit, label: str
             return True, None
     except (ValueError, StaleFile, OSError) as exc:
         return False, str(exc)
-    response = await server.workspace_apply_edit_async(
-        types.ApplyWorkspaceEditParams(edit=workspace_change, label=label)
-    )
+    return await ask_client_to_apply(server, workspace_change, label)
+
+
+async def ask_client_to_apply(server: "SwarmLanguageServer", change: types.WorkspaceEdit,
+                              label: str) -> tuple[bool, str | None]:
+    """`workspace/applyEdit`: (applied, why not). A client that answers with an error (or drops
+    the connection) has not applied it either; the job still ends with its progress closed."""
+    try:
+        response = await server.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=change, label=label))
+    except Exception as exc:  # a JSON-RPC error from the client, or the connection gone
+        log.warning("workspace/applyEdit failed: %s", exc)
+        return False, f"the editor answered the edit with an error: {exc}"
     if not response.applied:
         return False, f"the editor did not apply the edit: {response.failure_reason or 'no reason given'}"
     return True, None

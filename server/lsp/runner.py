@@ -16,7 +16,7 @@ from pygls.uris import to_fs_path
 from swarm_lsp.server.errors import lsp_error
 from swarm_lsp.server.lsp.diagnostics import publish_findings
 from swarm_lsp.server.lsp.edits import StaleEdit, rebase, workspace_edit
-from swarm_lsp.server.lsp.other_file import apply_other_file
+from swarm_lsp.server.lsp.other_file import apply_other_file, ask_client_to_apply
 from swarm_lsp.server.lsp.progress import JobProgress
 from swarm_lsp.server.session.edit_plan import EditPlan
 from swarm_lsp.server.session.queue import QueuedRun
@@ -165,10 +165,7 @@ async def _apply_to_document(server: "SwarmLanguageServer", uri: str, plan: Edit
     document_changes = bool(capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes)
     change = workspace_edit(uri, version, current_text, new_text,
                             encoding=server.store.encoding, document_changes=document_changes)
-    response = await server.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=change, label=label))
-    if not response.applied:
-        return False, f"the editor did not apply the edit: {response.failure_reason or 'no reason given'}"
-    return True, None
+    return await ask_client_to_apply(server, change, label)
 
 
 def _summary(queued: QueuedRun, symbol: str, result: ActionResult, applied: bool, note: str | None) -> dict[str, Any]:

@@ -45,10 +45,13 @@ def record_edits(client: LanguageClient, applied: bool = True) -> list[types.App
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        if client.edit_error:  # answer with a JSON-RPC error, as a client whose handler throws does
+            raise RuntimeError(client.edit_error)
         edits.append(params)
         return types.ApplyWorkspaceEditResult(applied=applied)
 
     client.applied_edits = edits
+    client.edit_error = None
     return edits
 
 

@@ -154,6 +154,17 @@ async def test_an_edit_whose_target_changed_is_refused(client: LanguageClient):
     assert any(m.type == types.MessageType.Warning and "not applied" in m.message for m in client.messages)
 
 
+async def test_an_edit_the_client_answers_with_an_error_ends_the_job_and_its_progress(client: LanguageClient):
+    uri = open_document(client, client.workspace_root / "textutils.py")
+    client.edit_error = "the editor's edit handler threw"
+    summary = await client.workspace_execute_command_async(run_params(uri, "slugify"))
+    assert summary["status"] == "accepted" and summary["applied"] is False
+    assert "answered the edit with an error" in summary["message"] and "handler threw" in summary["message"]
+    [reports] = client.progress_reports.values()
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd) and "not applied" in reports[-1].message
+    await wait_until_idle(client)
+
+
 async def test_an_edit_is_rebased_when_only_other_code_changed(client: LanguageClient):
     uri = open_document(client, client.workspace_root / "textutils.py")
     job = asyncio.ensure_future(client.workspace_execute_command_async(run_params(uri, "slugify")))
