@@ -17,7 +17,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 def isolated_state(tmp_path_factory, monkeypatch):
     state = tmp_path_factory.mktemp("state")
     for name in list(os.environ):
-        if name.startswith("SWARM_LSP_") and name not in ("SWARM_LSP_MODELS_DIR",):
+        if name.startswith("SWARM_LSP_") and name not in ("SWARM_LSP_MODELS_DIR", "SWARM_LSP_EDITORS_DIR"):
             monkeypatch.delenv(name, raising=False)
     for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "OLLAMA_HOST"):
         monkeypatch.delenv(name, raising=False)

@@ -51,17 +51,18 @@ def free_port() -> int:
 class CodeServer:
     """One code-server with its own user-data and extensions folders under `home`."""
 
-    def __init__(self, home: Path, settings: dict) -> None:
+    def __init__(self, home: Path, settings: dict, env: dict | None = None) -> None:
         self.home, self.port = home, free_port()
         self.user_data, self.extensions = home / "user-data", home / "extensions"
         (self.user_data / "User").mkdir(parents=True, exist_ok=True)
         (self.user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
         self.log = home / "code-server.log"
-        self.env = {**os.environ, "HOME": str(home / "home"), "XDG_CONFIG_HOME": str(home / "config"),
-                    "XDG_DATA_HOME": str(home / "data")}  # code-server's own config.yaml lands here
-        for key in ("XDG_CACHE_HOME",):  # the models' cache stays the user's (or CI's) one
-            if key in os.environ:
-                self.env[key] = os.environ[key]
+        # code-server's own settings and state, and swarm-lsp's ledger, in `home`; the cache (where
+        # the models are assembled) stays the user's, or CI's.
+        self.env = {**os.environ, "XDG_CONFIG_HOME": str(home / "config"), "XDG_DATA_HOME": str(home / "data"),
+                    "XDG_STATE_HOME": str(home / "state"),
+                    "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")}
+        self.env.update(env or {})
 
     def _command(self, *args: str) -> list[str]:
         return [str(code_server_binary()), "--user-data-dir", str(self.user_data),

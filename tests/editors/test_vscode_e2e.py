@@ -1,25 +1,37 @@
 """VS Code itself (code-server 4.100.3 = VS Code 1.100.3) in headless Chromium with the packaged
-extension installed: open a Python file, run "Swarm: Document" from the command palette on the
-embedded model, and see the docstring appear in the editor. Screenshots of the code-action menu
-and of the result are saved in the test's folder, and copied to the folder named by
-SWARM_LSP_SCREENSHOTS (docs/images for the README's)."""
+extension installed: open a Python file, run "Swarm: Document Symbol" from the command palette on
+the embedded model, and see the docstring appear in the editor; with a tier that cannot answer,
+see the server's error as an error notification. Screenshots of the source-action menu and of the
+result are saved in the test's folder, and copied to $SWARM_LSP_SCREENSHOTS (docs/images)."""
 
 from __future__ import annotations
 
-import os
 import shutil
+import socket
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.editors.code_server import (
-    CHROMIUM, CHROMIUM_ARGS, REPO, SETUP_HINT, VSIX, CodeServer, missing_parts, python_for_server,
+from tests.editors.code_server import REPO, SETUP_HINT, VSIX, CodeServer, missing_parts, python_for_server
+from tests.editors.workbench import (
+    documented, editor_text, keep, notification, open_file_at, run_palette_command, wait_for_server, workbench,
 )
 
 pytestmark = [pytest.mark.real, pytest.mark.editor]
 TIER = "llamacpp:qwen2.5-coder-0.5b"
 JOB_GUARD_S = 600  # hang guard for the model job, not a speed claim
+SETTINGS = {
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": False,
+    "security.workspace.trust.enabled": False,
+    "extensions.autoUpdate": False,
+    "extensions.ignoreRecommendations": True,
+    "telemetry.telemetryLevel": "off",
+    "update.mode": "none",
+    "editor.minimap.enabled": False,
+    "files.autoSave": "off",  # so the checks below see an edit stay in the editor, unsaved
+}
 
 
 @pytest.fixture
@@ -31,112 +43,56 @@ def workspace(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def code_server(tmp_path: Path) -> CodeServer:
+def code_server(tmp_path: Path, settings: dict | None = None, env: dict | None = None) -> CodeServer:
     missing = missing_parts()
     if missing:
         pytest.fail(f"missing {', '.join(missing)}: {SETUP_HINT}")
-    server = CodeServer(tmp_path / "code-server", {
-        "swarmLsp.path": str(python_for_server()),
-        "workbench.startupEditor": "none",
-        "workbench.tips.enabled": False,
-        "security.workspace.trust.enabled": False,
-        "extensions.autoUpdate": False,
-        "extensions.ignoreRecommendations": True,
-        "telemetry.telemetryLevel": "off",
-        "update.mode": "none",
-        "editor.minimap.enabled": False,
-        "window.zoomLevel": 0,
-        "files.autoSave": "off",  # so the check below sees the edit stay in the editor, unsaved
-    })
+    server = CodeServer(tmp_path / "code-server", {**SETTINGS, "swarmLsp.path": str(python_for_server()),
+                                                   **(settings or {})}, env)
     server.install_extension(VSIX)
     return server
 
 
-def keep(page, tmp_path: Path, name: str) -> None:
-    page.screenshot(path=str(tmp_path / name))
-    target = os.environ.get("SWARM_LSP_SCREENSHOTS")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(tmp_path / name, Path(target) / name)
-
-
-def run_palette_command(page, title: str) -> None:
-    page.keyboard.press("F1")
-    box = page.locator(".quick-input-widget input")
-    box.wait_for(state="visible")
-    box.fill(f">{title}")
-    page.locator(".quick-input-list .monaco-list-row", has_text=title).first.wait_for(state="visible")
-    page.keyboard.press("Enter")
-
-
-def open_file_at(page, name: str, line: int) -> None:
-    page.keyboard.press("Control+P")
-    box = page.locator(".quick-input-widget input")
-    box.wait_for(state="visible")
-    box.fill(name)
-    page.locator(".quick-input-list .monaco-list-row", has_text=name).first.wait_for(state="visible")
-    page.keyboard.press("Enter")
-    page.locator(".monaco-editor .view-lines").first.wait_for(state="visible")
-    run_palette_command(page, "Go to Line/Column")
-    page.keyboard.type(str(line))
-    page.keyboard.press("Enter")
-    page.keyboard.press("End")
-
-
-def editor_text(page) -> str:
-    """The editor's rendered lines in order (Monaco keeps its line elements in any order)."""
-    lines = page.locator(".monaco-editor .view-lines").first.evaluate(
-        "el => [...el.querySelectorAll('.view-line')].map(l => [parseFloat(l.style.top), l.innerText])")
-    return "\n".join(text for _, text in sorted(lines)).replace("\u00a0", " ")
-
-
-def documented(text: str, signature: str = 'def slugify(text, max_len=40, separator="-"):') -> bool:
-    """The line under the function's signature opens a docstring (the file has others elsewhere)."""
-    lines = text.split("\n")
-    at = next((i for i, line in enumerate(lines) if line.strip() == signature), None)
-    return at is not None and at + 1 < len(lines) and lines[at + 1].strip().startswith('"""')
-
-
-def test_document_from_the_command_palette_puts_a_docstring_in_the_editor(code_server, workspace, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_document_from_the_command_palette_puts_a_docstring_in_the_editor(workspace, tmp_path):
     before = (workspace / "textutils.py").read_text()
-    with code_server.serving(workspace) as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        try:
-            page.goto(url)
-            page.locator(".monaco-workbench").wait_for(state="visible", timeout=120_000)
-            open_file_at(page, "textutils.py", 7)  # def slugify(...)
-            # "Swarm N local · M cloud": the server started and answered swarm.report
-            page.locator(".statusbar-item", has_text="local").first.wait_for(state="visible", timeout=120_000)
+    with workbench(code_server(tmp_path), workspace, tmp_path) as page:
+        open_file_at(page, "textutils.py", 7)  # def slugify(...)
+        wait_for_server(page)
+        page.keyboard.press("Control+.")  # quick fixes and refactorings: the refactor presets
+        menu = page.locator(".action-widget")
+        menu.wait_for(state="visible", timeout=60_000)
+        assert "Refactor slugify: simplify (swarm)" in menu.inner_text()
+        page.keyboard.press("Escape")
+        menu.wait_for(state="hidden")
+        run_palette_command(page, "Source Action...")  # document, tests, audit
+        menu.wait_for(state="visible", timeout=60_000)
+        assert "Document slugify (swarm)" in menu.inner_text()
+        assert "Generate tests for slugify (swarm)" in menu.inner_text()
+        keep(page, tmp_path, "vscode-code-actions.png")
+        page.keyboard.press("Escape")
 
-            page.keyboard.press("Control+.")  # quick fixes and refactorings: the refactor presets
-            menu = page.locator(".action-widget")
-            menu.wait_for(state="visible", timeout=60_000)
-            assert "Refactor slugify: simplify (swarm)" in menu.inner_text()
-            page.keyboard.press("Escape")
-            menu.wait_for(state="hidden")
-            run_palette_command(page, "Source Action...")  # document, tests, audit
-            menu.wait_for(state="visible", timeout=60_000)
-            assert "Document slugify (swarm)" in menu.inner_text() and "Generate tests for slugify (swarm)" in menu.inner_text()
-            keep(page, tmp_path, "vscode-code-actions.png")
-            page.keyboard.press("Escape")
+        run_palette_command(page, "Swarm: Document Symbol")
+        deadline = time.monotonic() + JOB_GUARD_S
+        while not documented(editor_text(page)) and time.monotonic() < deadline:
+            page.wait_for_timeout(1000)
+        assert documented(editor_text(page)), editor_text(page)
+        summary = notification(page, "accepted")
+        assert "document slugify" in summary.inner_text()
+        keep(page, tmp_path, "vscode-document-result.png")
+    assert (workspace / "textutils.py").read_text() == before  # an edit in the editor, not a write
 
-            run_palette_command(page, "Swarm: Document Symbol")
-            deadline = time.monotonic() + JOB_GUARD_S
-            while not documented(editor_text(page)) and time.monotonic() < deadline:
-                page.wait_for_timeout(1000)
-            assert documented(editor_text(page)), editor_text(page)
-            run_palette_command(page, "Notifications: Show Notifications")  # toasts hide themselves; the list stays
-            summary = page.locator(".notifications-center .notification-list-item", has_text="accepted").first
-            summary.wait_for(state="visible", timeout=60_000)
-            assert "document slugify" in summary.inner_text()
-            keep(page, tmp_path, "vscode-document-result.png")
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"))  # what the editor showed
-            raise
-        finally:
-            browser.close()
-    assert (workspace / "textutils.py").read_text() == before  # an unsaved edit in the editor, not a write
+
+def test_a_tier_that_cannot_answer_is_an_error_notification_with_the_servers_message(workspace, tmp_path):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # nothing listens there once closed
+    server = code_server(tmp_path, {"swarmLsp.tiers": ["ollama:qwen2.5-coder:0.5b"]},
+                         {"OLLAMA_HOST": f"127.0.0.1:{port}"})
+    with workbench(server, workspace, tmp_path) as page:
+        open_file_at(page, "textutils.py", 7)
+        wait_for_server(page)
+        run_palette_command(page, "Swarm: Document Symbol")
+        error = notification(page, "no Ollama host could serve the request", timeout_ms=JOB_GUARD_S * 1000)
+        assert "document slugify: failed" in error.inner_text()
+        assert error.locator(".codicon-error").count() == 1  # shown as an error, not as information
+        assert not documented(editor_text(page))
