@@ -27,6 +27,7 @@ from swarm_lsp.swarm.cancel import CancelToken
 from swarm_lsp.swarm.codemods import doc_comment, py_docstring
 from swarm_lsp.swarm.codemods.content import DocContent, DocFacts
 from swarm_lsp.swarm.docstyle import detect_style, render_docstring
+from swarm_lsp.swarm.gates.doc_claims import doc_claims_gate
 from swarm_lsp.swarm.gates.doc_content import content_gate
 from swarm_lsp.swarm.gates.python_doc import python_doc_gates
 from swarm_lsp.swarm.settings import DOC_STYLES
@@ -122,6 +123,7 @@ class DocumentJob(ActionJob):
         literal = render_docstring(content, self.facts, self.style, self.body_indent)
         new_text = py_docstring.apply_docstring(self.text, self.symbol.qualname, literal, line=self.line)
         gates = python_doc_gates(self.text, new_text, self.symbol.qualname, self.facts, self.style)
+        gates.append(doc_claims_gate(self.text, self.symbol.qualname, content))
         return Evaluation(gates, new_text=new_text, output=literal)
 
     def _evaluate_comment(self, content: DocContent) -> Evaluation:
