@@ -118,9 +118,14 @@ async def test_the_editor_audit_runs_the_whole_pass_in_the_analysis_process(monk
 
     monkeypatch.setattr(diagnostics, "in_worker_process_async", recorded)
     document = SimpleNamespace(language="python", path=str(tmp_path / "m.py"), text=module(1), version=3)
+    async def notify(method, params):  # serialised off the loop: the protocol's part, stood in for here
+        published.append((method, params))
+
     server = SimpleNamespace(store=SimpleNamespace(get=lambda uri: document), root=tmp_path,
                              config=SimpleNamespace(audit_skip=["B404"]),
-                             text_document_publish_diagnostics=published.append)
+                             protocol=SimpleNamespace(notify_serialised_off_loop=notify))
     summary = await diagnostics.publish_audit(server, "file:///m.py")
     assert offloaded == [deterministic_pass]  # bandit, gates and suppressions: one hop, off the loop
-    assert summary["published"] and summary["findings"] == 0 and published[0].diagnostics == []
+    [(method, params)] = published
+    assert method == "textDocument/publishDiagnostics" and params.diagnostics == [] and params.version == 3
+    assert summary["published"] and summary["findings"] == 0
