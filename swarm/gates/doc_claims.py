@@ -8,7 +8,8 @@ said is false where the function's own definition decides it:
 - a return value said to be (or include) `None` ("None if ...", "or None") needs a path that
   returns None: a bare `return`, `return None`, or the end of the body reached without one;
 - "an error message" (or string) as the return value of a function that raises and never returns
-  a string literal is false: it raises instead.
+  a string literal is false: it raises instead;
+- every exception in Raises must be one the function can be seen to raise (raised_exceptions.py).
 
 A statement these checks cannot decide (a default described in prose, a return in words) passes
 here; it is for the executed examples and the reviewers.
@@ -20,9 +21,11 @@ import ast
 import re
 
 from swarm_lsp.swarm.codemods.content import DocContent
+from swarm_lsp.swarm.gates.raised_exceptions import ANYTHING, own_nodes, raisable
 from swarm_lsp.swarm.types import GateResult
 
 GATE_NAME = "claims_match_code"
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
 _STATED_DEFAULT = re.compile(
     r"(?:\bdefaults?\s*(?:to|is|=|:)\s*|\(\s*default\s*[:=]?\s*)(?P<value>[^,;)\s][^,;)]*?)\s*"
     r"(?=[,;)]|\.(?:\s|$)|$)",  # a "." ends the value only before a space or the end: 0.5 stays whole
@@ -33,16 +36,22 @@ _NONE_RETURN = re.compile(r"(?:^|\b(?:or|returns?|else|otherwise|be)\s+)None\b",
 _ERROR_MESSAGE = re.compile(r"\berror (?:message|string|text)\b", re.IGNORECASE)
 
 
-def find_function(module: ast.Module, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+def find_function(module: ast.Module, qualname: str) -> tuple[_Function | None, ast.ClassDef | None]:
+    """The function or method named `qualname`, and the class it is defined in (None at top level)."""
     scope: list[ast.stmt] = module.body
     found: ast.AST | None = None
+    owner: ast.ClassDef | None = None
     for part in qualname.split("."):
+        if isinstance(found, ast.ClassDef):
+            owner = found
         found = next((node for node in scope if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
                                                                    ast.ClassDef)) and node.name == part), None)
         if found is None:
-            return None
+            return None, None
         scope = found.body
-    return found if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+    if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return found, owner
+    return None, None
 
 
 def _defaults(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.expr | None]:
@@ -110,20 +119,8 @@ def _terminates(statements: list[ast.stmt]) -> bool:
     return False
 
 
-def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
-    """The function's nodes, not those of functions and classes nested in it."""
-    found: list[ast.AST] = []
-    stack: list[ast.AST] = list(function.body)
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(node))
-    return found
-
-
 def _return_reasons(content: DocContent, function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
-    nodes = _own_nodes(function)
+    nodes = own_nodes(function)
     if any(isinstance(node, (ast.Yield, ast.YieldFrom)) for node in nodes):
         return []  # a generator's "returns" describes what it yields
     returns = [node for node in nodes if isinstance(node, ast.Return)]
@@ -144,12 +141,26 @@ def _return_reasons(content: DocContent, function: ast.FunctionDef | ast.AsyncFu
     return reasons
 
 
+def _raises_reasons(content: DocContent, module: ast.Module, function: _Function,
+                    owner: ast.ClassDef | None) -> list[str]:
+    if not content.raises:
+        return []
+    seen = raisable(module, function, owner)
+    if ANYTHING in seen:
+        return []
+    return [f"`{function.name}` is not seen to raise `{name}` (not in its body, nor in a function of this module "
+            "it calls): name only the exceptions it raises." for name in content.raises
+            if name.rsplit(".", 1)[-1] not in seen]
+
+
 def doc_claims_gate(original: str, qualname: str, content: DocContent) -> GateResult:
     try:
-        function = find_function(ast.parse(original), qualname)
+        module = ast.parse(original)
     except SyntaxError:
-        function = None
-    if function is None:  # the parse and definition gates say why
+        return GateResult(GATE_NAME, True)  # the parse gate says why
+    function, owner = find_function(module, qualname)
+    if function is None:  # the definition gate says why
         return GateResult(GATE_NAME, True)
-    reasons = _default_reasons(content, function) + _return_reasons(content, function)
+    reasons = (_default_reasons(content, function) + _return_reasons(content, function)
+               + _raises_reasons(content, module, function, owner))
     return GateResult(GATE_NAME, not reasons, reasons)

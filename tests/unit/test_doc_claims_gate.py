@@ -68,3 +68,47 @@ def test_an_error_message_returned_by_a_function_that_raises_is_false():
 def test_a_target_the_check_cannot_find_passes_to_the_other_gates():
     assert check("def (:\n", "f", returns="None") == []
     assert check(SLUGIFY, "nosuch", returns="None") == []
+
+
+RAISING = '''class OptionError(ValueError):
+    pass
+
+
+def _check(value, allowed):
+    if value not in allowed:
+        raise OptionError(value)
+
+
+class Options:
+    def pick(self, value):
+        self._validate(value)
+        return value
+
+    def _validate(self, value):
+        _check(value, ("a", "b"))
+
+
+def parse(text):
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        raise
+
+
+def convert(text):
+    return int(text)
+'''
+
+
+def test_a_named_exception_must_be_one_the_function_can_be_seen_to_raise():
+    # through a method of its class and a function of its module, and by the base of the class raised
+    assert check(RAISING, "Options.pick", raises={"OptionError": "If value is not allowed."}) == []
+    assert check(RAISING, "Options.pick", raises={"ValueError": "If value is not allowed."}) == []
+    assert check(RAISING, "parse", raises={"ValueError": "If text is not a number."}) == []  # re-raised
+    assert check(RAISING, "Options.pick", raises={"KeyError": "If value is missing."}) == [
+        "`pick` is not seen to raise `KeyError` (not in its body, nor in a function of this module it calls): "
+        "name only the exceptions it raises."]
+
+
+def test_what_a_builtin_raises_is_not_seen():
+    assert check(RAISING, "convert", raises={"ValueError": "If text is not a number."}) != []
