@@ -19,7 +19,7 @@ from tests.editors.workbench import (
 )
 
 pytestmark = [pytest.mark.real, pytest.mark.editor]
-TIER = "llamacpp:qwen2.5-coder-0.5b"
+TIER, ESCALATION = "llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b"
 JOB_GUARD_S = 600  # hang guard for the model job, not a speed claim
 SETTINGS = {
     "workbench.startupEditor": "none",
@@ -39,7 +39,8 @@ def workspace(tmp_path: Path) -> Path:
     folder = tmp_path / "project"
     folder.mkdir()
     shutil.copy(REPO / "examples" / "textutils.py", folder / "textutils.py")
-    (folder / "pyproject.toml").write_text(f'[tool.swarm-lsp]\ntiers = ["{TIER}"]\ncandidates = 1\n')
+    # One candidate per tier, the default plan: a 0.5B docstring the claims gate rejects escalates to the 1.5B.
+    (folder / "pyproject.toml").write_text(f'[tool.swarm-lsp]\ntiers = ["{TIER}", "{ESCALATION}"]\ncandidates = 1\n')
     return folder
 
 

@@ -36,7 +36,8 @@ def initialize_params(spec: str, root: Path, options: dict | None = None) -> typ
 def prepare_workspace(root: Path) -> Path:
     shutil.copy(REPO / "examples" / "textutils.py", root / "textutils.py")
     shutil.copy(REPO / "examples" / "textutils.ts", root / "textutils.ts")
-    (root / "pyproject.toml").write_text('[tool.swarm-lsp]\ntiers = ["llamacpp:qwen2.5-coder-0.5b"]\n')
+    # The default plan: a candidate the 0.5B gets wrong (the claims gate rejects false statements) escalates.
+    (root / "pyproject.toml").write_text('[tool.swarm-lsp]\ntiers = ["llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b"]\n')
     return root
 
 

@@ -18,6 +18,7 @@ from tests.lsp.conftest import open_document
 pytestmark = pytest.mark.real
 
 GUARD_S = 60  # a hang guard, not an assertion: how fast a cancel ends a job is measured in bench/
+JOB_GUARD_S = 600  # the same for a whole model job, on a 2-core machine that may be running other work
 
 
 def run_params(uri: str, symbol: str, line: int | None = None) -> types.ExecuteCommandParams:
@@ -71,7 +72,7 @@ async def test_document_job_ends_in_a_versioned_apply_edit_with_progress(client:
     messages = [r.message for r in reports[1:-1]]
     assert any("writing candidate 1" in m for m in messages) and any("passed the gates" in m for m in messages)
     assert isinstance(reports[-1], types.WorkDoneProgressEnd) and "accepted" in reports[-1].message
-    assert any("accepted from llamacpp:qwen2.5-coder-0.5b" in m.message for m in client.messages)
+    assert any("accepted from llamacpp:qwen2.5-coder-" in m.message for m in client.messages)
 
 
 def model_calls() -> list:
@@ -148,7 +149,7 @@ async def test_an_edit_whose_target_changed_is_refused(client: LanguageClient):
     job = asyncio.ensure_future(client.workspace_execute_command_async(run_params(uri, "slugify")))
     await wait_for_stage(client, "writing candidate 1")
     change(client, uri, 2, 11, "    slug = 'changed meanwhile'\n", end_line=12)  # inside slugify's body
-    summary = await asyncio.wait_for(job, timeout=120)
+    summary = await asyncio.wait_for(job, timeout=JOB_GUARD_S)
     assert summary["status"] == "accepted" and summary["applied"] is False
     assert "target changed" in summary["message"]
     assert client.applied_edits == []
@@ -173,7 +174,7 @@ async def test_an_edit_is_rebased_when_only_other_code_changed(client: LanguageC
     job = asyncio.ensure_future(client.workspace_execute_command_async(run_params(uri, "slugify")))
     await wait_for_stage(client, "writing candidate 1")
     change(client, uri, 2, 4, "VERSION = 2\n\n")  # two lines above slugify
-    summary = await asyncio.wait_for(job, timeout=120)
+    summary = await asyncio.wait_for(job, timeout=JOB_GUARD_S)
     assert summary["applied"] is True, summary
     [applied] = client.applied_edits
     version, text_edit = edit_of(applied)

@@ -33,7 +33,7 @@ def run_neovim(workspace: Path, line: int, run_action: bool, kind: str = "source
 @pytest.fixture
 def workspace(tmp_path):
     shutil.copy(REPO / "examples" / "textutils.py", tmp_path / "textutils.py")
-    (tmp_path / "pyproject.toml").write_text('[tool.swarm-lsp]\ntiers = ["llamacpp:qwen2.5-coder-0.5b"]\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.swarm-lsp]\ntiers = ["llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b"]\n')  # the default plan
     return tmp_path
 
 

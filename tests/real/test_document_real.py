@@ -31,7 +31,7 @@ MODEL = "llamacpp:qwen2.5-coder-0.5b"
 def workspace(tmp_path):
     for name in ("textutils.py", "textutils.ts"):
         shutil.copy(REPO / "examples" / name, tmp_path / name)
-    (tmp_path / "pyproject.toml").write_text('[tool.swarm-lsp]\ntiers = ["llamacpp:qwen2.5-coder-0.5b"]\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.swarm-lsp]\ntiers = ["llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b"]\n')  # the default plan
     return tmp_path
 
 
@@ -57,13 +57,12 @@ async def test_python_function_is_documented_and_accepted(workspace):
     result = await run_document(workspace, "textutils.py", "slugify")
 
     assert result.status == "accepted", result.message
-    assert result.tier == MODEL
+    assert result.tier in (MODEL, "llamacpp:qwen2.5-coder-1.5b")  # the 1.5B when every 0.5B candidate failed
     accepted = result.attempts[-1]
     assert accepted.passed
     assert [g.name for g in accepted.gates if not g.passed] == []
-    assert {"parses", "code_unchanged", "params_documented", "returns_documented", "raises_documented"} <= {
-        g.name for g in accepted.gates
-    }
+    assert {"parses", "code_unchanged", "params_documented", "returns_documented", "raises_documented",
+            "claims_match_code"} <= {g.name for g in accepted.gates}
     assert result.usage.local_tokens > 0 and result.usage.cloud_tokens == 0
 
     new_text = result.edits[0].new_text
