@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+from tests.lsp.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 CODE_SERVER_VERSION = "4.100.3"
@@ -40,12 +41,6 @@ def code_server_binary() -> Path:
 def missing_parts() -> list[str]:
     parts = {"code-server": code_server_binary(), "the packaged extension": VSIX, "Chromium": CHROMIUM}
     return [f"{name} ({path})" for name, path in parts.items() if not path.exists()]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class CodeServer:
