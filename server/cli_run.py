@@ -101,6 +101,8 @@ def _report(outcome: RunOutcome, args: argparse.Namespace, root: Path, console: 
     )
     if result.status != "accepted":
         console.print(f"swarm-lsp: {result.message}", highlight=False)
+    elif result.evidence.get("summary"):  # e.g. "5 of 6 claims verified (3 executed, 2 voted)"
+        console.print(f"swarm-lsp: {result.evidence['summary']}", highlight=False)
     if args.apply and not applied:
         return EXIT_REJECTED
     return EXIT_OK if result.status == "accepted" else EXIT_REJECTED

@@ -17,6 +17,7 @@ from typing import Iterable
 import docstring_parser
 
 from .codemods.content import DocContent, DocFacts
+from .docstyle_examples import example_lines
 
 STYLES = ("google", "numpy", "rest")
 DEFAULT_STYLE = "google"
@@ -204,6 +205,9 @@ def _section_lines(content: DocContent, facts: DocFacts, style: str, width: int)
 
     if style == "rest" and sections:  # reST fields form one block, not blank-separated sections
         sections = [[line for section in sections for line in section]]
+    examples = example_lines(style, content.examples)
+    if examples:  # reST: before the fields, which end the docstring
+        sections.insert(0, examples) if style == "rest" else sections.append(examples)
     return sections
 
 

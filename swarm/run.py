@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from swarm_lsp.swarm.actions.base import ActionJob, Evaluation
+from swarm_lsp.swarm.agents.claim_review import ask_claim
 from swarm_lsp.swarm.agents.reviewers import Reviewer, ask_reviewer, build_reviewers
 from swarm_lsp.swarm.backends.base import Backend, BackendError, Message, Reply
 from swarm_lsp.swarm.call_recorder import CallRecorder
@@ -71,6 +72,10 @@ class ActionRun:
                     continue
                 if evaluation.questions:
                     evaluation = await self.settle(tier, index, evaluation, reviewers)
+                    if not evaluation.passed:  # a required item the reviewers rejected: back to the writer
+                        self.result.attempts[-1].passed = False
+                        self.feedback = evaluation.feedback()
+                        continue
                 self.job.commit(evaluation)
                 if evaluation.complete:
                     self.accept(tier, evaluation)
@@ -94,8 +99,12 @@ class ActionRun:
         for name, material in evaluation.questions.items():
             self.cancel.raise_if_cancelled()
             emit(self.events, Event("review", f"{tier}: reviewers consider {name}", tier, index))
-            if (await self.quorum(tier, material, reviewers)).accepted:
+            outcome = await self.quorum(tier, material, reviewers, claim=self.job.question_style == "claim")
+            evaluation.votes[name] = [verdict_record(v) for v in outcome.verdicts]
+            if outcome.accepted:
                 kept.append(name)
+            elif self.job.rejection_is_final(name):  # the candidate goes back: the rest need no votes
+                break
         return self.job.settle(evaluation, kept)
 
     def _reviewers(self, plan: list[TierSpec]) -> list[Reviewer]:
@@ -176,16 +185,20 @@ class ActionRun:
         return outcome.accepted
 
     async def quorum(self, tier: str, material: str, reviewers: list[Reviewer],
-                     on_verdict: Callable[[Verdict, QuorumRule], None] | None = None) -> QuorumOutcome:
-        """The reviewers' vote on `material`; every reviewer call lands in the ledger."""
+                     on_verdict: Callable[[Verdict, QuorumRule], None] | None = None, *,
+                     claim: bool = False) -> QuorumOutcome:
+        """The reviewers' vote on `material` (`claim`: one yes/no token on an atomic claim); every
+        reviewer call lands in the ledger."""
 
         def on_reply(reviewer: Reviewer, reply: Reply | None, error: str | None) -> None:
             outcome = "cancelled" if error == "cancelled" else ("ok" if reply else "error")
             self.calls.call(tier, reviewer.backend, reply, outcome, "" if outcome != "error" else (error or ""))
 
+        asker = ask_claim if claim else ask_reviewer
+
         async def ask(reviewer: Reviewer) -> Verdict:
-            return await ask_reviewer(reviewer, self.backend(reviewer.backend), material,
-                                      seed=self.settings.seed, cancel=self.cancel, on_reply=on_reply)
+            return await asker(reviewer, self.backend(reviewer.backend), material,
+                               seed=self.settings.seed, cancel=self.cancel, on_reply=on_reply)
 
         remote = all(r.backend.partition(":")[0] != "llamacpp" for r in reviewers)
         return await run_quorum(reviewers, ask, parallel=len(reviewers) if remote else 1, on_verdict=on_verdict)

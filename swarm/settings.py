@@ -26,6 +26,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "mutants": (0, 1000),
 }
 DOC_STYLES = ("auto", "google", "numpy", "rest")
+DOC_EXAMPLES = ("verified", "off")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class ActionOptions:
     configuration; the second is per request and belongs to one action (see `Action.option_keys`)."""
 
     doc_style: str = "auto"  # document: auto (detected from the project), google, numpy or rest
+    doc_examples: str = "verified"  # document: examples run in a sandbox and kept when they pass; off: none
     coverage_goal: float = 1.0  # tests: line and branch coverage of the target at which writing stops
     test_timeout: float = 10.0  # tests: seconds per sandboxed pytest process
     test_memory_mb: int = 1024  # tests: address-space limit per sandboxed pytest process
@@ -59,5 +61,5 @@ class ActionOptions:
     fixes: dict[str, Any] | None = None  # refactor: the audit finding the rewrite must remove
 
 
-CONFIGURED_OPTIONS = ("doc_style", "coverage_goal", "test_timeout", "test_memory_mb", "mutants", "audit_skip")
+CONFIGURED_OPTIONS = ("doc_style", "doc_examples", "coverage_goal", "test_timeout", "test_memory_mb", "mutants", "audit_skip")
 REQUEST_OPTIONS = ("instruction", "preset", "fixes")

@@ -173,6 +173,7 @@ def _summary(queued: QueuedRun, symbol: str, result: ActionResult, applied: bool
     detail = f"{usage.local_tokens} local / {usage.cloud_tokens} cloud tokens, {result.elapsed_s:.1f}s"
     if result.status == "accepted":
         message = f"{result.action} {symbol}: accepted from {result.tier} ({detail})"
+        message += f"; {result.evidence['summary']}" if result.evidence.get("summary") else ""
         message += "" if applied else f"; not applied: {note}"
     else:
         message = f"{result.action} {symbol}: {result.status}: {result.message} ({detail})"

@@ -153,6 +153,8 @@ def _finish(outcome: RunOutcome, workspace: Path, root: Path, apply: bool) -> Ac
     result, plan = outcome.result, outcome.plan
     diff = plan.diff
     message = result.message or (f"{result.status} from {result.tier}" if result.tier else result.status)
+    if result.status == "accepted" and result.evidence.get("summary"):
+        message += f"; {result.evidence['summary']}"
     applied = False
     if diff and not apply:
         message += "; dry run, nothing written (apply=true writes it)"

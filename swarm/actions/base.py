@@ -54,6 +54,7 @@ class Evaluation:
     summary: str = ""  # one line for people, e.g. what an incomplete result still lacks
     # Items the gates cannot decide alone (name -> what reviewers see); see `Job.settle`.
     questions: dict[str, str] = field(default_factory=dict)
+    votes: dict[str, list[dict]] = field(default_factory=dict)  # question -> the reviewers' verdict records
     # The edit's file when it is not the request's document (a test module), and that file now.
     path: str | None = None
     original_text: str | None = None
@@ -81,6 +82,9 @@ class ActionJob:
     # Whether reviewers vote on each whole gate-passing candidate; False when the job asks its
     # reviewers about the single items of an answer instead (`Evaluation.questions`).
     review_whole: bool = True
+    # How reviewers answer `Evaluation.questions`: "verdict" (a JSON verdict with its reason) or
+    # "claim" (one yes/no token on one atomic claim, agents/claim_review.py).
+    question_style: str = "verdict"
 
     def messages(self, feedback: list[str]) -> list[Message]:
         raise NotImplementedError
@@ -113,6 +117,11 @@ class ActionJob:
         """The evaluation with the `questions` the reviewers kept (`kept`) taken in; `kept` is
         None when no reviewers are configured (the job decides what that means)."""
         return evaluation
+
+    def rejection_is_final(self, question: str) -> bool:
+        """Whether the reviewers' rejection of `question` rejects the whole candidate (the rest of
+        its questions are then not asked)."""
+        return False
 
     def commit(self, evaluation: Evaluation) -> None:
         """Make a gate- and review-passing evaluation the job's new state (incremental jobs)."""

@@ -46,7 +46,18 @@ def _required_object(keys: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def doc_schema(facts: DocFacts) -> dict[str, Any]:
+_ARGS = "\\([^\\n\"\\\\]{0,100}\\)"  # single-quoted strings only: a double quote needs escaping in JSON
+
+
+def call_schema(facts: DocFacts) -> dict[str, Any]:
+    """A call of the documented symbol: `name(...)`, or `Owner(...).name(...)` for a method."""
+    if facts.kind == "method":
+        return {"type": "string", "pattern": f"^[A-Za-z_][A-Za-z0-9_.]*{_ARGS}\\.{facts.name}{_ARGS}$"}
+    return {"type": "string", "pattern": f"^{facts.name}{_ARGS}$"}
+
+
+def doc_schema(facts: DocFacts, examples: bool = False) -> dict[str, Any]:
+    """The writer's reply schema; `examples` adds example calls and one raising call per exception."""
     properties: dict[str, Any] = {"summary": _text(SUMMARY_MAX)}
     required = ["summary"]
     if facts.params:
@@ -58,6 +69,14 @@ def doc_schema(facts: DocFacts) -> dict[str, Any]:
     if facts.raises:
         properties["raises"] = _required_object(facts.raises)
         required.append("raises")
+    if examples:
+        call = call_schema(facts)
+        properties["examples"] = {"type": "array", "items": call, "minItems": 1, "maxItems": 3}
+        required.append("examples")
+        if facts.raises:
+            properties["raise_examples"] = {"type": "object", "properties": {name: call for name in facts.raises},
+                                            "required": list(facts.raises), "additionalProperties": False}
+            required.append("raise_examples")
     return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
 
 
@@ -74,29 +93,40 @@ def doc_review_material(facts: DocFacts, source: str, documentation: str, gates_
     return "\n".join([
         f"A {title} {facts.kind} named `{facts.name}`:",
         "",
-        _fence(source, facts.language),
+        fence(source, facts.language),
         "",
         "Proposed documentation for it:",
         "",
-        _fence(documentation, "text"),
+        fence(documentation, "text"),
         "",
         f"Deterministic checks already passed: {', '.join(gates_passed)}.",
     ])
 
 
-def _fence(code: str, language: str) -> str:
+def fence(code: str, language: str) -> str:
     ticks = "```"
     while ticks in code:
         ticks += "`"
     return f"{ticks}{language}\n{code.rstrip()}\n{ticks}"
 
 
-def doc_messages(facts: DocFacts, source: str, feedback: list[str]) -> list[Message]:
+def _example_lines(facts: DocFacts) -> list[str]:
+    how = (f"build the instance inside the call, for example `SomeClass(...).{facts.name}(...)`"
+           if facts.kind == "method" else f"call `{facts.name}` by its name")
+    lines = [f'- "examples": one to three calls of `{facts.name}` that show typical use ({how}; strings in '
+             "single quotes). They are run and their real results are shown, so choose calls that return a value."]
+    if facts.raises:
+        lines.append('- "raise_examples": an object with, for each exception type, one call that raises it '
+                     "(it is run to check the condition you state).")
+    return lines
+
+
+def doc_messages(facts: DocFacts, source: str, feedback: list[str], examples: bool = False) -> list[Message]:
     title = LANGUAGE_TITLES.get(facts.language, facts.language)
     lines = [
         f"Here is a {title} {facts.kind} named `{facts.name}`:",
         "",
-        _fence(source, facts.language),
+        fence(source, facts.language),
         "",
         "Facts found by static analysis:",
         f"- parameters: {', '.join(facts.params) if facts.params else 'none'}",
@@ -114,6 +144,8 @@ def doc_messages(facts: DocFacts, source: str, feedback: list[str]) -> list[Mess
         lines.append('- "returns": what the returned value is.')
     if facts.raises:
         lines.append('- "raises": an object with, for each exception type, the condition that raises it.')
+    if examples:
+        lines += _example_lines(facts)
     if feedback:
         lines += ["", "Your previous answer was rejected by the checks:"]
         lines += [f"- {reason}" for reason in feedback]

@@ -7,20 +7,22 @@ runs the language's gates.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import logging
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from swarm_lsp.swarm.actions.base import Action, ActionInputError, ActionJob, Evaluation, document_symbols, target_symbol
-from swarm_lsp.swarm.actions.doc_prompt import (
-    FIELD_MAX,
-    REVIEW_FOCUSES,
-    SUMMARY_MAX,
-    doc_messages,
-    doc_review_material,
-    doc_schema,
-)
+from swarm_lsp.swarm.actions.doc_claim_review import ClaimReview
+from swarm_lsp.swarm.actions.doc_examples_check import GATE_NAME as EXAMPLES_GATE
+from swarm_lsp.swarm.actions.doc_examples_check import CallTarget, ExampleCheck, check_examples, confirm_doctest
+from swarm_lsp.swarm.actions.doc_prompt import FIELD_MAX, SUMMARY_MAX, fence, doc_messages, doc_review_material, doc_schema
+from swarm_lsp.swarm.actions.tests_target import module_name
+from swarm_lsp.swarm.agents.claim_review import CLAIM_QUESTIONS
 from swarm_lsp.swarm.analysis.languages import LANGUAGES
 from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.cancel import CancelToken
@@ -32,6 +34,7 @@ from swarm_lsp.swarm.gates.doc_content import content_gate
 from swarm_lsp.swarm.gates.python_doc import python_doc_gates
 from swarm_lsp.swarm.settings import DOC_STYLES
 from swarm_lsp.swarm.types import ActionRequest, GateResult, Symbol
+from swarm_lsp.swarm.verify.doc_examples import ExampleRunner, ExampleSandboxError
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +59,32 @@ class DocumentAction(Action):
             except (ValueError, LookupError) as exc:  # the file does not parse, or libcst disagrees
                 raise ActionInputError(f"{document.path}: {exc}") from exc
             style = _python_style(document.file(request.workspace), document.text, request.options.doc_style)
+            runner, no_examples = _example_runner(request, facts, symbol)
         else:
             facts = doc_comment.doc_facts_for(document.text, symbol, tsx=tsx)
             style = {"javascript": "jsdoc", "typescript": "jsdoc", "go": "godoc", "rust": "rustdoc"}[language]
-        return DocumentJob(document.text, symbol, facts, style, tsx)
+            runner, no_examples = None, f"examples are run for Python only, not {language}"
+        return DocumentJob(document.text, symbol, facts, style, tsx, runner=runner, no_examples=no_examples)
+
+
+def _example_runner(request: ActionRequest, facts: DocFacts, symbol: Symbol) -> tuple[ExampleRunner | None, str]:
+    """A sandbox runner for the examples, or None and why they are not run."""
+    if request.options.doc_examples == "off":
+        return None, "doc_examples is off"
+    if facts.kind == "class":
+        return None, "a class is documented without examples (its methods carry them)"
+    if re.match(r"\s*(@.*\n\s*)*async\s+def\b", request.document.text.encode("utf-8")[
+            symbol.span.start_byte:symbol.span.end_byte].decode("utf-8", errors="replace")):
+        return None, "a coroutine's examples would need an event loop"
+    workspace = Path(os.path.realpath(request.workspace))
+    source = Path(request.document.path)
+    source = Path(os.path.realpath(source if source.is_absolute() else workspace / source))
+    try:
+        relative = source.relative_to(workspace)
+        module, roots = module_name(relative)
+    except (ValueError, ActionInputError):
+        return None, f"{request.document.path} cannot be imported as a module of the workspace"
+    return ExampleRunner(workspace, relative.as_posix(), request.document.text, module, roots), ""
 
 
 def _python_style(path: Path, text: str, configured: str) -> str:
@@ -87,19 +112,30 @@ class DocumentJob(ActionJob):
     tsx: bool = False
     stop: list[str] = field(default_factory=list)
     max_tokens: int = 0  # 0: the engine's configured max_tokens
-    review_focuses: list[str] = field(default_factory=lambda: list(REVIEW_FOCUSES))
+    review_focuses: list[str] = field(default_factory=lambda: list(CLAIM_QUESTIONS))
+    runner: ExampleRunner | None = None  # runs the examples in a sandbox; None: prose only
+    no_examples: str = ""  # why there is no runner
+    review_whole: bool = False  # reviewers vote on each atomic claim (`questions`)
+    question_style: str = "claim"
 
     def __post_init__(self) -> None:
         self.target_label = self.symbol.qualname
         self.line = self.symbol.name_span.start_line + 1  # picks among same-named redefinitions
-        self.schema = doc_schema(self.facts)
+        self.schema = doc_schema(self.facts, examples=self.runner is not None)
+        self.example_calls_run = 0
+        self.examples_skipped = self.no_examples
         source = self.text.encode("utf-8")[self.symbol.span.start_byte : self.symbol.span.end_byte]
         self.source = source.decode("utf-8", errors="replace")[:MAX_SOURCE_CHARS]
+        self.claims = ClaimReview(self.facts, fence(self.source, self.facts.language))
         if self.facts.language == "python":
             self.body_indent = py_docstring.body_indent(self.text, self.symbol.qualname, line=self.line)
 
+    @property
+    def examples_on(self) -> bool:
+        return self.runner is not None and not self.examples_skipped
+
     def messages(self, feedback: list[str]) -> list[Message]:
-        return doc_messages(self.facts, self.source, feedback)
+        return doc_messages(self.facts, self.source, feedback, examples=self.examples_on)
 
     def review_material(self, evaluation: Evaluation) -> str:
         return doc_review_material(self.facts, self.source, evaluation.output, [g.name for g in evaluation.gates])
@@ -113,18 +149,61 @@ class DocumentJob(ActionJob):
         content = DocContent.from_json(reply.parsed)
         checked = content_gate(content, self.facts, summary_max=SUMMARY_MAX, field_max=FIELD_MAX)
         if self.facts.language == "python":
-            evaluation = self._evaluate_python(content)
+            evaluation = self._evaluate_python(content, checked.passed, cancel)
         else:
             evaluation = self._evaluate_comment(content)
+            self.claims.ask_about(evaluation, content, {})
         evaluation.gates.insert(0, checked)
         return evaluation
 
-    def _evaluate_python(self, content: DocContent) -> Evaluation:
+    def _evaluate_python(self, content: DocContent, content_passed: bool, cancel: CancelToken | None) -> Evaluation:
+        claims_gate = doc_claims_gate(self.text, self.symbol.qualname, content)
+        check = ExampleCheck(GateResult(EXAMPLES_GATE, True))
+        if self.examples_on and content_passed and claims_gate.passed:  # the sandbox only for what may pass
+            check = self._run_examples(content, cancel)
+            content.examples = check.examples
         literal = render_docstring(content, self.facts, self.style, self.body_indent)
+        if content.examples and self.runner is not None:
+            docstring = inspect.cleandoc(ast.literal_eval(literal))
+            kept, notes = confirm_doctest(self.runner, docstring, content.examples, cancel)
+            check.notes += notes
+            if kept != content.examples:
+                content.examples = kept
+                literal = render_docstring(content, self.facts, self.style, self.body_indent)
         new_text = py_docstring.apply_docstring(self.text, self.symbol.qualname, literal, line=self.line)
         gates = python_doc_gates(self.text, new_text, self.symbol.qualname, self.facts, self.style)
-        gates.append(doc_claims_gate(self.text, self.symbol.qualname, content))
-        return Evaluation(gates, new_text=new_text, output=literal)
+        gates += [claims_gate, check.gate] if self.examples_on else [claims_gate]
+        evaluation = Evaluation(gates, new_text=new_text, output=literal, notes=check.notes)
+        self.claims.ask_about(evaluation, content, check.raised)
+        return evaluation
+
+    def _run_examples(self, content: DocContent, cancel: CancelToken | None) -> ExampleCheck:
+        assert self.runner is not None
+        target = CallTarget(self.facts.name, method=self.facts.kind == "method")
+        try:
+            check = check_examples(self.runner, content, target, cancel)
+        except ExampleSandboxError as exc:
+            check = ExampleCheck(GateResult(EXAMPLES_GATE, True), skipped=str(exc))
+        self.example_calls_run += check.ran
+        if check.skipped:  # the module cannot run here: prose only from now on, and say why
+            self.examples_skipped = check.skipped
+            self.schema = doc_schema(self.facts)
+        return check
+
+    def rejection_is_final(self, question: str) -> bool:
+        return self.claims.is_required(question)
+
+    def settle(self, evaluation: Evaluation, kept: list[str] | None) -> Evaluation:
+        return self.claims.settle(evaluation, kept, self._rerender)
+
+    def _rerender(self, content: DocContent) -> Evaluation:
+        """The evaluation of `content` after the reviewers removed optional sentences from it."""
+        if self.facts.language == "python":
+            literal = render_docstring(content, self.facts, self.style, self.body_indent)
+            new_text = py_docstring.apply_docstring(self.text, self.symbol.qualname, literal, line=self.line)
+            gates = python_doc_gates(self.text, new_text, self.symbol.qualname, self.facts, self.style)
+            return Evaluation(gates, new_text=new_text, output=literal)
+        return self._evaluate_comment(content)
 
     def _evaluate_comment(self, content: DocContent) -> Evaluation:
         indent = doc_comment.line_indent(self.text, self.symbol)
@@ -146,8 +225,15 @@ class DocumentJob(ActionJob):
                 "raises": list(self.facts.raises),
                 "had_doc": self.facts.existing_doc is not None,
             },
+            "examples": {"mode": "verified" if self.runner is not None else "off",
+                         "calls_run": self.example_calls_run, "skipped": self.examples_skipped},
         }
         if accepted is not None:
             evidence["documentation"] = accepted.output
             evidence["gates"] = [g.name for g in accepted.gates]
+            evidence.update(self.claims.evidence(accepted))
         return evidence
+
+    def close(self) -> None:
+        if self.runner is not None:
+            self.runner.close()

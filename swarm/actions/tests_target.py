@@ -74,7 +74,7 @@ def resolve_test_target(request: ActionRequest) -> TestTarget:
         relative = source.relative_to(workspace)
     except ValueError:
         raise ActionInputError(f"{document.path} is not inside the workspace {workspace}") from None
-    module, roots = _module_name(relative)
+    module, roots = module_name(relative)
     target_import = TargetImport(module, _import_name(symbol, symbols))
     test_file = module_path_for_tests(workspace, source)
     test_text, test_version = _read_existing(test_file)
@@ -93,7 +93,7 @@ def resolve_test_target(request: ActionRequest) -> TestTarget:
     )
 
 
-def _module_name(relative: Path) -> tuple[str, tuple[str, ...]]:
+def module_name(relative: Path) -> tuple[str, tuple[str, ...]]:
     """The dotted module of a workspace-relative .py path, and the import roots it needs."""
     parts = list(relative.with_suffix("").parts)
     roots: tuple[str, ...] = (".",)

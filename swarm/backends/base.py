@@ -66,6 +66,28 @@ class Backend(Protocol):
     async def aclose(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class Judgement:
+    """A one-token answer among fixed options (a reviewer's yes/no on one claim)."""
+
+    choice: str
+    # P(choice) renormalised over the options, from the model's next-token distribution; None when
+    # the backend gives no probabilities (it was asked for a plain answer instead).
+    confidence: float | None
+    reply: Reply
+    probabilities: dict[str, float] = field(default_factory=dict)
+    mass: float | None = None  # how much of the distribution the options held together
+
+
+@runtime_checkable
+class JudgingBackend(Backend, Protocol):
+    """A backend that can read the next-token distribution (the embedded llama.cpp)."""
+
+    async def judge(
+        self, messages: list[Message], options: tuple[str, ...], *, cancel: CancelToken | None = None
+    ) -> Judgement: ...
+
+
 @runtime_checkable
 class ProbedBackend(Backend, Protocol):
     """A backend on a server that `swarm-lsp doctor` can ask whether it is up (Ollama, Anthropic)."""

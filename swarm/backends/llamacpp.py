@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from swarm_lsp.swarm import heap, models
-from swarm_lsp.swarm.backends.base import BackendError, Message, Reply, TokenUsage
+from swarm_lsp.swarm.backends.base import BackendError, Judgement, Message, Reply, TokenUsage
 from swarm_lsp.swarm.backends.prefill import Prefill, cancelled_completion
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled, in_thread, race_cancel
 
@@ -109,6 +109,39 @@ class _ModelWorker:
             )
         return self._chat_formatter
 
+    def _prompt_tokens(self, llama: Any, messages: list[Message], reply_tokens: int) -> tuple[Any, list[int]]:
+        formatted = self._formatter(llama)(messages=messages)
+        prompt = llama.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True)
+        if len(prompt) + reply_tokens > self.n_ctx:
+            raise BackendError(
+                f"prompt of {len(prompt)} tokens + {reply_tokens} for the reply exceeds the context of {self.n_ctx} "
+                "(raise n_ctx or shorten the input)"
+            )
+        return formatted, prompt
+
+    def next_token_probabilities(
+        self, messages: list[Message], options: tuple[str, ...], should_stop: Callable[[], bool]
+    ) -> tuple[dict[str, float], int] | None:
+        """P(first token of the reply spells option) for each option (any capitalisation, with or
+        without a leading space), and the prompt's token count; None when stopped. One forward pass:
+        nothing is sampled, so the answer is exact and costs no reply tokens."""
+        import numpy as np
+
+        llama = self.llama()
+        _formatted, prompt = self._prompt_tokens(llama, messages, 1)
+        if self.prefill.run(llama, prompt, should_stop).stopped:
+            return None
+        llama.eval(prompt[-1:])
+        logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),)).astype(np.float64)
+        top = logits.max()
+        log_total = top + np.log(np.exp(logits - top).sum())
+        probabilities = {}
+        for option in options:
+            spellings = {option, option.capitalize(), option.upper(), " " + option, " " + option.capitalize()}
+            ids = {llama.tokenize(s.encode("utf-8"), add_bos=False, special=False)[0] for s in spellings}
+            probabilities[option] = float(sum(np.exp(logits[i] - log_total) for i in ids))
+        return probabilities, len(prompt)
+
     def complete(
         self,
         messages: list[Message],
@@ -125,13 +158,7 @@ class _ModelWorker:
         from llama_cpp import LlamaGrammar, StoppingCriteriaList
 
         llama = self.llama()
-        formatted = self._formatter(llama)(messages=messages)
-        prompt = llama.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True)
-        if len(prompt) + max_tokens > self.n_ctx:
-            raise BackendError(
-                f"prompt of {len(prompt)} tokens + {max_tokens} for the reply exceeds the context of {self.n_ctx} "
-                "(raise n_ctx or shorten the input)"
-            )
+        formatted, prompt = self._prompt_tokens(llama, messages, max_tokens)
         read = self.prefill.run(llama, prompt, should_stop)
         if read.stopped:
             return cancelled_completion(read.read)
@@ -252,6 +279,38 @@ class LlamaCppBackend:
         if cancel is not None and cancel.cancelled:
             raise Cancelled(cancel.reason or "cancelled", partial=reply)  # the tokens spent still count
         return reply
+
+    async def judge(
+        self, messages: list[Message], options: tuple[str, ...] = ("yes", "no"), *, cancel: CancelToken | None = None
+    ) -> Judgement:
+        """The most probable option as the reply's first token, with its probability."""
+        worker = await in_thread(cancel, self._ensure_worker)
+        stop_flag = threading.Event()
+
+        def read() -> tuple[dict[str, float], int] | None:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            return worker.next_token_probabilities(
+                messages, options, lambda: stop_flag.is_set() or (cancel is not None and cancel.cancelled))
+
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        try:
+            found = await race_cancel(loop.run_in_executor(worker.executor, read), cancel,
+                                      on_abandon=lambda _future: stop_flag.set())
+        except (Cancelled, BackendError):
+            raise
+        except Exception as exc:
+            raise BackendError(f"{self.name}: {exc}") from exc
+        if found is None or (cancel is not None and cancel.cancelled):
+            raise Cancelled(cancel.reason if cancel is not None and cancel.reason else "cancelled")
+        probabilities, prompt_tokens = found
+        mass = sum(probabilities.values())
+        choice = max(options, key=lambda option: probabilities[option])
+        reply = Reply(text=choice, usage=TokenUsage(prompt=prompt_tokens, completion=1), model=self.name,
+                      latency_s=time.perf_counter() - started, finish_reason="stop")
+        confidence = probabilities[choice] / mass if mass > 0 else None
+        return Judgement(choice, confidence, reply, probabilities, mass)
 
     async def aclose(self) -> None:
         """Models stay loaded for the life of the process; they are shared between backends."""

@@ -32,6 +32,11 @@ class DocContent:
     params: dict[str, str] = field(default_factory=dict)  # name -> description, in facts order
     returns: str = ""
     raises: dict[str, str] = field(default_factory=dict)  # exception type -> when it is raised
+    # The writer's proposals, run in the sandbox: example calls, and a call per exception that raises it.
+    example_calls: list[str] = field(default_factory=list)
+    raise_calls: dict[str, str] = field(default_factory=dict)
+    # What the docstring shows: (call, the result the sandbox printed), each verified as a doctest.
+    examples: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: Any) -> "DocContent":
@@ -51,10 +56,13 @@ class DocContent:
                 return {}
             return {str(k).strip(): str(v).strip() for k, v in value.items() if str(k).strip()}
 
+        calls = data.get("examples") or []
         return cls(
             summary=text("summary"),
             description=text("description"),
             params=mapping("params"),
             returns=text("returns"),
             raises=mapping("raises"),
+            example_calls=[c.strip() for c in calls if isinstance(c, str) and c.strip()] if isinstance(calls, list) else [],
+            raise_calls=mapping("raise_examples"),
         )

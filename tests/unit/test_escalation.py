@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from swarm_lsp.swarm.actions.base import ActionInputError
+from swarm_lsp.swarm.agents.claim_review import CLAIM_SYSTEM
 from swarm_lsp.swarm.agents.reviewers import REVIEW_SYSTEM
 from swarm_lsp.swarm.backends.base import BackendError
 from swarm_lsp.swarm.backends.scripted import ScriptedBackend
@@ -22,6 +23,7 @@ GOOD = {"summary": "Compute the area of a rectangle.",
         "returns": "The area, width times height."}
 BAD = {"summary": "Compute the area of a rectangle.", "params": {"width": "The width of the rectangle."},
        "returns": "The area."}
+REVIEWER_SYSTEMS = (REVIEW_SYSTEM, CLAIM_SYSTEM)
 SMALL, LARGE, CLOUD = "llamacpp:small", "llamacpp:large", "anthropic:cloud"
 
 
@@ -35,6 +37,11 @@ def reviewer(vote, reason="the summary is wrong"):
             "answer": "yes" if vote == "approve" else "no", "reason": reason, "confidence": 0.8}
 
 
+def claim_vote(answer):
+    """A claim reviewer's plain answer (scripted backends have no token probabilities)."""
+    return {"answer": answer}
+
+
 class Backends(dict):
     """name -> ScriptedBackend; writers answer writer prompts, and the same backend answers the
     reviewer prompts (told apart by the reviewer system prompt) with `votes`."""
@@ -43,13 +50,13 @@ class Backends(dict):
         writes, votes = iter(list(writes)), iter(list(votes))
 
         def answer(messages):
-            return next(votes) if messages[0]["content"] == REVIEW_SYSTEM else next(writes)
+            return next(votes) if messages[0]["content"] in REVIEWER_SYSTEMS else next(writes)
 
         self[name] = ScriptedBackend(name, answer)
         return self[name]
 
     def calls(self, name, reviews=False):
-        return [c for c in self[name].calls if (c["messages"][0]["content"] == REVIEW_SYSTEM) == reviews]
+        return [c for c in self[name].calls if (c["messages"][0]["content"] in REVIEWER_SYSTEMS) == reviews]
 
 
 def swarm(backends, tmp_path=None, **settings):
@@ -94,23 +101,24 @@ async def test_never_stays_on_the_first_tier_and_cloud_only_skips_local():
         await swarm(backends, tiers=(SMALL,), escalation="cloud-only").run(request())
 
 
-async def test_reviewer_votes_are_recorded_and_decide_among_gate_passing_candidates(tmp_path):
+async def test_reviewer_votes_on_each_claim_are_recorded_and_a_false_one_sends_it_back(tmp_path):
     backends = Backends()
-    backends.add(SMALL, writes=[GOOD, GOOD],
-                 votes=[reviewer("reject", "the summary omits units"), reviewer("approve"), reviewer("reject"),
-                        reviewer("approve"), reviewer("approve"), reviewer("approve")])
+    # candidate 1: the summary claim is rejected (2 of the 3 polled say no); candidate 2: every
+    # claim (summary, width, height, returns) approved by the first 3 of 4 reviewers
+    backends.add(SMALL, writes=[GOOD, GOOD], votes=[claim_vote("no"), claim_vote("yes"), claim_vote("no")]
+                 + [claim_vote("yes")] * 12)
     result = await swarm(backends, tmp_path, tiers=(SMALL,), candidates=2, reviewers=4).run(request())
     first, second = result.attempts
-    assert all(g.passed for g in first.gates) and not first.passed  # gates passed, reviewers vetoed
-    assert first.quorum == {"n": 4, "needed": 3, "tolerated_faulty": 1, "polled": 3, "approvals": 1,
-                            "rejections": 2, "abstentions": 0, "outcome": "rejected"}
-    assert first.votes[0]["vote"] == "reject" and first.votes[0]["reasons"] == ["the summary omits units"]
-    assert first.votes[0]["reviewer"].startswith("r1:llamacpp:small@")
-    assert "reviewer: the summary omits units" in backends.calls(SMALL)[1]["messages"][-1]["content"]
-    assert result.status == "accepted" and second.passed and second.quorum["outcome"] == "accepted"
-    review_rows = [row for row in result.usage.by_model.values()]
-    assert review_rows[0].calls == 2 + 6
-    assert len(swarm_ledger_rows(tmp_path)) == 8
+    assert not first.passed and [g.name for g in first.gates if not g.passed] == ["claims_voted"]
+    retry = backends.calls(SMALL)[1]["messages"][-1]["content"]
+    assert "the reviewers judged this statement false: 'Compute the area of a rectangle.'" in retry
+    assert result.status == "accepted" and second.passed
+    claims = result.evidence["claims"]
+    assert [c["how"] for c in claims] == ["voted"] * 4
+    assert all([v["vote"] for v in c["votes"]] == ["approve"] * 3 for c in claims)
+    assert claims[0]["votes"][0]["reviewer"].startswith("r1:llamacpp:small@")
+    assert result.usage.by_model[SMALL].calls == 2 + 3 + 12
+    assert len(swarm_ledger_rows(tmp_path)) == 17
 
 
 def swarm_ledger_rows(tmp_path):
@@ -131,20 +139,20 @@ async def test_byzantine_approvers_cannot_outvote_honest_reviewers():
     honest = [f"llamacpp:honest{i}" for i in range(3)]
     backends.add(SMALL, writes=[GOOD])
     for name in honest:
-        backends.add(name, votes=[reviewer("reject", "it is inaccurate")])
-    backends.add("llamacpp:liar", votes=[reviewer("approve")])
+        backends.add(name, votes=[claim_vote("no")])
+    backends.add("llamacpp:liar", votes=[claim_vote("yes")])
     result = await swarm(backends, tiers=(SMALL,), reviewers=4,
                          reviewer_tiers=("llamacpp:liar", *honest)).run(request())
-    assert result.status == "rejected" and result.attempts[0].quorum["rejections"] == 2
-    assert "rejected by the reviewers" in result.message
+    assert result.status == "rejected" and "claims_voted" in result.message
+    assert [len(backends.calls(name, reviews=True)) for name in ("llamacpp:liar", *honest)] == [1, 1, 1, 0]
 
 
 async def test_reviewer_errors_abstain_and_an_unusable_verdict_is_no_approval():
     backends = Backends()
-    backends.add(SMALL, writes=[GOOD], votes=["not json", {"answer": "maybe"}, reviewer("approve")])
+    backends.add(SMALL, writes=[GOOD], votes=["not json", {"answer": "maybe"}, claim_vote("yes")])
     result = await swarm(backends, tiers=(SMALL,), reviewers=3).run(request())
-    assert result.status == "rejected"
-    assert [v["vote"] for v in result.attempts[0].votes] == ["abstain"]  # n=3 needs all three
+    assert result.status == "rejected"  # n=3 needs all three: the first abstention decides
+    assert len(backends.calls(SMALL, reviews=True)) == 1
 
 
 async def test_cloud_budget_per_action_prevents_the_call():

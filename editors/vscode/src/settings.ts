@@ -23,6 +23,7 @@ export const SERVER_SETTINGS: readonly ServerSetting[] = [
   { setting: 'maxTokens', key: 'max_tokens' },
   { setting: 'temperature', key: 'temperature' },
   { setting: 'docStyle', key: 'doc_style' },
+  { setting: 'docExamples', key: 'doc_examples' },
   { setting: 'coverageGoal', key: 'coverage_goal' },
   { setting: 'mutants', key: 'mutants' },
   { setting: 'testTimeout', key: 'test_timeout' },
