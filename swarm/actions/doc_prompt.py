@@ -46,13 +46,18 @@ def _required_object(keys: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-_ARGS = "\\([^\\n\"\\\\]{0,100}\\)"  # single-quoted strings only: a double quote needs escaping in JSON
+# Arguments without double quotes (they need escaping in JSON: strings go in single quotes) and
+# without parentheses: a closing parenthesis that may also be an argument character makes the
+# grammar ambiguous, and llama.cpp's grammar stacks then grow until the process crashes.
+_ARGS = "\\([^\\n\"\\\\()]{0,100}\\)"
 
 
 def call_schema(facts: DocFacts) -> dict[str, Any]:
     """A call of the documented symbol: `name(...)`, or `Owner(...).name(...)` for a method."""
     if facts.kind == "method":
-        return {"type": "string", "pattern": f"^[A-Za-z_][A-Za-z0-9_.]*{_ARGS}\\.{facts.name}{_ARGS}$"}
+        # `[.]`, not an escaped dot: llama-cpp-python's schema converter writes `\.` into a GBNF
+        # literal, which llama.cpp cannot parse (and then crashes on the missing grammar).
+        return {"type": "string", "pattern": f"^[A-Za-z_][A-Za-z0-9_.]*{_ARGS}[.]{facts.name}{_ARGS}$"}
     return {"type": "string", "pattern": f"^{facts.name}{_ARGS}$"}
 
 
@@ -113,6 +118,7 @@ def fence(code: str, language: str) -> str:
 def _example_lines(facts: DocFacts) -> list[str]:
     how = (f"build the instance inside the call, for example `SomeClass(...).{facts.name}(...)`"
            if facts.kind == "method" else f"call `{facts.name}` by its name")
+    how += "; no nested calls or tuples inside the arguments"
     lines = [f'- "examples": one to three calls of `{facts.name}` that show typical use ({how}; strings in '
              "single quotes). They are run and their real results are shown, so choose calls that return a value."]
     if facts.raises:

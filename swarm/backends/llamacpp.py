@@ -36,6 +36,7 @@ INSTALL_HINT = 'the embedded backend needs llama-cpp-python: pip install "swarm-
 # lower priority: the event loop that answers the editor (or the MCP client) keeps a core when it
 # needs one, and the model still gets every idle cycle (measured in bench/event_loop.py).
 MODEL_THREAD_NICE = 5
+GRAMMAR_CACHE = 64  # checked grammars kept per model (one per distinct reply schema)
 
 
 def _lower_thread_priority() -> None:
@@ -65,6 +66,7 @@ class _ModelWorker:
         self._llama: Any = None
         self._chat_formatter: Any = None
         self.prefill = Prefill()
+        self._grammars: dict[str, Any] = {}
 
     def llama(self) -> Any:  # called on the worker thread only
         if self._llama is None:
@@ -108,6 +110,25 @@ class _ModelWorker:
                 stop_token_ids=[llama.token_eos()],
             )
         return self._chat_formatter
+
+    def _grammar(self, llama: Any, schema: dict[str, Any]) -> Any:
+        """The schema's grammar, checked once: llama.cpp crashes the process when sampling with a
+        grammar it failed to parse, so a bad one is a BackendError here instead."""
+        import llama_cpp
+        from llama_cpp import LlamaGrammar
+
+        key = json.dumps(schema, sort_keys=True)
+        if key not in self._grammars:
+            grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+            sampler = llama_cpp.llama_sampler_init_grammar(
+                llama._model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8"))
+            if not sampler:
+                raise BackendError(f"{self.path.name}: the reply schema does not compile to a llama.cpp grammar")
+            llama_cpp.llama_sampler_free(sampler)
+            if len(self._grammars) >= GRAMMAR_CACHE:
+                self._grammars.clear()
+            self._grammars[key] = grammar
+        return self._grammars[key]
 
     def _prompt_tokens(self, llama: Any, messages: list[Message], reply_tokens: int) -> tuple[Any, list[int]]:
         formatted = self._formatter(llama)(messages=messages)
@@ -155,7 +176,7 @@ class _ModelWorker:
         should_stop: Callable[[], bool],
     ) -> dict[str, Any]:
         """One chat completion; runs on the worker thread only."""
-        from llama_cpp import LlamaGrammar, StoppingCriteriaList
+        from llama_cpp import StoppingCriteriaList
 
         llama = self.llama()
         formatted, prompt = self._prompt_tokens(llama, messages, max_tokens)
@@ -166,7 +187,7 @@ class _ModelWorker:
         if formatted.stopping_criteria is not None:
             criteria.extend(formatted.stopping_criteria)
         extra_stop = formatted.stop if isinstance(formatted.stop, list) else [formatted.stop] if formatted.stop else []
-        grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False) if schema else None
+        grammar = self._grammar(llama, schema) if schema else None
         return llama.create_completion(
             prompt=prompt,
             max_tokens=max_tokens,

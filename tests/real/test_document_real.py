@@ -77,6 +77,29 @@ async def test_python_function_is_documented_and_accepted(workspace):
     assert strip_docstrings(ast.parse(new_text)) == strip_docstrings(ast.parse(original))
 
 
+async def test_python_examples_are_executed_and_pass_as_a_doctest(workspace):
+    """The writer proposed the calls; the sandbox supplied the results (issue 15, step 2)."""
+    before = (workspace / "textutils.py").read_bytes()
+    result = await run_document(workspace, "textutils.py", "slugify")
+    assert result.status == "accepted", result.message
+    assert (workspace / "textutils.py").read_bytes() == before  # the examples ran in a sandbox copy
+    accepted = result.attempts[-1]
+    assert "raises_executed" in {g.name for g in accepted.gates}
+    assert result.evidence["examples"]["mode"] == "verified" and result.evidence["examples"]["calls_run"] > 0
+    examples = [c for c in result.evidence["claims"] if c["section"] == "example"]
+    assert examples and all(c["how"] == "executed" for c in examples)
+    assert result.evidence["summary"].startswith(f"{sum(c['how'] != 'unverified' for c in result.evidence['claims'])} of ")
+
+    # The docstring's examples pass as a doctest of the new module, run here by the test itself.
+    checked = workspace / "checked"
+    checked.mkdir()
+    (checked / "textutils.py").write_text(result.edits[0].new_text)
+    run = subprocess.run([sys.executable, "-m", "doctest", "-v", "textutils.py"], cwd=checked,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"{len(examples)} passed and 0 failed" in run.stdout
+
+
 async def test_typescript_function_is_documented_and_accepted(workspace):
     original = (workspace / "textutils.ts").read_text()
     result = await run_document(workspace, "textutils.ts", "truncate")

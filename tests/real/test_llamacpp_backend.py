@@ -131,3 +131,51 @@ def test_unknown_model_and_unavailable_kind_are_clear_errors():
         create_backend("llamacpp:llama-70b")
     with pytest.raises(BackendError, match="KIND:MODEL"):
         create_backend("qwen")
+
+
+async def test_judge_reads_a_one_token_answer_from_the_next_token_distribution(backend):
+    ask = [{"role": "user", "content": "Is 7 a prime number? Answer yes or no."}]
+    judgement = await backend.judge(ask, ("yes", "no"))
+    assert judgement.choice == max(judgement.probabilities, key=judgement.probabilities.get)
+    assert set(judgement.probabilities) == {"yes", "no"}
+    assert 0 < judgement.mass <= 1.0 + 1e-6 and judgement.mass == pytest.approx(sum(judgement.probabilities.values()))
+    assert judgement.confidence == pytest.approx(judgement.probabilities[judgement.choice] / judgement.mass)
+    assert judgement.reply.usage.completion == 1 and judgement.reply.usage.prompt > 10
+    # nothing is sampled: the same question gives the same distribution, and a plain chat still works after it
+    again = await backend.judge(ask, ("yes", "no"))
+    assert again.probabilities == pytest.approx(judgement.probabilities, rel=1e-3)
+    reply = await backend.chat(ASK, max_tokens=8, temperature=0.0)
+    assert 0 < reply.usage.completion <= 8
+
+
+async def test_judge_cancelled_during_the_prompt_raises_cancelled(backend):
+    essay = [{"role": "user", "content": "Is this text about foxes? " + "The quick brown fox jumps over the lazy dog. " * 120}]
+    token = CancelAtCheck(3)
+    with pytest.raises(Cancelled):
+        await backend.judge(essay, ("yes", "no"), cancel=token)
+    assert token.checks == 3
+
+
+async def test_a_schema_llama_cpp_cannot_compile_is_a_backend_error_not_a_crash(backend):
+    # llama-cpp-python's converter writes an escaped dot into a GBNF literal, which llama.cpp cannot
+    # parse; sampling with the missing grammar used to end the whole process with SIGSEGV.
+    schema = {"type": "object", "properties": {"call": {"type": "string", "pattern": "^a\\.b$"}}, "required": ["call"]}
+    with pytest.raises(BackendError, match="does not compile to a llama.cpp grammar"):
+        await backend.chat(ASK, schema=schema, max_tokens=16)
+    reply = await backend.chat(ASK, max_tokens=8, temperature=0.0)  # the model is still usable
+    assert 0 < reply.usage.completion <= 8
+
+
+@pytest.mark.parametrize("kind", ["function", "method"])
+async def test_every_document_reply_schema_compiles_and_constrains(backend, kind):
+    from swarm_lsp.swarm.actions.doc_prompt import doc_schema
+    from swarm_lsp.swarm.codemods.content import DocFacts
+
+    facts = DocFacts("truncate", kind, "python", params=("text", "width"), returns_value=True, raises=("ValueError",))
+    ask = [{"role": "user", "content": "Document `truncate(text, width)`, which cuts text to width and raises "
+                                       "ValueError when width is negative, as JSON with examples."}]
+    reply = await backend.chat(ask, schema=doc_schema(facts, examples=True), max_tokens=400, temperature=0.0)
+    assert isinstance(reply.parsed, dict), reply.text
+    assert set(reply.parsed) == {"summary", "params", "returns", "raises", "examples", "raise_examples"}
+    calls = reply.parsed["examples"] + list(reply.parsed["raise_examples"].values())
+    assert calls and all(("." if kind == "method" else "") + "truncate(" in call for call in calls)
