@@ -5,6 +5,7 @@ refused and an edit rebased onto a document that changed elsewhere."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import pytest
@@ -73,6 +74,8 @@ async def test_document_job_ends_in_a_versioned_apply_edit_with_progress(client:
     assert any("writing candidate 1" in m for m in messages) and any("passed the gates" in m for m in messages)
     assert isinstance(reports[-1], types.WorkDoneProgressEnd) and "accepted" in reports[-1].message
     assert any("accepted from llamacpp:qwen2.5-coder-" in m.message for m in client.messages)
+    assert summary["evidence"]["summary"] in summary["message"]  # e.g. "3 of 8 claims verified (3 executed)"
+    assert re.search(r"\d+ of \d+ claims verified", summary["message"])
 
 
 def model_calls() -> list:

@@ -63,6 +63,7 @@ async def test_dry_run_returns_a_diff_and_writes_nothing(root, mode):
     assert '+    """Multiply every value by a factor.' in data["diff"]
     assert data["usage"]["local_tokens"] > 0 and data["usage"]["cloud_tokens"] == 0
     assert data["evidence"]["facts"]["params"] == ["values", "factor"]
+    assert data["evidence"]["summary"].endswith("claims verified") and data["evidence"]["summary"] in data["message"]
     assert (root / "pkg" / "scale.py").read_text() == SOURCE
     messages = [message for _, _, message in progress]
     assert messages and messages[0].startswith("analysing pkg/scale.py")

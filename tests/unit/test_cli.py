@@ -46,6 +46,15 @@ def test_prints_a_diff_and_leaves_the_file_alone(project, monkeypatch, capsys):
     assert (project / "calc.py").read_text() == SOURCE
 
 
+def test_a_documented_function_says_how_many_claims_were_verified(project, monkeypatch, capsys):
+    script(monkeypatch, [{**GOOD, "examples": ["add(2, 3)", "add('a', 'b')"]}])
+    code = cli.main(["run", "document", f"{project}/calc.py::add", "--no-progress"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "+        >>> add(2, 3)\n+        5\n+        >>> add('a', 'b')\n+        'ab'\n" in out
+    assert "swarm-lsp: 2 of 6 claims verified (2 executed)\n" in err
+
+
 def test_json_output_is_the_action_result(project, monkeypatch, capsys):
     script(monkeypatch, [GOOD])
     code = cli.main(["run", "document", f"{project}/calc.py:2", "--json", "--no-progress"])
