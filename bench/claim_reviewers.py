@@ -106,9 +106,17 @@ def rates(pairs: list[tuple[bool, bool]]) -> dict:
             "true_rejected": (rejected - rejected_false) / true if true else 0.0, "n": len(pairs)}
 
 
-def best_threshold(points: list[tuple[bool, float]]) -> float:
-    """The P(yes) threshold that best separates false from true claims (Youden's J), dev only."""
+STRICT_TRUE_REJECTED = 0.05  # "strict": the highest threshold rejecting at most this share of true claims
+
+
+def best_threshold(points: list[tuple[bool, float]], mode: str = "youden") -> float:
+    """The P(yes) threshold chosen on the dev half: the one that best separates false from true
+    claims (Youden's J), or ("strict") the highest that rejects at most 5% of the true claims."""
     candidates = sorted({round(p, 3) for _, p in points}) or [0.5]
+    if mode == "strict":
+        allowed = [t for t in candidates if rates([(label, p < t) for label, p in points])["true_rejected"]
+                   <= STRICT_TRUE_REJECTED]
+        return max(allowed, default=0.0)
     return max(candidates, key=lambda t: (lambda r: r["recall"] - r["true_rejected"])(
         rates([(label, p < t) for label, p in points])))
 
@@ -150,11 +158,10 @@ def summarise(claims: list[dict], results: dict, models: list[str]) -> list[dict
     return rows
 
 
-def model_thresholds(claims: list[dict], results: dict, model: str) -> float:
-    """One P(yes) threshold per model (as the product keeps them), chosen on the dev half."""
-    points = [(c["label"], results[f"{model}|{w}|{c['id']}"]["p_yes"]) for c in claims if c["half"] == "dev"
-              for w in range(len(CLAIM_QUESTIONS)) if f"{model}|{w}|{c['id']}" in results]
-    return best_threshold(points)
+def wording_threshold(claims: list[dict], results: dict, model: str, wording: str, mode: str) -> float:
+    """A (model, wording) threshold, chosen on the dev half only."""
+    return best_threshold([(c["label"], results[f"{model}|{wording}|{c['id']}"]["p_yes"]) for c in claims
+                           if c["half"] == "dev"], mode)
 
 
 def docstring_level(claims: list[dict], results: dict, models: list[str], docstrings: dict) -> list[dict]:
@@ -168,17 +175,19 @@ def docstring_level(claims: list[dict], results: dict, models: list[str], docstr
     label = {c["id"]: c["label"] for c in claims}
     complete = [m for m in models if all(f"{m}|{w}|{c['id']}" in results
                                          for w in range(len(CLAIM_QUESTIONS)) for c in claims)]
-    thresholds = {m: model_thresholds(claims, results, m) for m in complete}
+    wordings = [str(w) for w in range(len(CLAIM_QUESTIONS))]
+    thresholds = {mode: {(m, w): wording_threshold(claims, results, m, w, mode) for m in complete for w in wordings}
+                  for mode in ("youden", "strict")}
     panels = [(f"{m}, 1 reviewer", (m,), 1) for m in complete] + [
         (f"{'+'.join(complete)}, {n} reviewers", tuple(complete), n) for n in (2, 3, 4) if complete]
     rows = []
     for name, backends, n in panels:
-        panel = build_reviewers(n, backends, [str(w) for w in range(len(CLAIM_QUESTIONS))])
+        panel = build_reviewers(n, backends, wordings)
         rule = QuorumRule(n)
-        for calibrated in (False, True):
+        for mode in ("0.5", "youden", "strict"):
             def rejects(claim_id: str) -> bool:
                 approvals = sum(results[f"{r.backend}|{r.focus}|{claim_id}"]["p_yes"]
-                                >= (thresholds[r.backend] if calibrated else 0.5) for r in panel)
+                                >= (0.5 if mode == "0.5" else thresholds[mode][(r.backend, r.focus)]) for r in panel)
                 return approvals < rule.needed
             for half in HALVES:
                 counts = {"wrong": 0, "wrong_gates": 0, "wrong_reviewed": 0, "correct": 0, "correct_gates": 0,
@@ -199,7 +208,8 @@ def docstring_level(claims: list[dict], results: dict, models: list[str], docstr
                     still_false = any(not label[cid] for cid, _ in doc_claims if cid not in removed)
                     if kind == "correct" or still_false:
                         counts[f"{kind}_reviewed"] += 1
-                threshold = ", ".join(f"{m} {thresholds[m]:.3f}" for m in backends) if calibrated else "0.5"
+                threshold = "0.5" if mode == "0.5" else mode + ": " + ", ".join(
+                    f"{r.backend}/w{int(r.focus) + 1} {thresholds[mode][(r.backend, r.focus)]:.3f}" for r in panel)
                 rows.append({"reviewers": name, "threshold": threshold, "half": half, **counts})
     return rows
 

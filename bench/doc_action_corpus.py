@@ -75,7 +75,7 @@ def without_docstring(text: str, qualname: str) -> str:
     return "".join(lines)
 
 
-async def document(entry: dict, examples: str, reviewers: int) -> dict:
+async def document(entry: dict, examples: str, reviewers: int, threads: int | None) -> dict:
     with tempfile.TemporaryDirectory(prefix="doc-corpus-") as folder:
         workspace = Path(folder)
         top = entry["module"].split(".")[0]
@@ -84,7 +84,8 @@ async def document(entry: dict, examples: str, reviewers: int) -> dict:
         if not module_file.exists():
             module_file = workspace / entry["module"].replace(".", "/") / "__init__.py"
         module_file.write_text(without_docstring(module_file.read_text(), entry["qualname"]))
-        (workspace / "pyproject.toml").write_text(f"[tool.swarm-lsp]\nreviewers = {reviewers}\n")
+        settings = f"[tool.swarm-lsp]\nreviewers = {reviewers}\n" + (f"threads = {threads}\n" if threads else "")
+        (workspace / "pyproject.toml").write_text(settings)
         config = load_config(workspace)
         request = ActionRequest("document", read_snapshot(module_file), entry["qualname"], workspace=str(workspace),
                                 options=ActionOptions(doc_examples=examples))
@@ -98,7 +99,7 @@ async def document(entry: dict, examples: str, reviewers: int) -> dict:
                 "summary": evidence.get("summary"), "examples": evidence.get("examples")}
 
 
-async def run(variant: str, half: str, limit: int | None) -> Path:
+async def run(variant: str, half: str, limit: int | None, threads: int | None) -> Path:
     examples, reviewers = VARIANTS[variant]
     path = RESULTS / f"doc_action_{variant}_{half}.json"
     done = {row["id"]: row for row in json.loads(path.read_text())} if path.exists() else {}
@@ -107,7 +108,7 @@ async def run(variant: str, half: str, limit: int | None) -> Path:
         if entry["id"] in done:
             continue
         print(f"[{number}/{len(entries)}] {entry['id']}", file=sys.stderr, flush=True)
-        row = await document(entry, examples, reviewers)
+        row = await document(entry, examples, reviewers, threads)
         done[entry["id"]] = row
         print(f"    {row['status']} from {row['tier']} in {row['seconds']}s: {row['summary']}", file=sys.stderr, flush=True)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,6 +162,7 @@ def main() -> int:
     parser.add_argument("--variant", choices=sorted(VARIANTS), default="examples")
     parser.add_argument("--half", choices=("dev", "heldout"), default="heldout")
     parser.add_argument("--limit", type=int, help="only the first N functions")
+    parser.add_argument("--threads", type=int, help="llama.cpp threads (default: all cores)")
     parser.add_argument("--report", action="store_true", help="print the table from the kept results and judgements")
     parser.add_argument("--write", metavar="FILE", help="with --report: update this Markdown file's section")
     args = parser.parse_args()
@@ -170,7 +172,7 @@ def main() -> int:
         if args.write:
             write_section(Path(args.write), section, BEGIN, END)
         return 0
-    print(asyncio.run(run(args.variant, args.half, args.limit)))
+    print(asyncio.run(run(args.variant, args.half, args.limit, args.threads)))
     return 0
 
 

@@ -39,11 +39,12 @@ PLAIN_SCHEMA = {
     "additionalProperties": False,
 }
 PLAIN_MAX_TOKENS = 16
-# A reviewer approves when P(yes) reaches its model's threshold. The embedded models lean one way
-# on every claim (the 0.5B towards "no", the 1.5B towards "yes"), so a fixed 0.5 measures their
-# bias more than the claim; thresholds come from the development half of the documentation corpus
-# (bench/claim_reviewers.py) and never from the held-out half.
-APPROVE_THRESHOLDS: dict[str, float] = {}
+# A reviewer approves when P(yes) reaches the threshold of its (model, question). The embedded
+# models lean one way whatever the claim (the 0.5B towards "no", more so when "no" is offered
+# first), so a fixed 0.5 measures their bias more than the claim. The thresholds are chosen on the
+# development half of the documentation corpus only ("strict": the highest that rejects at most 5%
+# of its true claims; bench/claim_reviewers.py, docs/benchmarks.md), never on the held-out half.
+APPROVE_THRESHOLDS: dict[tuple[str, int], float] = {}
 DEFAULT_THRESHOLD = 0.5
 
 
@@ -59,8 +60,9 @@ def claim_messages(material: str, question: str) -> list[Message]:
     ]
 
 
-def approve_threshold(backend: str) -> float:
-    return APPROVE_THRESHOLDS.get(backend, DEFAULT_THRESHOLD)
+def approve_threshold(backend: str, question: str) -> float:
+    index = CLAIM_QUESTIONS.index(question) if question in CLAIM_QUESTIONS else -1
+    return APPROVE_THRESHOLDS.get((backend, index), DEFAULT_THRESHOLD)
 
 
 async def judge(backend: Backend, messages: list[Message], *, seed: int, cancel) -> Judgement:
@@ -80,7 +82,7 @@ def verdict_from_judgement(reviewer: Reviewer, judgement: Judgement) -> Verdict:
         return Verdict(reviewer.label, "approve" if judgement.choice == "yes" else "reject", 1.0)
     total = sum(judgement.probabilities.values()) or 1.0
     p_yes = judgement.probabilities.get("yes", 0.0) / total
-    approved = p_yes >= approve_threshold(reviewer.backend)
+    approved = p_yes >= approve_threshold(reviewer.backend, reviewer.focus)
     return Verdict(reviewer.label, "approve" if approved else "reject", round(p_yes if approved else 1 - p_yes, 4))
 
 

@@ -142,3 +142,15 @@ async def test_without_reviewers_claims_are_reported_unverified(tmp_path):
     assert result.status == "accepted" and reviewer.calls == []
     assert {c["how"] for c in result.evidence["claims"]} == {"unverified"}
     assert result.evidence["summary"] == "0 of 6 claims verified"
+
+
+def test_each_model_and_question_has_its_own_threshold(monkeypatch):
+    from swarm_lsp.swarm.agents import claim_review
+
+    monkeypatch.setattr(claim_review, "APPROVE_THRESHOLDS", {("llamacpp:m", 1): 0.3})
+    second = Reviewer(1, "llamacpp:m", claim_review.CLAIM_QUESTIONS[1], 0.0)
+    first = Reviewer(0, "llamacpp:m", claim_review.CLAIM_QUESTIONS[0], 0.0)
+    leaning_no = _judgement(0.35, "no")  # P(yes) 0.35: above the second question's 0.3, below the default 0.5
+    assert verdict_from_judgement(second, leaning_no).vote == "approve"
+    assert verdict_from_judgement(first, leaning_no).vote == "reject"
+    assert claim_review.approve_threshold("llamacpp:other", claim_review.CLAIM_QUESTIONS[1]) == 0.5
