@@ -1,7 +1,8 @@
 """The document action's claims, put to the reviewers one at a time (issue 15, step 4).
 
 After the gates pass, the candidate is split into atomic claims (doc_claim_list.py); what the
-sandbox did not settle (an executed example or raise call) becomes one reviewer question each. The
+sandbox did not settle (an executed example or raise call) becomes one reviewer question each, with
+the code and what running the examples showed as its shared prefix (evidence, not opinions). The
 quorum decides per claim: a rejected optional claim (a sentence after the summary's first) is
 removed from the docstring; a rejected required one (a parameter, the return value, an exception,
 the summary) sends the candidate back to the writer with the claim quoted, and then to the next tier.
@@ -54,7 +55,10 @@ class ClaimReview:
             if claim.section == "raises" and (detail := executed_raises.get(claim.key.split(".", 1)[1])):
                 claim.how, claim.detail = "executed", detail
         evaluation.state = ClaimState(content, claims)
-        evaluation.questions = {c.key: claim_material(self.code_block, self.subject(c), c.text)
+        ran = [f"`{call}` returned {result}" for call, result in content.examples] + list(executed_raises.values())
+        shown = self.code_block + ("\n\nWhat running it in a sandbox showed:\n" + "\n".join(f"- {r}" for r in ran)
+                                   if ran else "")
+        evaluation.questions = {c.key: claim_material(shown, self.subject(c), c.text)
                                 for c in claims if c.how == "unverified"}
 
     @staticmethod

@@ -131,3 +131,20 @@ async def test_examples_off_asks_for_none_and_a_module_that_cannot_import_is_doc
     result = await swarm.run(request)
     assert result.status == "accepted" and "Examples:" not in result.edits[0].new_text
     assert "a_module_that_is_not_installed" in result.evidence["examples"]["skipped"]
+
+
+async def test_claim_reviewers_see_what_running_the_examples_showed(tmp_path):
+    root = workspace(tmp_path)
+    writer = ScriptedBackend("llamacpp:writer", [WRITER])
+    reviewer = ScriptedBackend("ollama:reviewer", lambda messages: {"answer": "yes"})
+    backends = {"llamacpp:writer": writer, "ollama:reviewer": reviewer}
+    swarm = Swarm(SwarmSettings(tiers=("llamacpp:writer",), candidates=1, reviewers=1,
+                                reviewer_tiers=("ollama:reviewer",)), backends.__getitem__)
+    request = ActionRequest("document", DocumentSnapshot("pkg/numbers.py", SOURCE, 1), "scale", workspace=str(root))
+    result = await swarm.run(request)
+    assert result.status == "accepted"
+    prompts = [call["messages"][-1]["content"] for call in reviewer.calls]
+    assert len(prompts) == 4  # summary, two parameters, returns: the raise claim and the examples were executed
+    assert all("What running it in a sandbox showed:\n- `scale([1, 2], 3)` returned [3, 6]\n"
+               "- `scale([1.5])` returned [3.0]\n- `scale([1], 0)` raised ValueError" in p for p in prompts)
+    assert result.evidence["summary"] == "7 of 7 claims verified (3 executed, 4 voted)"
