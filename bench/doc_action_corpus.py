@@ -37,10 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "fixtures" / "doc_corpus"
 RESULTS = ROOT / "bench" / "results"
 BEGIN, END = "<!-- doc-action-corpus-benchmark:begin -->", "<!-- doc-action-corpus-benchmark:end -->"
-VARIANTS = {  # name -> (doc_examples, reviewers)
-    "gates": ("off", 0),  # before this steps 2 and 4: the gates alone, prose only
-    "examples": ("verified", 0),  # executed examples and raise claims, no reviewers
-    "examples+reviewers": ("verified", 3),  # and the claim reviewers
+VARIANTS = {  # name -> (doc_examples, reviewers: -1 none at all, 0 the default claim reviewer, N a quorum of N)
+    "gates": ("off", -1),  # before this steps 2 and 4: the gates alone, prose only
+    "examples": ("verified", -1),  # executed examples and raise claims, no reviewers
+    "examples+reviewers": ("verified", 0),  # and the default claim reviewer (doc_reviewers = auto)
 }
 
 
@@ -84,7 +84,8 @@ async def document(entry: dict, examples: str, reviewers: int, threads: int | No
         if not module_file.exists():
             module_file = workspace / entry["module"].replace(".", "/") / "__init__.py"
         module_file.write_text(without_docstring(module_file.read_text(), entry["qualname"]))
-        settings = f"[tool.swarm-lsp]\nreviewers = {reviewers}\n" + (f"threads = {threads}\n" if threads else "")
+        settings = (f"[tool.swarm-lsp]\ndoc_reviewers = \"{'off' if reviewers < 0 else 'auto'}\"\n"
+                    f"reviewers = {max(reviewers, 0)}\n" + (f"threads = {threads}\n" if threads else ""))
         (workspace / "pyproject.toml").write_text(settings)
         config = load_config(workspace)
         request = ActionRequest("document", read_snapshot(module_file), entry["qualname"], workspace=str(workspace),

@@ -17,7 +17,7 @@ class UsageError(InputError):
     """Bad input on the command line: printed without a traceback, exit code 2."""
 
 
-CONFIG_FLAGS = ("tiers", "candidates", "reviewers", "escalation", "max_tokens", "temperature", "doc_style", "doc_examples",
+CONFIG_FLAGS = ("tiers", "candidates", "reviewers", "escalation", "max_tokens", "temperature", "doc_style", "doc_examples", "doc_reviewers",
                 "seed",
                 "coverage_goal", "test_timeout", "mutants")
 
@@ -46,6 +46,8 @@ def add_config_flags(parser: argparse.ArgumentParser, *, workspace: bool = True)
     group.add_argument("--doc-style", metavar="STYLE", help="auto, google, numpy or rest (Python docstrings)")
     group.add_argument("--doc-examples", metavar="MODE", help="document: verified (examples run in a sandbox, "
                        "only passing ones kept; the default) or off")
+    group.add_argument("--doc-reviewers", metavar="MODE", help="document: auto (with --reviewers 0, the measured "
+                       "claim reviewer votes on each claim; the default) or off")
     group.add_argument("--seed", type=int, metavar="N", help="sampling seed of the first candidate")
     group.add_argument("--coverage-goal", type=float, metavar="F", help="tests: stop writing once the kept tests "
                        "cover this share (0-1) of the target's lines and branches (default 1)")

@@ -23,7 +23,7 @@ from swarm_lsp.server import config_values as parse
 from swarm_lsp.server.config_values import Invalid
 from swarm_lsp.swarm.audit.suppress import parse_rule
 from swarm_lsp.swarm.errors import InputError
-from swarm_lsp.swarm.settings import CONFIGURED_OPTIONS, DOC_EXAMPLES, DOC_STYLES, LIMITS, ActionOptions, SwarmSettings
+from swarm_lsp.swarm.settings import CONFIGURED_OPTIONS, DOC_EXAMPLES, DOC_REVIEWERS, DOC_STYLES, LIMITS, ActionOptions, SwarmSettings
 from swarm_lsp.swarm.tiers import ESCALATION_MODES, LOCAL_DEFAULT_TIERS, default_tiers
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -59,6 +59,7 @@ class Config:
     threads: int | None = None  # None: all cores
     doc_style: str = ActionOptions.doc_style
     doc_examples: str = ActionOptions.doc_examples
+    doc_reviewers: str = ActionOptions.doc_reviewers
     coverage_goal: float = ActionOptions.coverage_goal
     test_timeout: float = ActionOptions.test_timeout
     test_memory_mb: int = ActionOptions.test_memory_mb
@@ -118,6 +119,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "threads": parse.threads,
     "doc_style": parse.choice(DOC_STYLES),
     "doc_examples": parse.choice(DOC_EXAMPLES),
+    "doc_reviewers": parse.choice(DOC_REVIEWERS),
     "coverage_goal": _bounded("coverage_goal"),
     "test_timeout": _bounded("test_timeout"),
     "test_memory_mb": _bounded("test_memory_mb"),

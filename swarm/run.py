@@ -109,6 +109,10 @@ class ActionRun:
 
     def _reviewers(self, plan: list[TierSpec]) -> list[Reviewer]:
         backends = reviewer_backends(self.settings.reviewer_tiers, [spec.name for spec in plan])
+        if self.settings.reviewers == 0 and not self.settings.reviewer_tiers:
+            count, trusted = self.job.default_reviewers
+            measured = tuple(b for b in backends if b in trusted)[-1:]
+            return build_reviewers(count, measured, self.job.review_focuses) if measured else []
         return build_reviewers(self.settings.reviewers, backends, self.job.review_focuses)
 
     def _max_tokens(self, spec: TierSpec) -> int:

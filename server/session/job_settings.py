@@ -15,7 +15,7 @@ from swarm_lsp.swarm.settings import REQUEST_OPTIONS, ActionOptions, SwarmSettin
 
 # Settings a single job may change; the rest configure the process (models, ledger, queue, logs).
 JOB_KEYS = ("tiers", "candidates", "reviewers", "reviewer_tiers", "escalation", "max_tokens", "temperature",
-            "seed", "cloud_budget_action", "doc_style", "doc_examples", "coverage_goal", "test_timeout", "test_memory_mb",
+            "seed", "cloud_budget_action", "doc_style", "doc_examples", "doc_reviewers", "coverage_goal", "test_timeout", "test_memory_mb",
             "mutants", "audit_skip")
 REQUEST_OPTION_TYPES: dict[str, tuple[type, str]] = {
     "instruction": (str, "a string saying what to change"),

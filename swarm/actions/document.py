@@ -22,7 +22,7 @@ from swarm_lsp.swarm.actions.doc_examples_check import GATE_NAME as EXAMPLES_GAT
 from swarm_lsp.swarm.actions.doc_examples_check import CallTarget, ExampleCheck, check_examples, confirm_doctest
 from swarm_lsp.swarm.actions.doc_prompt import FIELD_MAX, SUMMARY_MAX, fence, doc_messages, doc_review_material, doc_schema
 from swarm_lsp.swarm.actions.tests_target import module_name
-from swarm_lsp.swarm.agents.claim_review import CLAIM_QUESTIONS
+from swarm_lsp.swarm.agents.claim_review import CLAIM_QUESTIONS, DEFAULT_REVIEWERS
 from swarm_lsp.swarm.analysis.languages import LANGUAGES
 from swarm_lsp.swarm.backends.base import Message, Reply
 from swarm_lsp.swarm.cancel import CancelToken
@@ -64,7 +64,9 @@ class DocumentAction(Action):
             facts = doc_comment.doc_facts_for(document.text, symbol, tsx=tsx)
             style = {"javascript": "jsdoc", "typescript": "jsdoc", "go": "godoc", "rust": "rustdoc"}[language]
             runner, no_examples = None, f"examples are run for Python only, not {language}"
-        return DocumentJob(document.text, symbol, facts, style, tsx, runner=runner, no_examples=no_examples)
+        reviewers = DEFAULT_REVIEWERS if request.options.doc_reviewers == "auto" else (0, ())
+        return DocumentJob(document.text, symbol, facts, style, tsx, runner=runner, no_examples=no_examples,
+                           default_reviewers=reviewers)
 
 
 def _example_runner(request: ActionRequest, facts: DocFacts, symbol: Symbol) -> tuple[ExampleRunner | None, str]:
@@ -117,6 +119,7 @@ class DocumentJob(ActionJob):
     no_examples: str = ""  # why there is no runner
     review_whole: bool = False  # reviewers vote on each atomic claim (`questions`)
     question_style: str = "claim"
+    default_reviewers: tuple[int, tuple[str, ...]] = (0, ())
 
     def __post_init__(self) -> None:
         self.target_label = self.symbol.qualname

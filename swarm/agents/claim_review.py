@@ -44,8 +44,13 @@ PLAIN_MAX_TOKENS = 16
 # first), so a fixed 0.5 measures their bias more than the claim. The thresholds are chosen on the
 # development half of the documentation corpus only ("strict": the highest that rejects at most 5%
 # of its true claims; bench/claim_reviewers.py, docs/benchmarks.md), never on the held-out half.
-APPROVE_THRESHOLDS: dict[tuple[str, int], float] = {}
+APPROVE_THRESHOLDS: dict[tuple[str, int], float] = {("llamacpp:qwen2.5-coder-1.5b", 0): 0.575}
 DEFAULT_THRESHOLD = 0.5
+# The document action asks these (the last of them in the plan), one reviewer, when `reviewers` is 0
+# and doc_reviewers is "auto": measured to cut wrong docstrings accepted without rejecting more
+# than a third of the correct ones (issue 15's rule; docs/benchmarks.md). The 0.5B is not: it
+# rejected more than half of the correct docstrings at every threshold that caught anything.
+DEFAULT_REVIEWERS = (1, ("llamacpp:qwen2.5-coder-1.5b",))
 
 
 def claim_material(code_block: str, subject: str, claim: str) -> str:

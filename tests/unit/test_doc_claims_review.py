@@ -154,3 +154,34 @@ def test_each_model_and_question_has_its_own_threshold(monkeypatch):
     assert verdict_from_judgement(second, leaning_no).vote == "approve"
     assert verdict_from_judgement(first, leaning_no).vote == "reject"
     assert claim_review.approve_threshold("llamacpp:other", claim_review.CLAIM_QUESTIONS[1]) == 0.5
+
+
+async def _default_run(tmp_path, tiers, doc_reviewers="auto"):
+    calls = {name: [] for name in tiers}
+
+    def backend(name):
+        def reply(messages):
+            calls[name].append(messages)
+            return {"answer": "yes"} if "A claim in the documentation" in messages[-1]["content"] else GOOD
+        return ScriptedBackend(name, reply)
+
+    backends = {name: backend(name) for name in tiers}
+    swarm = Swarm(SwarmSettings(tiers=tiers, candidates=1), backends.__getitem__)
+    request = ActionRequest("document", DocumentSnapshot("pkg/scale.py", SOURCE, version=1), "scale",
+                            workspace=str(tmp_path), options=ActionOptions(doc_examples="off", doc_reviewers=doc_reviewers))
+    return await swarm.run(request), calls
+
+
+async def test_by_default_the_measured_reviewer_in_the_plan_votes_on_each_claim(tmp_path):
+    small, large = "llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b"
+    result, calls = await _default_run(tmp_path, (small, large))
+    assert result.status == "accepted" and result.tier == small
+    assert len(calls[small]) == 1 and len(calls[large]) == 6  # the writer on the 0.5B; one vote per claim on the 1.5B
+    assert {c["how"] for c in result.evidence["claims"]} == {"voted"}
+    assert all(c["votes"][0]["reviewer"].startswith(f"r1:{large}@") for c in result.evidence["claims"])
+
+    result, calls = await _default_run(tmp_path, (small,))  # no measured reviewer in the plan: none asked
+    assert len(calls[small]) == 1 and {c["how"] for c in result.evidence["claims"]} == {"unverified"}
+
+    result, calls = await _default_run(tmp_path, (small, large), doc_reviewers="off")
+    assert len(calls[large]) == 0 and {c["how"] for c in result.evidence["claims"]} == {"unverified"}
