@@ -24,6 +24,7 @@ export const SERVER_SETTINGS: readonly ServerSetting[] = [
   { setting: 'temperature', key: 'temperature' },
   { setting: 'docStyle', key: 'doc_style' },
   { setting: 'docExamples', key: 'doc_examples' },
+  { setting: 'docReviewers', key: 'doc_reviewers' },
   { setting: 'coverageGoal', key: 'coverage_goal' },
   { setting: 'mutants', key: 'mutants' },
   { setting: 'testTimeout', key: 'test_timeout' },
