@@ -46,8 +46,8 @@ def add_config_flags(parser: argparse.ArgumentParser, *, workspace: bool = True)
     group.add_argument("--doc-style", metavar="STYLE", help="auto, google, numpy or rest (Python docstrings)")
     group.add_argument("--doc-examples", metavar="MODE", help="document: verified (examples run in a sandbox, "
                        "only passing ones kept; the default) or off")
-    group.add_argument("--doc-reviewers", metavar="MODE", help="document: auto (with --reviewers 0, the measured "
-                       "claim reviewer votes on each claim; the default) or off")
+    group.add_argument("--doc-reviewers", metavar="MODE", help="document: off (the default) or auto (with "
+                       "--reviewers 0, the embedded 1.5B votes on each claim)")
     group.add_argument("--seed", type=int, metavar="N", help="sampling seed of the first candidate")
     group.add_argument("--coverage-goal", type=float, metavar="F", help="tests: stop writing once the kept tests "
                        "cover this share (0-1) of the target's lines and branches (default 1)")

@@ -27,7 +27,7 @@ LIMITS: dict[str, tuple[float, float]] = {
 }
 DOC_STYLES = ("auto", "google", "numpy", "rest")
 DOC_EXAMPLES = ("verified", "off")
-DOC_REVIEWERS = ("auto", "off")
+DOC_REVIEWERS = ("off", "auto")
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class ActionOptions:
 
     doc_style: str = "auto"  # document: auto (detected from the project), google, numpy or rest
     doc_examples: str = "verified"  # document: examples run in a sandbox and kept when they pass; off: none
-    doc_reviewers: str = "auto"  # document, when `reviewers` is 0: auto asks the measured claim reviewers; off: none
+    doc_reviewers: str = "off"  # document, when `reviewers` is 0: auto asks the measured claim reviewer; off: none
     coverage_goal: float = 1.0  # tests: line and branch coverage of the target at which writing stops
     test_timeout: float = 10.0  # tests: seconds per sandboxed pytest process
     test_memory_mb: int = 1024  # tests: address-space limit per sandboxed pytest process

@@ -46,10 +46,12 @@ PLAIN_MAX_TOKENS = 16
 # of its true claims; bench/claim_reviewers.py, docs/benchmarks.md), never on the held-out half.
 APPROVE_THRESHOLDS: dict[tuple[str, int], float] = {("llamacpp:qwen2.5-coder-1.5b", 0): 0.575}
 DEFAULT_THRESHOLD = 0.5
-# The document action asks these (the last of them in the plan), one reviewer, when `reviewers` is 0
-# and doc_reviewers is "auto": measured to cut wrong docstrings accepted without rejecting more
-# than a third of the correct ones (issue 15's rule; docs/benchmarks.md). The 0.5B is not: it
-# rejected more than half of the correct docstrings at every threshold that caught anything.
+# With doc_reviewers = "auto" (and `reviewers` 0) the document action asks these (the last of them
+# in the plan), one reviewer. On the labelled corpus the 1.5B at this threshold cuts wrong
+# docstrings accepted without rejecting more than a third of the correct ones; on the action's own
+# docstrings it did not (a quarter of the claims it approved were false), so it is not on by
+# default (docs/benchmarks.md). The 0.5B rejected over a third of the correct docstrings at every
+# threshold that caught anything.
 DEFAULT_REVIEWERS = (1, ("llamacpp:qwen2.5-coder-1.5b",))
 
 

@@ -156,7 +156,7 @@ def test_each_model_and_question_has_its_own_threshold(monkeypatch):
     assert claim_review.approve_threshold("llamacpp:other", claim_review.CLAIM_QUESTIONS[1]) == 0.5
 
 
-async def _default_run(tmp_path, tiers, doc_reviewers="auto"):
+async def _default_run(tmp_path, tiers, doc_reviewers):
     calls = {name: [] for name in tiers}
 
     def backend(name):
@@ -172,15 +172,16 @@ async def _default_run(tmp_path, tiers, doc_reviewers="auto"):
     return await swarm.run(request), calls
 
 
-async def test_by_default_the_measured_reviewer_in_the_plan_votes_on_each_claim(tmp_path):
+async def test_doc_reviewers_auto_lets_the_measured_reviewer_in_the_plan_vote_on_each_claim(tmp_path):
+    assert ActionOptions().doc_reviewers == "off"  # opt-in: see docs/benchmarks.md
     small, large = "llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b"
-    result, calls = await _default_run(tmp_path, (small, large))
+    result, calls = await _default_run(tmp_path, (small, large), "auto")
     assert result.status == "accepted" and result.tier == small
     assert len(calls[small]) == 1 and len(calls[large]) == 6  # the writer on the 0.5B; one vote per claim on the 1.5B
     assert {c["how"] for c in result.evidence["claims"]} == {"voted"}
     assert all(c["votes"][0]["reviewer"].startswith(f"r1:{large}@") for c in result.evidence["claims"])
 
-    result, calls = await _default_run(tmp_path, (small,))  # no measured reviewer in the plan: none asked
+    result, calls = await _default_run(tmp_path, (small,), "auto")  # no measured reviewer in the plan: none asked
     assert len(calls[small]) == 1 and {c["how"] for c in result.evidence["claims"]} == {"unverified"}
 
     result, calls = await _default_run(tmp_path, (small, large), doc_reviewers="off")
