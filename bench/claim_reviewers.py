@@ -173,16 +173,17 @@ def docstring_level(claims: list[dict], results: dict, models: list[str], docstr
 
     gate_rows = {r["id"]: r for r in asyncio.run(doc_gates_corpus.measure())}
     label = {c["id"]: c["label"] for c in claims}
-    complete = [m for m in models if all(f"{m}|{w}|{c['id']}" in results
-                                         for w in range(len(CLAIM_QUESTIONS)) for c in claims)]
     wordings = [str(w) for w in range(len(CLAIM_QUESTIONS))]
-    thresholds = {mode: {(m, w): wording_threshold(claims, results, m, w, mode) for m in complete for w in wordings}
+    measured = [(m, w) for m in models for w in wordings if all(f"{m}|{w}|{c['id']}" in results for c in claims)]
+    thresholds = {mode: {(m, w): wording_threshold(claims, results, m, w, mode) for m, w in measured}
                   for mode in ("youden", "strict")}
-    panels = [(f"{m}, 1 reviewer", (m,), 1) for m in complete] + [
-        (f"{'+'.join(complete)}, {n} reviewers", tuple(complete), n) for n in (2, 3, 4) if complete]
+    panels = [(f"{m}, {n} reviewer{'s' if n > 1 else ''}", (m,), n) for m in models for n in (1, 2, 3)] + [
+        (f"{'+'.join(models)}, {n} reviewers", tuple(models), n) for n in (2, 3, 4) if len(models) > 1]
     rows = []
     for name, backends, n in panels:
         panel = build_reviewers(n, backends, wordings)
+        if any((r.backend, r.focus) not in measured for r in panel):
+            continue  # a (model, wording) not measured yet
         rule = QuorumRule(n)
         for mode in ("0.5", "youden", "strict"):
             def rejects(claim_id: str) -> bool:
