@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from swarm_lsp.swarm.backends.base import Backend, BackendError, Message, Reply
 from swarm_lsp.swarm.cancel import Cancelled, race_cancel
@@ -110,15 +110,31 @@ async def ask_reviewer(
     on_reply: Callable[[Reviewer, Reply | None, str | None], None],
 ) -> Verdict:
     """One reviewer's verdict. Errors make the reviewer abstain; cancellation propagates."""
-    try:
-        reply = await race_cancel(backend.chat(
+    async def call() -> tuple[Reply, Verdict]:
+        reply = await backend.chat(
             review_messages(material, reviewer.focus),
             schema=VERDICT_SCHEMA,
             max_tokens=VERDICT_MAX_TOKENS,
             temperature=reviewer.temperature,
             seed=seed + reviewer.index,
             cancel=cancel,
-        ), cancel)
+        )
+        return reply, verdict_from_reply(reviewer, reply)
+
+    return await ask(reviewer, call, cancel=cancel, on_reply=on_reply)
+
+
+async def ask(
+    reviewer: Reviewer,
+    call: Callable[[], Awaitable[tuple[Reply | None, Verdict]]],
+    *,
+    cancel,
+    on_reply: Callable[[Reviewer, Reply | None, str | None], None],
+) -> Verdict:
+    """Run one reviewer's `call` (its reply and verdict) against `cancel`, every outcome reported
+    through `on_reply`: a backend error makes the reviewer abstain; cancellation propagates."""
+    try:
+        reply, verdict = await race_cancel(call(), cancel)
     except (Cancelled, asyncio.CancelledError) as exc:
         on_reply(reviewer, getattr(exc, "partial", None), "cancelled")
         raise
@@ -127,4 +143,4 @@ async def ask_reviewer(
         on_reply(reviewer, None, str(exc))
         return Verdict(reviewer.label, "abstain", error=str(exc))
     on_reply(reviewer, reply, None)
-    return verdict_from_reply(reviewer, reply)
+    return verdict

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from swarm_lsp.swarm import models
 from swarm_lsp.swarm.backends.base import BackendError, Judgement, Message, Reply, TokenUsage
@@ -32,6 +32,8 @@ from swarm_lsp.swarm.backends.llamacpp_worker import (  # noqa: F401 - re-export
     preload_library,
 )
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled, in_thread, race_cancel
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +78,7 @@ class LlamaCppBackend:
         stop: list[str] | None = None,
         cancel: CancelToken | None = None,
     ) -> Reply:
-        # Verifying the GGUF (a first hash of 1.1 GB) and loading it are not interruptible: a cancel
-        # ends the call on time while they finish on their thread for the next call.
-        worker = await in_thread(cancel, self._ensure_worker)
-        stop_flag = threading.Event()  # set when the call stops waiting (token or asyncio cancellation)
-
-        def generate() -> dict[str, Any]:
-            if cancel is not None:
-                cancel.raise_if_cancelled()
+        def generate(worker: _ModelWorker, should_stop: Callable[[], bool]) -> dict[str, Any]:
             return worker.complete(
                 messages,
                 schema=schema,
@@ -92,19 +87,11 @@ class LlamaCppBackend:
                 repeat_penalty=self.repeat_penalty,
                 seed=seed,
                 stop=stop or [],
-                should_stop=lambda: stop_flag.is_set() or (cancel is not None and cancel.cancelled),
+                should_stop=should_stop,
             )
 
-        started = time.perf_counter()
-        loop = asyncio.get_running_loop()
-        try:
-            result = await race_cancel(loop.run_in_executor(worker.executor, generate), cancel,
-                                       on_abandon=lambda _future: stop_flag.set())
-        except (Cancelled, BackendError):
-            raise
-        except Exception as exc:  # llama.cpp raises plain ValueError/RuntimeError (e.g. context overflow)
-            raise BackendError(f"{self.name}: {exc}") from exc
-        reply = _to_reply(result, self.name, time.perf_counter() - started, schema is not None)
+        result, seconds = await self._run_on_worker(generate, cancel)
+        reply = _to_reply(result, self.name, seconds, schema is not None)
         if cancel is not None and cancel.cancelled:
             raise Cancelled(cancel.reason or "cancelled", partial=reply)  # the tokens spent still count
         return reply
@@ -113,33 +100,50 @@ class LlamaCppBackend:
         self, messages: list[Message], options: tuple[str, ...] = ("yes", "no"), *, cancel: CancelToken | None = None
     ) -> Judgement:
         """The most probable option as the reply's first token, with its probability."""
-        worker = await in_thread(cancel, self._ensure_worker)
-        stop_flag = threading.Event()
-
-        def read() -> tuple[dict[str, float], int] | None:
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            return worker.next_token_probabilities(
-                messages, options, lambda: stop_flag.is_set() or (cancel is not None and cancel.cancelled))
-
-        started = time.perf_counter()
-        loop = asyncio.get_running_loop()
-        try:
-            found = await race_cancel(loop.run_in_executor(worker.executor, read), cancel,
-                                      on_abandon=lambda _future: stop_flag.set())
-        except (Cancelled, BackendError):
-            raise
-        except Exception as exc:
-            raise BackendError(f"{self.name}: {exc}") from exc
+        found, seconds = await self._run_on_worker(
+            lambda worker, should_stop: worker.next_token_probabilities(messages, options, should_stop), cancel)
         if found is None or (cancel is not None and cancel.cancelled):
             raise Cancelled(cancel.reason if cancel is not None and cancel.reason else "cancelled")
         probabilities, prompt_tokens = found
         mass = sum(probabilities.values())
         choice = max(options, key=lambda option: probabilities[option])
         reply = Reply(text=choice, usage=TokenUsage(prompt=prompt_tokens, completion=1), model=self.name,
-                      latency_s=time.perf_counter() - started, finish_reason="stop")
+                      latency_s=seconds, finish_reason="stop")
         confidence = probabilities[choice] / mass if mass > 0 else None
         return Judgement(choice, confidence, reply, probabilities, mass)
+
+    async def _run_on_worker(self, work: Callable[[_ModelWorker, Callable[[], bool]], T],
+                             cancel: CancelToken | None) -> tuple[T, float]:
+        """`work(worker, should_stop)` on the model's own thread, raced against `cancel`, and the
+        seconds it took (the model's load not counted).
+
+        Verifying the GGUF (a first hash of 1.1 GB) and loading it are not interruptible: a cancel
+        ends the call on time while they finish on their thread for the next call. `should_stop`
+        turns true once the call stops waiting (the token or asyncio cancellation), so the worker
+        ends its token loop; llama.cpp's plain exceptions (ValueError, RuntimeError: e.g. a context
+        overflow) become BackendError.
+        """
+        worker = await in_thread(cancel, self._ensure_worker)
+        stop_flag = threading.Event()
+
+        def should_stop() -> bool:
+            return stop_flag.is_set() or (cancel is not None and cancel.cancelled)
+
+        def run() -> T:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            return work(worker, should_stop)
+
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        try:
+            result = await race_cancel(loop.run_in_executor(worker.executor, run), cancel,
+                                       on_abandon=lambda _future: stop_flag.set())
+        except (Cancelled, BackendError):
+            raise
+        except Exception as exc:
+            raise BackendError(f"{self.name}: {exc}") from exc
+        return result, time.perf_counter() - started
 
     async def aclose(self) -> None:
         """Models stay loaded for the life of the process; they are shared between backends."""

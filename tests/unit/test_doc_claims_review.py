@@ -14,20 +14,13 @@ from swarm_lsp.swarm.engine import Swarm, SwarmSettings
 from swarm_lsp.swarm.ledger import Ledger
 from swarm_lsp.swarm.settings import ActionOptions
 from swarm_lsp.swarm.types import ActionRequest, DocumentSnapshot
+from tests.unit.test_engine import GOOD as ENGINE_GOOD
+from tests.unit.test_engine import SOURCE
 
 FACTS = DocFacts("scale", "function", "python", params=("values", "factor"), returns_value=True,
                  raises=("ValueError",))
-SOURCE = '''def scale(values, factor):
-    if factor == 0:
-        raise ValueError("factor must not be zero")
-    return [v * factor for v in values]
-'''
-GOOD = {
-    "summary": "Multiply every value by a factor. Keeps the order of the values.",
-    "params": {"values": "The numbers to scale.", "factor": "The multiplier."},
-    "returns": "The scaled numbers.",
-    "raises": {"ValueError": "If factor is zero."},
-}
+# The engine tests' scale function, with a second (optional) summary sentence to remove.
+GOOD = {**ENGINE_GOOD, "summary": "Multiply every value by a factor. Keeps the order of the values."}
 FALSE_RETURN = "The scaled numbers."  # the reviewers below call this claim false
 
 
