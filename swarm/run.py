@@ -198,11 +198,13 @@ class ActionRun:
             outcome = "cancelled" if error == "cancelled" else ("ok" if reply else "error")
             self.calls.call(tier, reviewer.backend, reply, outcome, "" if outcome != "error" else (error or ""))
 
-        asker = ask_claim if claim else ask_reviewer
-
         async def ask(reviewer: Reviewer) -> Verdict:
-            return await asker(reviewer, self.backend(reviewer.backend), material,
-                               seed=self.settings.seed, cancel=self.cancel, on_reply=on_reply)
+            backend = self.backend(reviewer.backend)
+            if claim:
+                return await ask_claim(reviewer, backend, material, seed=self.settings.seed, cancel=self.cancel,
+                                       on_reply=on_reply, system=self.job.claim_system)
+            return await ask_reviewer(reviewer, backend, material, seed=self.settings.seed, cancel=self.cancel,
+                                      on_reply=on_reply)
 
         remote = all(r.backend.partition(":")[0] != "llamacpp" for r in reviewers)
         return await run_quorum(reviewers, ask, parallel=len(reviewers) if remote else 1, on_verdict=on_verdict)

@@ -5,7 +5,8 @@ Bandit is the deterministic first pass (Python). Swarm auditors then read each f
 writer call per function, so the job is incremental: `complete` once every function was read.
 Every finding, bandit's included, passes the location gate, then (Python) the mitigation gate
 (`audit.mitigations`: the flagged operation is in a recognisably fixed form) and, when reviewers
-are configured, their vote. A finding dropped by either is listed with why. No edit.
+are configured, their vote: one yes/no token per finding (agents/claim_review.py). A finding
+dropped by either is listed with why. No edit.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from swarm_lsp.swarm.actions.audit_prompt import (
-    CWE_CLASSES, MESSAGE_MAX, REVIEW_FOCUSES, audit_schema, auditor_messages, finding_review_material, findings_from,
-    numbered,
+    CLAIM_SYSTEM, CWE_CLASSES, MESSAGE_MAX, REVIEW_QUESTIONS, audit_schema, auditor_messages, finding_claim_material,
+    findings_from, numbered,
 )
 from swarm_lsp.swarm.actions.base import Action, ActionInputError, ActionJob, Evaluation, document_symbols, target_symbol
 from swarm_lsp.swarm.analysis.languages import LANGUAGES
@@ -84,7 +85,9 @@ class AuditJob(ActionJob):
     stop: list[str] = field(default_factory=list)
     max_tokens: int = 400
     review_whole: bool = False  # reviewers vote on each finding (questions), not on the whole answer
-    review_focuses: list[str] = field(default_factory=lambda: list(REVIEW_FOCUSES))
+    question_style: str = "claim"  # one yes/no token per finding, its probability the confidence
+    claim_system: str = CLAIM_SYSTEM
+    review_focuses: list[str] = field(default_factory=lambda: list(REVIEW_QUESTIONS))
 
     def __post_init__(self) -> None:
         self.schema = audit_schema()
@@ -131,8 +134,8 @@ class AuditJob(ActionJob):
         evaluation = Evaluation([GateResult("json", True), GateResult("located", True)], output=reply.text,
                                 notes=notes, state=findings)
         evaluation.questions = {
-            _key(f): finding_review_material(self.path, self._code(self._chunk_of(f)), f.start_line, f.cwe,
-                                             f.message, f.source)
+            _key(f): finding_claim_material(self.path, self._code(self._chunk_of(f)), f.start_line, f.cwe,
+                                            f.message, f.source)
             for f in findings
         }
         return self._finish(evaluation)

@@ -85,6 +85,8 @@ class ActionJob:
     # How reviewers answer `Evaluation.questions`: "verdict" (a JSON verdict with its reason) or
     # "claim" (one yes/no token on one atomic claim, agents/claim_review.py).
     question_style: str = "verdict"
+    # The system prompt of "claim" questions ("" for the documentation checker's, CLAIM_SYSTEM there).
+    claim_system: str = ""
     # Reviewers the job asks when the settings configure none (`reviewers` = 0): how many, and the
     # backends measured good enough to be asked by default (only those among the plan's tiers).
     default_reviewers: tuple[int, tuple[str, ...]] = (0, ())

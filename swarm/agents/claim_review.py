@@ -55,9 +55,9 @@ def claim_material(code_block: str, subject: str, claim: str) -> str:
     return f"{code_block}\n\nA claim in the documentation of {subject}:\n\n> {claim}"
 
 
-def claim_messages(material: str, question: str) -> list[Message]:
+def claim_messages(material: str, question: str, system: str = "") -> list[Message]:
     return [
-        {"role": "system", "content": CLAIM_SYSTEM},
+        {"role": "system", "content": system or CLAIM_SYSTEM},
         {"role": "user", "content": f"{material}\n\n{question}"},
     ]
 
@@ -96,11 +96,13 @@ async def ask_claim(
     seed: int,
     cancel,
     on_reply: Callable[[Reviewer, Reply | None, str | None], None],
+    system: str = "",
 ) -> Verdict:
-    """One reviewer's vote on one claim. Errors abstain; cancellation propagates."""
+    """One reviewer's vote on one claim (`system`: the checker's role, "" for the documentation
+    checker's). Errors abstain; cancellation propagates."""
     async def call() -> tuple[Reply, Verdict]:
-        judgement = await judge(backend, claim_messages(material, reviewer.focus), seed=seed + reviewer.index,
-                                cancel=cancel)
+        judgement = await judge(backend, claim_messages(material, reviewer.focus, system),
+                                seed=seed + reviewer.index, cancel=cancel)
         return judgement.reply, verdict_from_judgement(reviewer, judgement)
 
     return await ask(reviewer, call, cancel=cancel, on_reply=on_reply)

@@ -35,7 +35,6 @@ def operation(line, cwe, reaches=True, mitigated=False, text="the name reaches o
 
 TRAVERSAL = {"untrusted_inputs": ["name"], "operations": [operation(8, 22)]}
 NONE = {"untrusted_inputs": [], "operations": []}
-REVIEW = {"observed": "-", "claimed": "-", "reason": "", "confidence": 0.9}
 
 
 @pytest.fixture
@@ -80,15 +79,36 @@ async def test_findings_outside_the_function_are_dropped_and_bad_json_is_retried
     assert "not inside read_file" in result.evidence["dropped"][0]["reason"]
 
 
-async def test_reviewers_vote_on_every_finding_and_can_reject_one(project):
+async def test_reviewers_answer_one_yes_no_question_per_finding_and_can_reject_one(project):
     def review(messages):
-        rejected = "swarm finding" in messages[-1]["content"]
-        return {**REVIEW, "answer": "no" if rejected else "yes"}
+        return {"answer": "no" if "(swarm)" in messages[-1]["content"] else "yes"}
 
-    coroutine, _ = run_audit(project, [TRAVERSAL, NONE], reviewers=1, review=review)
+    coroutine, _ = run_audit(project, [TRAVERSAL, NONE], reviewers=2, review=review)
     result = await coroutine
     assert [f["source"] for f in result.evidence["findings"]] == ["bandit"]
     assert result.evidence["dropped"][0]["reason"] == "rejected by the reviewers"
+    assert result.evidence["dropped"][0]["finding"]["cwe"] == 22
+
+
+async def test_each_finding_is_one_claim_after_the_code_with_the_audit_checkers_role(project):
+    reviewer = ScriptedBackend("llamacpp:reviewer", lambda messages: {"answer": "yes"})
+    writer = ScriptedBackend("llamacpp:scripted", [TRAVERSAL, NONE])
+    backends = {"llamacpp:scripted": writer, "llamacpp:reviewer": reviewer}
+    settings = SwarmSettings(tiers=("llamacpp:scripted",), candidates=2, reviewers=2,
+                             reviewer_tiers=("llamacpp:reviewer",))
+    request = ActionRequest("audit", read_snapshot(project / "files.py"), "", workspace=str(project))
+    result = await Swarm(settings, backends.__getitem__).run(request)
+    assert {f["cwe"] for f in result.evidence["findings"]} == {22, 328}
+    # two reviewers per finding (bandit's md5 and the swarm's path), each with its own question
+    assert len(reviewer.calls) == 4
+    questions = [call["messages"][-1]["content"] for call in reviewer.calls]
+    assert all(call["messages"][0]["content"].startswith("You check the findings of a security review")
+               for call in reviewer.calls)
+    traversal = [q for q in questions if "CWE-22" in q]
+    assert len(traversal) == 2 and traversal[0].splitlines()[-1] != traversal[1].splitlines()[-1]
+    code_end, claim = traversal[0].index("END "), traversal[0].index("> Line 8 is a real CWE-22")
+    assert traversal[0].index("return open(") < code_end < claim
+    assert all(call["schema"]["properties"]["answer"]["enum"] == ["yes", "no"] for call in reviewer.calls)
 
 
 async def test_a_symbol_target_audits_only_that_function(project):
