@@ -30,6 +30,7 @@ from report import write_section
 from swarm_lsp.server.config import load_config
 from swarm_lsp.server.session.build import build_swarm
 from swarm_lsp.server.workspace import read_snapshot
+from swarm_lsp.swarm.actions import document as document_action
 from swarm_lsp.swarm.settings import ActionOptions
 from swarm_lsp.swarm.types import ActionRequest
 
@@ -37,10 +38,13 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "fixtures" / "doc_corpus"
 RESULTS = ROOT / "bench" / "results"
 BEGIN, END = "<!-- doc-action-corpus-benchmark:begin -->", "<!-- doc-action-corpus-benchmark:end -->"
-VARIANTS = {  # name -> (doc_examples, reviewers: -1 none at all, 0 the default claim reviewer, N a quorum of N)
-    "gates": ("off", -1),  # before this issue's steps 2 and 4: the gates alone, prose only
-    "examples": ("verified", -1),  # executed examples and raise claims, no reviewers
-    "examples+reviewers": ("verified", 0),  # and the default claim reviewer (doc_reviewers = auto)
+# name -> (doc_examples, reviewers: -1 none at all, 0 the default claim reviewer, N a quorum of N,
+#          calls run before writing: whether the writer first proposes calls and sees their results)
+VARIANTS = {
+    "gates": ("off", -1, False),  # before this issue's steps 2 and 4: the gates alone, prose only
+    "examples": ("verified", -1, False),  # executed examples and raise claims, no reviewers
+    "examples+reviewers": ("verified", 0, False),  # and the default claim reviewer (doc_reviewers = auto)
+    "observed": ("verified", -1, True),  # the writer sees what its proposed calls did before writing
 }
 
 
@@ -75,6 +79,17 @@ def without_docstring(text: str, qualname: str) -> str:
     return "".join(lines)
 
 
+def implementation_target(text: str, qualname: str) -> str:
+    """`qualname`, or the line of its last definition when `@overload` stubs precede it."""
+    scope: list[ast.stmt] = ast.parse(text).body
+    found: list[ast.stmt] = []
+    for part in qualname.split("."):
+        found = [n for n in scope if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                 and n.name == part]
+        scope = found[-1].body if found else []
+    return qualname if len(found) <= 1 else str(found[-1].lineno)
+
+
 async def document(entry: dict, examples: str, reviewers: int, threads: int | None) -> dict:
     with tempfile.TemporaryDirectory(prefix="doc-corpus-") as folder:
         workspace = Path(folder)
@@ -88,7 +103,8 @@ async def document(entry: dict, examples: str, reviewers: int, threads: int | No
                     f"reviewers = {max(reviewers, 0)}\n" + (f"threads = {threads}\n" if threads else ""))
         (workspace / "pyproject.toml").write_text(settings)
         config = load_config(workspace)
-        request = ActionRequest("document", read_snapshot(module_file), entry["qualname"], workspace=str(workspace),
+        request = ActionRequest("document", read_snapshot(module_file), implementation_target(
+                                    module_file.read_text(), entry["qualname"]), workspace=str(workspace),
                                 options=ActionOptions(doc_examples=examples))
         started = time.perf_counter()
         result = await build_swarm(config).run(request)
@@ -101,7 +117,9 @@ async def document(entry: dict, examples: str, reviewers: int, threads: int | No
 
 
 async def run(variant: str, half: str, limit: int | None, threads: int | None) -> Path:
-    examples, reviewers = VARIANTS[variant]
+    examples, reviewers, observed = VARIANTS[variant]
+    if not observed:  # the variants measured before the writer saw calls run first
+        document_action.MAX_PROBES = 0
     path = RESULTS / f"doc_action_{variant}_{half}.json"
     done = {row["id"]: row for row in json.loads(path.read_text())} if path.exists() else {}
     entries = json.loads((CORPUS / f"{half}.json").read_text())[:limit]

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from swarm_lsp.swarm.actions.base import ActionJob, Evaluation
+from swarm_lsp.swarm.actions.base import ActionJob, Evaluation, Probe
 from swarm_lsp.swarm.agents.claim_review import ask_claim
 from swarm_lsp.swarm.agents.reviewers import Reviewer, ask_reviewer, build_reviewers
 from swarm_lsp.swarm.backends.base import Backend, BackendError, Message, Reply
@@ -60,6 +60,8 @@ class ActionRun:
         reviewers = self._reviewers(plan)
         for spec in plan:
             tier = spec.name
+            if not is_cloud(tier) and (probe := self.job.probe()) is not None:
+                await self.run_probe(spec, probe)
             for index in range(self.job.calls_per_tier(spec.candidates or self.settings.candidates)):
                 self.cancel.raise_if_cancelled()
                 messages = self.job.messages(self.feedback)
@@ -135,27 +137,12 @@ class ActionRun:
         attempt = Attempt(tier=tier, candidate=index)
         self.result.attempts.append(attempt)
         emit(self.events, Event("write", f"{tier}: writing candidate {index + 1}", tier, index))
-        try:
-            # A backend that does not honour the token itself is stopped after the grace period.
-            reply = await race_cancel(self.backend(tier).chat(
-                messages,
-                schema=self.job.schema,
-                max_tokens=self._max_tokens(spec),
-                # later candidates explore more: diversity is what makes k > 1 worth its tokens
-                temperature=min(1.0, base_temperature + 0.25 * index),
-                seed=self.settings.seed + index,
-                stop=self.job.stop or None,
-                cancel=self.cancel,
-            ), self.cancel)
-        except BackendError as exc:
-            attempt.error = str(exc)
-            self.calls.call(tier, tier, None, "error", str(exc))
-            log.warning("%s candidate %d failed: %s", tier, index, exc)
+        # later candidates explore more: diversity is what makes k > 1 worth its tokens
+        reply, attempt.error = await self.write(tier, messages, self.job.schema, self._max_tokens(spec),
+                                                min(1.0, base_temperature + 0.25 * index), self.settings.seed + index,
+                                                f"candidate {index}")
+        if reply is None:
             return None
-        except (Cancelled, asyncio.CancelledError) as exc:
-            self.calls.call(tier, tier, getattr(exc, "partial", None), "cancelled", "")
-            raise
-        self.calls.call(tier, tier, reply, "ok", "")
         emit(self.events, Event("gates", f"{tier}: checking candidate {index + 1}", tier, index))
         try:
             evaluation = await in_thread(self.cancel, self.job.evaluate, reply, self.cancel, on_abandon=self.lingering.add)
@@ -169,6 +156,40 @@ class ActionRun:
         if not evaluation.passed:
             self.feedback = evaluation.feedback()
         return evaluation
+
+    async def write(self, tier: str, messages: list[Message], schema: dict | None, max_tokens: int,
+                    temperature: float, seed: int, what: str) -> tuple[Reply | None, str | None]:
+        """One writer call on `tier`, in the ledger: its reply, or None and the backend's error."""
+        try:
+            # A backend that does not honour the token itself is stopped after the grace period.
+            reply = await race_cancel(self.backend(tier).chat(
+                messages, schema=schema, max_tokens=max_tokens, temperature=temperature, seed=seed,
+                stop=self.job.stop or None, cancel=self.cancel,
+            ), self.cancel)
+        except BackendError as exc:
+            self.calls.call(tier, tier, None, "error", str(exc))
+            log.warning("%s %s failed: %s", tier, what, exc)
+            return None, str(exc)
+        except (Cancelled, asyncio.CancelledError) as exc:
+            self.calls.call(tier, tier, getattr(exc, "partial", None), "cancelled", "")
+            raise
+        self.calls.call(tier, tier, reply, "ok", "")
+        return reply, None
+
+    async def run_probe(self, spec: TierSpec, probe: Probe) -> None:
+        """The job's probe on a local tier; a failed one only leaves the writer without what it
+        would have shown."""
+        tier = spec.name
+        emit(self.events, Event("write", f"{tier}: proposing calls to run before writing", tier, 0))
+        reply, _ = await self.write(tier, probe.messages, probe.schema, probe.max_tokens, 0.0, self.settings.seed,
+                                    "probe")
+        if reply is None:
+            return
+        try:
+            await in_thread(self.cancel, self.job.observe, reply, self.cancel, on_abandon=self.lingering.add)
+        except asyncio.CancelledError:
+            self.cancel.cancel("cancelled")  # the worker thread stops at its next check
+            raise
 
     async def review(self, tier: str, index: int, evaluation: Evaluation, reviewers: list[Reviewer]) -> bool:
         attempt = self.result.attempts[-1]

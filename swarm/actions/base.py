@@ -69,6 +69,15 @@ class Evaluation:
         return [reason for gate in self.gates if not gate.passed for reason in gate.reasons] + self.notes
 
 
+@dataclass(frozen=True)
+class Probe:
+    """A short model call a job makes before a tier's first candidate (ActionJob.probe)."""
+
+    messages: list[Message]
+    schema: dict[str, Any]
+    max_tokens: int
+
+
 class ActionJob:
     """One prepared action: the engine asks it for writer messages, sends them to a tier's backend
     and lets it judge each reply with its gates. The optional capabilities are declared here with
@@ -93,6 +102,14 @@ class ActionJob:
 
     def messages(self, feedback: list[str]) -> list[Message]:
         raise NotImplementedError
+
+    def probe(self) -> Probe | None:
+        """A call to make on a local tier before its first candidate, whose reply `observe` takes
+        in to inform the writer (the document action: calls to run in the sandbox); None: none."""
+        return None
+
+    def observe(self, reply: Reply, cancel: CancelToken) -> None:
+        """Take in the probe's reply; on a worker thread (it may run code)."""
 
     def review_material(self, evaluation: Evaluation) -> str:
         """What every reviewer sees first (code, candidate, gate evidence): the shared prompt prefix."""

@@ -36,6 +36,7 @@ class ClaimReview:
     def __init__(self, facts: DocFacts, code_block: str) -> None:
         self.facts = facts
         self.code_block = code_block  # the fenced source: the first, shared part of every question
+        self.observed: list[str] = []  # what calls run before writing did ("`f(1)` returned 2")
 
     def subject(self, claim: DocClaim) -> str:
         name = f"`{self.facts.name}`"
@@ -56,6 +57,7 @@ class ClaimReview:
                 claim.how, claim.detail = "executed", detail
         evaluation.state = ClaimState(content, claims)
         ran = [f"`{call}` returned {result}" for call, result in content.examples] + list(executed_raises.values())
+        ran += [line for line in self.observed if line not in ran]
         shown = self.code_block + ("\n\nWhat running it in a sandbox showed:\n" + "\n".join(f"- {r}" for r in ran)
                                    if ran else "")
         evaluation.questions = {c.key: claim_material(shown, self.subject(c), c.text)

@@ -20,6 +20,7 @@ from swarm_lsp.swarm.verify.doc_examples import CallOutcome, ExampleRunner
 
 GATE_NAME = "raises_executed"
 MAX_EXAMPLES = 2  # shown in the docstring
+MAX_OBSERVED = 4  # calls run before writing
 MAX_EXAMPLE_LINE = 72  # a longer call or result is dropped, not wrapped (a doctest line cannot wrap)
 
 
@@ -51,6 +52,27 @@ def _shown(outcome: CallOutcome) -> str:
     if outcome.status == "raised":
         return f"raised {outcome.exception}" + (f": {outcome.message[:80]}" if outcome.message else "")
     return outcome.status + (f" ({outcome.message[:80]})" if outcome.message else "")
+
+
+@dataclass
+class Observation:
+    lines: list[str] = field(default_factory=list)  # "`f(1)` returned 2", for the writer and the reviewers
+    ran: int = 0
+    skipped: str = ""  # why nothing could run ("" when the calls ran)
+
+
+def observe_calls(runner: ExampleRunner, calls: list[str], target: CallTarget,
+                  cancel: CancelToken | None) -> Observation:
+    """What the code does on the calls proposed before writing: their results or exceptions.
+    Calls that do not name the target, did not parse or timed out are left out."""
+    calls = [call for call in dict.fromkeys(calls) if target.named_in(call)][:MAX_OBSERVED]
+    if not calls:
+        return Observation()
+    run = runner.evaluate(calls, cancel)
+    if not run.importable:
+        return Observation(skipped=run.reason or "the module did not import")
+    lines = [f"`{o.call}` {_shown(o)}" for o in run.outcomes if o.status in ("returned", "raised")]
+    return Observation(lines, ran=len(run.outcomes))
 
 
 def check_examples(runner: ExampleRunner, content: DocContent, target: CallTarget,

@@ -115,10 +115,14 @@ def fence(code: str, language: str) -> str:
     return f"{ticks}{language}\n{code.rstrip()}\n{ticks}"
 
 
-def _example_lines(facts: DocFacts) -> list[str]:
+def _how_to_call(facts: DocFacts) -> str:
     how = (f"build the instance inside the call, for example `SomeClass(...).{facts.name}(...)`"
            if facts.kind == "method" else f"call `{facts.name}` by its name")
-    how += "; no nested calls or tuples inside the arguments"
+    return how + "; no nested calls or tuples inside the arguments"
+
+
+def _example_lines(facts: DocFacts) -> list[str]:
+    how = _how_to_call(facts)
     lines = [f'- "examples": one to three calls of `{facts.name}` that show typical use ({how}; strings in '
              "single quotes). They are run and their real results are shown, so choose calls that return a value."]
     if facts.raises:
@@ -127,17 +131,45 @@ def _example_lines(facts: DocFacts) -> list[str]:
     return lines
 
 
-def doc_messages(facts: DocFacts, source: str, feedback: list[str], examples: bool = False) -> list[Message]:
+PROBE_MAX_TOKENS = 160
+
+
+def _shown_code(facts: DocFacts, source: str) -> list[str]:
+    """The start of every writer prompt for the symbol (the same tokens: the model's cache keeps them)."""
     title = LANGUAGE_TITLES.get(facts.language, facts.language)
-    lines = [
-        f"Here is a {title} {facts.kind} named `{facts.name}`:",
-        "",
-        fence(source, facts.language),
-        "",
+    return [f"Here is a {title} {facts.kind} named `{facts.name}`:", "", fence(source, facts.language), ""]
+
+
+def probe_schema(facts: DocFacts) -> dict[str, Any]:
+    return {"type": "object", "properties": {"calls": {"type": "array", "items": call_schema(facts),
+                                                       "minItems": 1, "maxItems": 4}},
+            "required": ["calls"], "additionalProperties": False}
+
+
+def probe_messages(facts: DocFacts, source: str) -> list[Message]:
+    """Ask for calls to run before anything is written: the docstring is then written from what
+    the code did, not from what its names suggest."""
+    lines = _shown_code(facts, source) + [
+        f"Before its documentation is written, `{facts.name}` will be run on calls you choose and the results "
+        "shown to you. Propose two to four calls that show what it does: a typical input, and the inputs the code "
+        "treats specially (empty, zero, negative, None, a flag set).",
+        f'Reply as JSON: {{"calls": [...]}}; {_how_to_call(facts)}; strings in single quotes.',
+    ]
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n".join(lines)}]
+
+
+def doc_messages(facts: DocFacts, source: str, feedback: list[str], examples: bool = False,
+                 observed: list[str] | None = None) -> list[Message]:
+    lines = _shown_code(facts, source) + [
         "Facts found by static analysis:",
         f"- parameters: {', '.join(facts.params) if facts.params else 'none'}",
         f"- returns a value: {'yes' if facts.returns_value else 'no'}",
         f"- raises: {', '.join(facts.raises) if facts.raises else 'nothing'}",
+    ]
+    if observed:
+        lines += ["", f"What `{facts.name}` really did when it was run (facts: the documentation must agree with them):"]
+        lines += [f"- {line}" for line in observed]
+    lines += [
         "",
         "Write its documentation as JSON with these keys:",
         f'- "summary": one sentence saying what the {facts.kind} does, in the imperative mood '

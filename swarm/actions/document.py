@@ -16,11 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from swarm_lsp.swarm.actions.base import Action, ActionInputError, ActionJob, Evaluation, document_symbols, target_symbol
+from swarm_lsp.swarm.actions.base import (
+    Action, ActionInputError, ActionJob, Evaluation, Probe, document_symbols, target_symbol,
+)
 from swarm_lsp.swarm.actions.doc_claim_review import ClaimReview
 from swarm_lsp.swarm.actions.doc_examples_check import GATE_NAME as EXAMPLES_GATE
-from swarm_lsp.swarm.actions.doc_examples_check import CallTarget, ExampleCheck, check_examples, confirm_doctest
-from swarm_lsp.swarm.actions.doc_prompt import FIELD_MAX, SUMMARY_MAX, fence, doc_messages, doc_review_material, doc_schema
+from swarm_lsp.swarm.actions.doc_examples_check import (
+    CallTarget, ExampleCheck, check_examples, confirm_doctest, observe_calls,
+)
+from swarm_lsp.swarm.actions.doc_prompt import (
+    FIELD_MAX, PROBE_MAX_TOKENS, SUMMARY_MAX, doc_messages, doc_review_material, doc_schema, fence, probe_messages,
+    probe_schema,
+)
 from swarm_lsp.swarm.actions.tests_target import module_name
 from swarm_lsp.swarm.agents.claim_review import CLAIM_QUESTIONS, DEFAULT_REVIEWERS
 from swarm_lsp.swarm.analysis.languages import LANGUAGES
@@ -40,6 +47,7 @@ log = logging.getLogger(__name__)
 
 STYLE_SAMPLE_FILES = 20  # sibling .py files read to detect the project's docstring style
 MAX_SOURCE_CHARS = 6000  # the symbol's source shown to the writer is cut beyond this
+MAX_PROBES = 2  # tiers that may propose calls to run before writing, until some ran
 
 
 class DocumentAction(Action):
@@ -79,6 +87,8 @@ def _example_runner(request: ActionRequest, facts: DocFacts, symbol: Symbol) -> 
             symbol.span.start_byte:symbol.span.end_byte].decode("utf-8", errors="replace")):
         return None, "a coroutine's examples would need an event loop"
     workspace = Path(os.path.realpath(request.workspace))
+    if not workspace.is_dir():
+        return None, f"the workspace {request.workspace} is not a folder on disk"
     source = Path(request.document.path)
     source = Path(os.path.realpath(source if source.is_absolute() else workspace / source))
     try:
@@ -127,6 +137,8 @@ class DocumentJob(ActionJob):
         self.schema = doc_schema(self.facts, examples=self.runner is not None)
         self.example_calls_run = 0
         self.examples_skipped = self.no_examples
+        self.observed: list[str] = []  # what the probe's calls did, shown to the writer and the reviewers
+        self.probes = 0
         source = self.text.encode("utf-8")[self.symbol.span.start_byte : self.symbol.span.end_byte]
         self.source = source.decode("utf-8", errors="replace")[:MAX_SOURCE_CHARS]
         self.claims = ClaimReview(self.facts, fence(self.source, self.facts.language))
@@ -138,7 +150,30 @@ class DocumentJob(ActionJob):
         return self.runner is not None and not self.examples_skipped
 
     def messages(self, feedback: list[str]) -> list[Message]:
-        return doc_messages(self.facts, self.source, feedback, examples=self.examples_on)
+        return doc_messages(self.facts, self.source, feedback, examples=self.examples_on, observed=self.observed)
+
+    def probe(self) -> Probe | None:
+        """Calls to run before the first candidate is written, once per local tier until some ran."""
+        if not self.examples_on or self.observed or self.probes >= MAX_PROBES:
+            return None
+        self.probes += 1
+        return Probe(probe_messages(self.facts, self.source), probe_schema(self.facts), PROBE_MAX_TOKENS)
+
+    def observe(self, reply: Reply, cancel: CancelToken) -> None:
+        calls = reply.parsed.get("calls") if isinstance(reply.parsed, dict) else None
+        if not isinstance(calls, list) or self.runner is None:
+            return
+        target = CallTarget(self.facts.name, method=self.facts.kind == "method")
+        try:
+            observation = observe_calls(self.runner, [c for c in calls if isinstance(c, str)], target, cancel)
+        except ExampleSandboxError as exc:
+            self._stop_examples(str(exc))
+            return
+        self.example_calls_run += observation.ran
+        if observation.skipped:
+            self._stop_examples(observation.skipped)
+        self.observed = observation.lines
+        self.claims.observed = observation.lines
 
     def review_material(self, evaluation: Evaluation) -> str:
         return doc_review_material(self.facts, self.source, evaluation.output, [g.name for g in evaluation.gates])
@@ -188,10 +223,14 @@ class DocumentJob(ActionJob):
         except ExampleSandboxError as exc:
             check = ExampleCheck(GateResult(EXAMPLES_GATE, True), skipped=str(exc))
         self.example_calls_run += check.ran
-        if check.skipped:  # the module cannot run here: prose only from now on, and say why
-            self.examples_skipped = check.skipped
-            self.schema = doc_schema(self.facts)
+        if check.skipped:
+            self._stop_examples(check.skipped)
         return check
+
+    def _stop_examples(self, why: str) -> None:
+        """The module cannot run here: prose only from now on, and say why."""
+        self.examples_skipped = why
+        self.schema = doc_schema(self.facts)
 
     def rejection_is_final(self, question: str) -> bool:
         return self.claims.is_required(question)
@@ -229,7 +268,8 @@ class DocumentJob(ActionJob):
                 "had_doc": self.facts.existing_doc is not None,
             },
             "examples": {"mode": "verified" if self.runner is not None else "off",
-                         "calls_run": self.example_calls_run, "skipped": self.examples_skipped},
+                         "calls_run": self.example_calls_run, "skipped": self.examples_skipped,
+                         "observed": self.observed},
         }
         if accepted is not None:
             evidence["documentation"] = accepted.output

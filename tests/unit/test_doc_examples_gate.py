@@ -37,6 +37,9 @@ WRITER = {
     "examples": ["scale([1, 2], 3)", "scale([1.5])", "scale([], 0)", "print('hi')"],
     "raise_examples": {"ValueError": "scale([1], 0)"},
 }
+# The calls the writer proposes before it writes: run in the sandbox, their results shown to it.
+PROBE = {"calls": ["scale([1, 2], 3)", "scale([], 0)", "print('hi')"]}
+OBSERVED = ["`scale([1, 2], 3)` returned [3, 6]", "`scale([], 0)` raised ValueError: factor must not be zero"]
 
 
 def workspace(tmp_path: Path) -> Path:
@@ -97,19 +100,24 @@ def test_a_wrong_example_in_the_docstring_is_dropped_by_the_doctest(tmp_path):
 async def test_the_document_action_renders_executed_examples_and_reports_its_claims(tmp_path):
     root = workspace(tmp_path)
     before = (root / "pkg" / "numbers.py").read_bytes()
-    writer = ScriptedBackend("llamacpp:writer", [WRITER])
+    writer = ScriptedBackend("llamacpp:writer", [PROBE, WRITER])
     swarm = Swarm(SwarmSettings(tiers=("llamacpp:writer",), candidates=1), {"llamacpp:writer": writer}.__getitem__)
     request = ActionRequest("document", DocumentSnapshot("pkg/numbers.py", SOURCE, 1), "scale", workspace=str(root))
     result = await swarm.run(request)
     assert result.status == "accepted"
-    assert "raise_examples" in writer.calls[0]["schema"]["properties"]
+    probe, candidate = writer.calls
+    assert list(probe["schema"]["properties"]) == ["calls"] and probe["temperature"] == 0.0
+    assert "raise_examples" in candidate["schema"]["properties"]
+    prompt = candidate["messages"][-1]["content"]
+    assert "What `scale` really did when it was run" in prompt and all(f"- {line}\n" in prompt for line in OBSERVED)
+    assert prompt.index(OBSERVED[0]) < prompt.index("Write its documentation")
     new_text = result.edits[0].new_text
     assert "    Examples:\n        >>> scale([1, 2], 3)\n        [3, 6]\n        >>> scale([1.5])\n        [3.0]\n" in new_text
     claims = {c["section"] + ":" + c["claim"].split(":")[0]: c["how"] for c in result.evidence["claims"]}
     assert claims["raises:Raises ValueError"] == "executed"
     assert [c["how"] for c in result.evidence["claims"] if c["section"] == "example"] == ["executed", "executed"]
     assert result.evidence["summary"] == "3 of 7 claims verified (3 executed)"
-    assert result.evidence["examples"] == {"mode": "verified", "calls_run": 4, "skipped": ""}
+    assert result.evidence["examples"] == {"mode": "verified", "calls_run": 6, "skipped": "", "observed": OBSERVED}
     assert (root / "pkg" / "numbers.py").read_bytes() == before  # nothing ran in the user's tree
 
 
@@ -120,22 +128,39 @@ async def test_examples_off_asks_for_none_and_a_module_that_cannot_import_is_doc
     off = ActionRequest("document", DocumentSnapshot("pkg/numbers.py", SOURCE, 1), "scale", workspace=str(root),
                         options=ActionOptions(doc_examples="off"))
     result = await swarm.run(off)
+    assert len(writer.calls) == 1  # no calls proposed to run first either
     assert "examples" not in writer.calls[0]["schema"]["properties"]
     assert "Examples:" not in result.edits[0].new_text
     assert result.evidence["examples"]["skipped"] == "doc_examples is off"
 
     broken = "import a_module_that_is_not_installed\n\n" + SOURCE
-    writer = ScriptedBackend("llamacpp:writer", [WRITER])
+    writer = ScriptedBackend("llamacpp:writer", [PROBE, WRITER])
     swarm = Swarm(SwarmSettings(tiers=("llamacpp:writer",), candidates=1), {"llamacpp:writer": writer}.__getitem__)
     request = ActionRequest("document", DocumentSnapshot("pkg/numbers.py", broken, 1), "scale", workspace=str(root))
     result = await swarm.run(request)
     assert result.status == "accepted" and "Examples:" not in result.edits[0].new_text
     assert "a_module_that_is_not_installed" in result.evidence["examples"]["skipped"]
+    assert "examples" not in writer.calls[1]["schema"]["properties"]  # the probe found it out first
+
+
+async def test_an_unusable_probe_leaves_the_writer_without_observations_and_the_next_tier_probes_again(tmp_path):
+    root = workspace(tmp_path)
+    first = ScriptedBackend("llamacpp:first", ["not json", {"summary": "x"}])
+    second = ScriptedBackend("llamacpp:second", [PROBE, WRITER])
+    backends = {"llamacpp:first": first, "llamacpp:second": second}
+    swarm = Swarm(SwarmSettings(tiers=("llamacpp:first", "llamacpp:second"), candidates=1), backends.__getitem__)
+    request = ActionRequest("document", DocumentSnapshot("pkg/numbers.py", SOURCE, 1), "scale", workspace=str(root))
+    result = await swarm.run(request)
+    assert result.status == "accepted" and result.tier == "llamacpp:second"
+    assert "really did" not in first.calls[1]["messages"][-1]["content"]
+    assert "really did" in second.calls[1]["messages"][-1]["content"]
+    assert [a.tier for a in result.attempts] == ["llamacpp:first", "llamacpp:second"]  # probes are no attempts
+    assert result.evidence["examples"]["observed"] == OBSERVED
 
 
 async def test_claim_reviewers_see_what_running_the_examples_showed(tmp_path):
     root = workspace(tmp_path)
-    writer = ScriptedBackend("llamacpp:writer", [WRITER])
+    writer = ScriptedBackend("llamacpp:writer", [PROBE, WRITER])
     reviewer = ScriptedBackend("ollama:reviewer", lambda messages: {"answer": "yes"})
     backends = {"llamacpp:writer": writer, "ollama:reviewer": reviewer}
     swarm = Swarm(SwarmSettings(tiers=("llamacpp:writer",), candidates=1, reviewers=1,
@@ -146,5 +171,6 @@ async def test_claim_reviewers_see_what_running_the_examples_showed(tmp_path):
     prompts = [call["messages"][-1]["content"] for call in reviewer.calls]
     assert len(prompts) == 4  # summary, two parameters, returns: the raise claim and the examples were executed
     assert all("What running it in a sandbox showed:\n- `scale([1, 2], 3)` returned [3, 6]\n"
-               "- `scale([1.5])` returned [3.0]\n- `scale([1], 0)` raised ValueError" in p for p in prompts)
+               "- `scale([1.5])` returned [3.0]\n- `scale([1], 0)` raised ValueError\n"
+               f"- {OBSERVED[1]}" in p for p in prompts)  # what ran before writing, without repeats
     assert result.evidence["summary"] == "7 of 7 claims verified (3 executed, 4 voted)"
