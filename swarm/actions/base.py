@@ -8,6 +8,8 @@ job owns prompts, schemas, gates and edits.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,11 +36,30 @@ def document_symbols(document: DocumentSnapshot) -> tuple[str, list[Symbol]]:
 
 
 def target_symbol(document: DocumentSnapshot, symbols: list[Symbol], target: str) -> Symbol:
-    """The symbol `target` names in `document`; an unknown one is an input error with suggestions."""
+    """The symbol `target` names in `document`; an unknown one is an input error with suggestions.
+    A name shared by `@overload` stubs and their implementation means the implementation."""
+    if not target.strip().isdigit():
+        symbols = _without_overload_stubs(document.text, symbols)
     try:
         return resolve_symbol(symbols, target)
     except SymbolNotFound as exc:
         raise ActionInputError(f"{document.path}: {exc}") from exc
+
+
+_OVERLOAD = re.compile(r"@\s*(?:typing\.|typing_extensions\.|t\.)?overload\b")
+
+
+def _without_overload_stubs(text: str, symbols: list[Symbol]) -> list[Symbol]:
+    counts = Counter(s.qualname for s in symbols)
+    if all(count == 1 for count in counts.values()):
+        return symbols
+    data = text.encode("utf-8")
+
+    def stub(symbol: Symbol) -> bool:
+        head = data[symbol.span.start_byte:symbol.name_span.start_byte].decode("utf-8", errors="replace")
+        return symbol.language == "python" and _OVERLOAD.search(head) is not None
+
+    return [s for s in symbols if counts[s.qualname] == 1 or not stub(s)]
 
 
 @dataclass
