@@ -47,14 +47,18 @@ class ClaimReview:
             "raises": f"when {name} raises {item}",
         }.get(claim.section, f"the {self.facts.kind} {name}")
 
-    def ask_about(self, evaluation: Evaluation, content: DocContent, executed_raises: dict[str, str]) -> None:
-        """Split a gate-passing candidate into claims; the unsettled ones become questions."""
+    def ask_about(self, evaluation: Evaluation, content: DocContent, executed_raises: dict[str, str],
+                  checked: dict[str, str] | None = None) -> None:
+        """Split a gate-passing candidate into claims; the unsettled ones become questions.
+        `checked`: claim keys that checks against the code settled, with what settled them."""
         if not evaluation.passed:
             return
         claims = split_claims(content, self.facts)
         for claim in claims:
             if claim.section == "raises" and (detail := executed_raises.get(claim.key.split(".", 1)[1])):
                 claim.how, claim.detail = "executed", detail
+            elif detail := (checked or {}).get(claim.key):
+                claim.how, claim.detail = "checked", detail
         evaluation.state = ClaimState(content, claims)
         ran = [f"`{call}` returned {result}" for call, result in content.examples] + list(executed_raises.values())
         ran += [line for line in self.observed if line not in ran]

@@ -44,6 +44,7 @@ class ExampleCheck:
     notes: list[str] = field(default_factory=list)  # examples dropped, and why
     skipped: str = ""  # why nothing could run ("" when the calls ran)
     ran: int = 0
+    outcomes: list[CallOutcome] = field(default_factory=list)  # of the example calls
 
 
 def _shown(outcome: CallOutcome) -> str:
@@ -59,6 +60,7 @@ class Observation:
     lines: list[str] = field(default_factory=list)  # "`f(1)` returned 2", for the writer and the reviewers
     ran: int = 0
     skipped: str = ""  # why nothing could run ("" when the calls ran)
+    outcomes: list[CallOutcome] = field(default_factory=list)  # the calls that returned or raised
 
 
 def observe_calls(runner: ExampleRunner, calls: list[str], target: CallTarget,
@@ -71,8 +73,8 @@ def observe_calls(runner: ExampleRunner, calls: list[str], target: CallTarget,
     run = runner.evaluate(calls, cancel)
     if not run.importable:
         return Observation(skipped=run.reason or "the module did not import")
-    lines = [f"`{o.call}` {_shown(o)}" for o in run.outcomes if o.status in ("returned", "raised")]
-    return Observation(lines, ran=len(run.outcomes))
+    shown = [o for o in run.outcomes if o.status in ("returned", "raised")]
+    return Observation([f"`{o.call}` {_shown(o)}" for o in shown], ran=len(run.outcomes), outcomes=shown)
 
 
 def check_examples(runner: ExampleRunner, content: DocContent, target: CallTarget,
@@ -89,7 +91,8 @@ def check_examples(runner: ExampleRunner, content: DocContent, target: CallTarge
     if not run.importable:
         return ExampleCheck(GateResult(GATE_NAME, True), notes=notes, skipped=run.reason or "the module did not import")
     outcomes = {o.call: o for o in run.outcomes}
-    check = ExampleCheck(GateResult(GATE_NAME, True), notes=notes, ran=len(run.outcomes))
+    check = ExampleCheck(GateResult(GATE_NAME, True), notes=notes, ran=len(run.outcomes),
+                         outcomes=[o for o in run.outcomes if o.call in examples])
     for call in examples:
         outcome = outcomes.get(call)
         if outcome is None:

@@ -38,10 +38,11 @@ from swarm_lsp.swarm.codemods.content import DocContent, DocFacts
 from swarm_lsp.swarm.docstyle import detect_style, render_docstring
 from swarm_lsp.swarm.gates.doc_claims import doc_claims_gate
 from swarm_lsp.swarm.gates.doc_content import content_gate
+from swarm_lsp.swarm.gates.doc_return_type import returns_match_results
 from swarm_lsp.swarm.gates.python_doc import python_doc_gates
 from swarm_lsp.swarm.settings import DOC_STYLES
 from swarm_lsp.swarm.types import ActionRequest, GateResult, Symbol
-from swarm_lsp.swarm.verify.doc_examples import ExampleRunner, ExampleSandboxError
+from swarm_lsp.swarm.verify.doc_examples import CallOutcome, ExampleRunner, ExampleSandboxError
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,7 @@ class DocumentJob(ActionJob):
         self.example_calls_run = 0
         self.examples_skipped = self.no_examples
         self.observed: list[str] = []  # what the probe's calls did, shown to the writer and the reviewers
+        self.observed_outcomes: list[CallOutcome] = []
         self.probes = 0
         source = self.text.encode("utf-8")[self.symbol.span.start_byte : self.symbol.span.end_byte]
         self.source = source.decode("utf-8", errors="replace")[:MAX_SOURCE_CHARS]
@@ -172,7 +174,7 @@ class DocumentJob(ActionJob):
         self.example_calls_run += observation.ran
         if observation.skipped:
             self._stop_examples(observation.skipped)
-        self.observed = observation.lines
+        self.observed, self.observed_outcomes = observation.lines, observation.outcomes
         self.claims.observed = observation.lines
 
     def review_material(self, evaluation: Evaluation) -> str:
@@ -210,9 +212,15 @@ class DocumentJob(ActionJob):
                 literal = render_docstring(content, self.facts, self.style, self.body_indent)
         new_text = py_docstring.apply_docstring(self.text, self.symbol.qualname, literal, line=self.line)
         gates = python_doc_gates(self.text, new_text, self.symbol.qualname, self.facts, self.style)
-        gates += [claims_gate, check.gate] if self.examples_on else [claims_gate]
+        checked = {}
+        if self.examples_on:
+            returns_gate, checked["returns"] = returns_match_results(
+                content.returns if self.facts.returns_value else "", self.observed_outcomes + check.outcomes)
+            gates += [claims_gate, check.gate, returns_gate]
+        else:
+            gates.append(claims_gate)
         evaluation = Evaluation(gates, new_text=new_text, output=literal, notes=check.notes)
-        self.claims.ask_about(evaluation, content, check.raised)
+        self.claims.ask_about(evaluation, content, check.raised, {k: v for k, v in checked.items() if v})
         return evaluation
 
     def _run_examples(self, content: DocContent, cancel: CancelToken | None) -> ExampleCheck:

@@ -50,6 +50,7 @@ class CallOutcome:
     call: str  # the expression as given
     status: str  # "returned" | "raised" | "invalid" | "timeout"
     value_repr: str = ""  # repr() of the result when returned
+    value_mro: tuple[str, ...] = ()  # __name__ of every class in the result's type's MRO
     exception: str = ""  # the raised type's __name__ when raised
     exception_mro: tuple[str, ...] = ()  # __name__ of every class in its MRO
     message: str = ""  # str(exception)'s first line, or why invalid / timed out; capped
@@ -277,6 +278,7 @@ def _outcome(call: str, record: dict[str, Any]) -> CallOutcome:
         value_repr=str(record.get("value_repr", "")),
         exception=str(record.get("exception", "")),
         exception_mro=tuple(str(name) for name in record.get("exception_mro", ())),
+        value_mro=tuple(str(name) for name in record.get("value_mro", ())),
         message=str(record.get("message", "")),
         doctest_safe=bool(record.get("doctest_safe", False)),
     )

@@ -111,7 +111,8 @@ def evaluate(module: ModuleType, call: str, timeout_s: float) -> Record:
                 value.close()  # never awaited: no "never awaited" warning
             if _fired:  # the user's code swallowed the alarm and carried on
                 raise CallTimeout()
-            record.update(status="returned", value_repr=text[:REPR_CAP], doctest_safe=safe)
+            record.update(status="returned", value_repr=text[:REPR_CAP], doctest_safe=safe,
+                          value_mro=[cls.__name__ for cls in type(value).__mro__])
         except CallTimeout:
             raise
         except BaseException as exc:  # SystemExit too: it is what the call does
