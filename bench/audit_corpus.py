@@ -76,7 +76,9 @@ def run_bandit(entry: dict) -> list[dict]:
             {**entry, "auditor": "bandit + gates", **score(entry, gated, first, last)}]
 
 
-async def run_swarm(entry: dict, model: str, reviewers: int, ledger: Ledger) -> dict:
+async def run_swarm(entry: dict, model: str, reviewers: int, ledger: Ledger) -> list[dict]:
+    """The audit action's row; with reviewers, also a row for the same auditor answers with the
+    reviewers' rejections put back (the votes' effect, free of the auditors' run-to-run variance)."""
     from swarm_lsp.swarm.audit.findings import Finding
 
     corpus = FIXTURES / entry["corpus"]
@@ -87,9 +89,20 @@ async def run_swarm(entry: dict, model: str, reviewers: int, ledger: Ledger) -> 
     request = ActionRequest("audit", DocumentSnapshot(entry["file"], text, 0), "", workspace=str(corpus))
     result = await build_swarm(config, ledger=ledger).run(request)
     findings = [Finding(**item) for item in result.evidence.get("findings", [])]
-    label = f"audit action, {model}" + (f", {reviewers} reviewers" if reviewers else "")
-    return {**entry, "auditor": label, "status": result.status, "dropped": result.evidence.get("dropped", []),
-            **score(entry, findings, first, last)}
+    dropped = result.evidence.get("dropped", [])
+    rows = [{**entry, "auditor": swarm_label(model, reviewers), "status": result.status, "dropped": dropped,
+             **score(entry, findings, first, last)}]
+    if reviewers:
+        rejected = [Finding(**item["finding"]) for item in dropped if item.get("reason") == "rejected by the reviewers"]
+        rows.append({**entry, "auditor": swarm_label(model, reviewers, votes_ignored=True), "status": result.status,
+                     **score(entry, findings + rejected, first, last)})
+    return rows
+
+
+def swarm_label(model: str, reviewers: int, votes_ignored: bool = False) -> str:
+    if votes_ignored:
+        return f"audit action, {model}, the same answers without the votes"
+    return f"audit action, {model}" + (f", {reviewers} reviewer(s) voting per finding" if reviewers else "")
 
 
 def summarise(rows: list[dict]) -> list[dict]:
@@ -147,7 +160,8 @@ def markdown(summary: list[dict]) -> str:
         "finding inside the function). TP rate = flawed files detected, FP rate = twins flagged. `bandit + gates` "
         "is bandit's findings after the location and mitigation gates (what `swarm-lsp check` reports); the audit "
         "action is bandit plus the swarm auditors on one embedded model (`candidates=2`), behind the same gates, "
-        "with reviewers voting on every finding when the column says so. "
+        "with reviewers voting on every finding when the column says so (one yes/no token per finding; "
+        "\"the same answers without the votes\" puts the findings they rejected back). "
         "Reproduce: `cd bench && ../.venv/bin/python audit_corpus.py --swarm 1.5b [--reviewers N] --rows rows.json`.",
     ]
     for corpus in dict.fromkeys(s["corpus"] for s in summary):
@@ -180,14 +194,14 @@ async def main() -> int:
     with tempfile.TemporaryDirectory() as state:
         ledger = Ledger(Path(state) / "ledger.sqlite3")  # keep benchmark calls out of the user's ledger
         for model in filter(None, (m.strip() for m in args.swarm.split(","))):
-            label = f"audit action, {model}" + (f", {args.reviewers} reviewers" if args.reviewers else "")
+            label = swarm_label(model, args.reviewers)
             for entry in entries:
                 if (entry["corpus"], label, entry["file"]) in done:
                     continue
-                row = await run_swarm(entry, model, args.reviewers, ledger)
-                print(json.dumps({k: row[k] for k in ("auditor", "corpus", "file", "detected", "flagged_medium_plus")}),
-                      file=sys.stderr)
-                rows.append(row)
+                for row in await run_swarm(entry, model, args.reviewers, ledger):
+                    print(json.dumps({k: row[k] for k in ("auditor", "corpus", "file", "detected",
+                                                          "flagged_medium_plus")}), file=sys.stderr)
+                    rows.append(row)
                 if saved:
                     saved.write_text(json.dumps(rows, indent=1))
         ledger.close()

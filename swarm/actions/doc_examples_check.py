@@ -63,17 +63,20 @@ class Observation:
     outcomes: list[CallOutcome] = field(default_factory=list)  # the calls that returned or raised
 
 
-def observe_calls(runner: ExampleRunner, calls: list[str], target: CallTarget,
+def observe_calls(runner: ExampleRunner, calls: list[str], target: CallTarget, raises: tuple[str, ...],
                   cancel: CancelToken | None) -> Observation:
-    """What the code does on the calls proposed before writing: their results or exceptions.
-    Calls that do not name the target, did not parse or timed out are left out."""
+    """What the code does on the calls proposed before writing: the values they returned, and the
+    exceptions the function itself raises (`raises`). A call that fails otherwise (an AttributeError
+    from a string passed for a mapping) shows a misuse, not the function, and would mislead the
+    writer: it is left out, as are calls that do not name the target, do not parse or time out."""
     calls = [call for call in dict.fromkeys(calls) if target.named_in(call)][:MAX_OBSERVED]
     if not calls:
         return Observation()
     run = runner.evaluate(calls, cancel)
     if not run.importable:
         return Observation(skipped=run.reason or "the module did not import")
-    shown = [o for o in run.outcomes if o.status in ("returned", "raised")]
+    shown = [o for o in run.outcomes
+             if o.status == "returned" or o.status == "raised" and any(o.raises(name) for name in raises)]
     return Observation([f"`{o.call}` {_shown(o)}" for o in shown], ran=len(run.outcomes), outcomes=shown)
 
 

@@ -152,7 +152,8 @@ def probe_messages(facts: DocFacts, source: str) -> list[Message]:
     lines = _shown_code(facts, source) + [
         f"Before its documentation is written, `{facts.name}` will be run on calls you choose and the results "
         "shown to you. Propose two to four calls that show what it does: a typical input, and the inputs the code "
-        "treats specially (empty, zero, negative, None, a flag set).",
+        "treats specially (empty, zero, negative, None, a flag set). Pass each parameter a value of the kind the "
+        "code uses it as (a dict where it calls .get on it, a list where it iterates over it).",
         f'Reply as JSON: {{"calls": [...]}}; {_how_to_call(facts)}; strings in single quotes.',
     ]
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n".join(lines)}]

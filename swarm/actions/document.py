@@ -167,7 +167,8 @@ class DocumentJob(ActionJob):
             return
         target = CallTarget(self.facts.name, method=self.facts.kind == "method")
         try:
-            observation = observe_calls(self.runner, [c for c in calls if isinstance(c, str)], target, cancel)
+            observation = observe_calls(self.runner, [c for c in calls if isinstance(c, str)], target,
+                                        self.facts.raises, cancel)
         except ExampleSandboxError as exc:
             self._stop_examples(str(exc))
             return

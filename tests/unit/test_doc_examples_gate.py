@@ -37,8 +37,9 @@ WRITER = {
     "examples": ["scale([1, 2], 3)", "scale([1.5])", "scale([], 0)", "print('hi')"],
     "raise_examples": {"ValueError": "scale([1], 0)"},
 }
-# The calls the writer proposes before it writes: run in the sandbox, their results shown to it.
-PROBE = {"calls": ["scale([1, 2], 3)", "scale([], 0)", "print('hi')"]}
+# The calls the writer proposes before it writes: run in the sandbox, their results shown to it
+# (not the misuse: scale(None) fails with a TypeError the function does not raise itself).
+PROBE = {"calls": ["scale([1, 2], 3)", "scale([], 0)", "scale(None)", "print('hi')"]}
 OBSERVED = ["`scale([1, 2], 3)` returned [3, 6]", "`scale([], 0)` raised ValueError: factor must not be zero"]
 
 
@@ -117,7 +118,7 @@ async def test_the_document_action_renders_executed_examples_and_reports_its_cla
     assert claims["raises:Raises ValueError"] == "executed"
     assert [c["how"] for c in result.evidence["claims"] if c["section"] == "example"] == ["executed", "executed"]
     assert result.evidence["summary"] == "3 of 7 claims verified (3 executed)"
-    assert result.evidence["examples"] == {"mode": "verified", "calls_run": 6, "skipped": "", "observed": OBSERVED}
+    assert result.evidence["examples"] == {"mode": "verified", "calls_run": 7, "skipped": "", "observed": OBSERVED}
     assert (root / "pkg" / "numbers.py").read_bytes() == before  # nothing ran in the user's tree
 
 
