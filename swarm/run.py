@@ -12,6 +12,7 @@ import difflib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from swarm_lsp.swarm.actions.base import ActionJob, Evaluation, Probe
 from swarm_lsp.swarm.agents.claim_review import ask_claim
@@ -28,6 +29,7 @@ from swarm_lsp.swarm.types import ActionRequest, ActionResult, Attempt, Edit, wo
 log = logging.getLogger(__name__)
 
 BackendFactory = Callable[[str], Backend]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -144,11 +146,7 @@ class ActionRun:
         if reply is None:
             return None
         emit(self.events, Event("gates", f"{tier}: checking candidate {index + 1}", tier, index))
-        try:
-            evaluation = await in_thread(self.cancel, self.job.evaluate, reply, self.cancel, on_abandon=self.lingering.add)
-        except asyncio.CancelledError:
-            self.cancel.cancel("cancelled")  # the worker thread stops at its next check
-            raise
+        evaluation = await self.off_loop(self.job.evaluate, reply)
         attempt.gates, attempt.output, attempt.passed = evaluation.gates, evaluation.output, evaluation.passed
         failed = [g.name for g in evaluation.gates if not g.passed]
         message = f"{tier}: candidate {index + 1} " + (f"failed {', '.join(failed)}" if failed else "passed the gates")
@@ -183,10 +181,13 @@ class ActionRun:
         emit(self.events, Event("write", f"{tier}: proposing calls to run before writing", tier, 0))
         reply, _ = await self.write(tier, probe.messages, probe.schema, probe.max_tokens, 0.0, self.settings.seed,
                                     "probe")
-        if reply is None:
-            return
+        if reply is not None:
+            await self.off_loop(self.job.observe, reply)
+
+    async def off_loop(self, work: Callable[[Reply, CancelToken], T], reply: Reply) -> T:
+        """`work(reply, cancel)` of the job on a worker thread (gates run code and tests)."""
         try:
-            await in_thread(self.cancel, self.job.observe, reply, self.cancel, on_abandon=self.lingering.add)
+            return await in_thread(self.cancel, work, reply, self.cancel, on_abandon=self.lingering.add)
         except asyncio.CancelledError:
             self.cancel.cancel("cancelled")  # the worker thread stops at its next check
             raise

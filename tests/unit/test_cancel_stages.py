@@ -12,6 +12,7 @@ import threading
 
 import pytest
 
+from swarm_lsp.swarm.actions.base import Probe
 from swarm_lsp.swarm.actions.document import DocumentAction, DocumentJob
 from swarm_lsp.swarm.cancel import CancelToken
 from tests.unit.test_engine import GOOD, make_swarm, request
@@ -50,6 +51,13 @@ async def run_and_cancel(swarm, stage: Stage):
     return result
 
 
+async def until_closed(closes: list[str]) -> None:
+    for _ in range(100):  # the job closes on the loop once the abandoned thread has ended
+        if closes:
+            return
+        await asyncio.sleep(0.01)
+
+
 @pytest.fixture
 def closes(monkeypatch):
     closed: list[str] = []
@@ -81,11 +89,25 @@ async def test_cancel_during_a_gate_ends_the_job_and_closes_it_after_the_gate(tm
     assert call.outcome == "ok"  # the one reply arrived before the cancel
     stage.release.set()
     await asyncio.to_thread(stage.finished.wait, GUARD_S)
-    for _ in range(100):
-        if closes:
-            break
-        await asyncio.sleep(0.01)
+    await until_closed(closes)
     assert closes == ["closed"]
+
+
+async def test_cancel_while_the_proposed_calls_run_ends_the_job_before_any_candidate(tmp_path, monkeypatch, closes):
+    stage = Stage()
+    probe = Probe([{"role": "user", "content": "calls?"}], {"type": "object"}, 16)
+    monkeypatch.setattr(DocumentJob, "probe", lambda self: probe)
+    monkeypatch.setattr(DocumentJob, "observe", stage.hold(lambda self, reply, cancel: None))
+    swarm, backends, ledger = make_swarm([{"calls": []}, GOOD], tmp_path)
+    result = await run_and_cancel(swarm, stage)
+    assert result.status == "cancelled" and result.edits == [] and result.attempts == []
+    [only] = backends["llamacpp:scripted"].calls
+    assert only["messages"] == probe.messages  # the probe was the last call: no candidate after the cancel
+    assert [c.outcome for c in ledger.recent_calls(5)] == ["ok"]
+    stage.release.set()
+    await asyncio.to_thread(stage.finished.wait, GUARD_S)
+    await until_closed(closes)
+    assert closes == ["closed"]  # closed only after the sandbox run ended
 
 
 async def test_cancel_during_the_final_measurement_drops_the_accepted_edit(tmp_path, monkeypatch, closes):
