@@ -30,7 +30,6 @@ from report import write_section
 from swarm_lsp.server.config import load_config
 from swarm_lsp.server.session.build import build_swarm
 from swarm_lsp.server.workspace import read_snapshot
-from swarm_lsp.swarm.actions import document as document_action
 from swarm_lsp.swarm.settings import ActionOptions
 from swarm_lsp.swarm.types import ActionRequest
 
@@ -38,13 +37,13 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "fixtures" / "doc_corpus"
 RESULTS = ROOT / "bench" / "results"
 BEGIN, END = "<!-- doc-action-corpus-benchmark:begin -->", "<!-- doc-action-corpus-benchmark:end -->"
-# name -> (doc_examples, reviewers: -1 none at all, 0 the default claim reviewer, N a quorum of N,
-#          calls run before writing: whether the writer first proposes calls and sees their results)
+# name -> (doc_examples, reviewers: -1 none at all, 0 the default claim reviewer, N a quorum of N)
 VARIANTS = {
-    "gates": ("off", -1, False),  # before this steps 2 and 4: the gates alone, prose only
-    "examples": ("verified", -1, False),  # executed examples and raise claims, no reviewers
-    "examples+reviewers": ("verified", 0, False),  # and the default claim reviewer (doc_reviewers = auto)
-    "observed": ("verified", -1, True),  # the writer sees what its proposed calls did before writing
+    "gates": ("off", -1),  # before this steps 2 and 4: the gates alone, prose only
+    "examples": ("verified", -1),  # executed examples and raise claims, no reviewers (before returns_match_results)
+    "examples+reviewers": ("verified", 0),  # and the default claim reviewer (doc_reviewers = auto)
+    "observed": ("observed", -1),  # the writer also sees what calls of the function returned before it writes
+    "default": ("verified", -1),  # the default settings with every gate of today
 }
 
 
@@ -117,9 +116,7 @@ async def document(entry: dict, examples: str, reviewers: int, threads: int | No
 
 
 async def run(variant: str, half: str, limit: int | None, threads: int | None) -> Path:
-    examples, reviewers, observed = VARIANTS[variant]
-    if not observed:  # the variants measured before the writer saw calls run first
-        document_action.MAX_PROBES = 0
+    examples, reviewers = VARIANTS[variant]
     path = RESULTS / f"doc_action_{variant}_{half}.json"
     done = {row["id"]: row for row in json.loads(path.read_text())} if path.exists() else {}
     entries = json.loads((CORPUS / f"{half}.json").read_text())[:limit]

@@ -44,8 +44,9 @@ def add_config_flags(parser: argparse.ArgumentParser, *, workspace: bool = True)
     group.add_argument("--max-tokens", type=int, metavar="N", help="token limit per model reply")
     group.add_argument("--temperature", type=float, metavar="T", help="sampling temperature of the first candidate")
     group.add_argument("--doc-style", metavar="STYLE", help="auto, google, numpy or rest (Python docstrings)")
-    group.add_argument("--doc-examples", metavar="MODE", help="document: verified (calls run in a sandbox "
-                       "before writing; examples kept only when they pass; the default) or off")
+    group.add_argument("--doc-examples", metavar="MODE", help="document: verified (examples run in a sandbox, "
+                       "only passing ones kept; the default), observed (also calls run and shown to the writer "
+                       "before it writes) or off")
     group.add_argument("--doc-reviewers", metavar="MODE", help="document: off (the default) or auto (with "
                        "--reviewers 0, the embedded 1.5B votes on each claim)")
     group.add_argument("--seed", type=int, metavar="N", help="sampling seed of the first candidate")

@@ -26,7 +26,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "mutants": (0, 1000),
 }
 DOC_STYLES = ("auto", "google", "numpy", "rest")
-DOC_EXAMPLES = ("verified", "off")
+DOC_EXAMPLES = ("verified", "observed", "off")
 DOC_REVIEWERS = ("off", "auto")
 
 
@@ -50,7 +50,9 @@ class ActionOptions:
     configuration; the second is per request and belongs to one action (see `Action.option_keys`)."""
 
     doc_style: str = "auto"  # document: auto (detected from the project), google, numpy or rest
-    doc_examples: str = "verified"  # document: examples run in a sandbox and kept when they pass; off: none
+    # document: examples run in a sandbox and kept when they pass; observed: also calls run before
+    # writing, their results shown to the writer (measured no better on the embedded models); off: none
+    doc_examples: str = "verified"
     doc_reviewers: str = "off"  # document, when `reviewers` is 0: auto asks the measured claim reviewer; off: none
     coverage_goal: float = 1.0  # tests: line and branch coverage of the target at which writing stops
     test_timeout: float = 10.0  # tests: seconds per sandboxed pytest process

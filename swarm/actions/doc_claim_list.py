@@ -6,7 +6,7 @@ always yields the same claims and the reviewers vote on exactly what the reader 
 
 How a claim was verified, strongest first:
 - executed: an example or a raise claim ran in the sandbox and did what the docstring says;
-- checked: the checks against the code settled what it states (claims_match_code);
+- checked: the code itself settles all it states (a return that restates the return annotation);
 - voted: the reviewer quorum approved it (with the votes);
 - unverified: nothing settled it (no reviewers, or it could not be checked).
 """

@@ -38,7 +38,7 @@ from swarm_lsp.swarm.codemods.content import DocContent, DocFacts
 from swarm_lsp.swarm.docstyle import detect_style, render_docstring
 from swarm_lsp.swarm.gates.doc_claims import doc_claims_gate
 from swarm_lsp.swarm.gates.doc_content import content_gate
-from swarm_lsp.swarm.gates.doc_return_type import returns_match_results
+from swarm_lsp.swarm.gates.doc_return_type import restates_annotation, return_annotation, returns_match_results
 from swarm_lsp.swarm.gates.python_doc import python_doc_gates
 from swarm_lsp.swarm.settings import DOC_STYLES
 from swarm_lsp.swarm.types import ActionRequest, GateResult, Symbol
@@ -75,7 +75,7 @@ class DocumentAction(Action):
             runner, no_examples = None, f"examples are run for Python only, not {language}"
         reviewers = DEFAULT_REVIEWERS if request.options.doc_reviewers == "auto" else (0, ())
         return DocumentJob(document.text, symbol, facts, style, tsx, runner=runner, no_examples=no_examples,
-                           default_reviewers=reviewers)
+                           default_reviewers=reviewers, observe_first=request.options.doc_examples == "observed")
 
 
 def _example_runner(request: ActionRequest, facts: DocFacts, symbol: Symbol) -> tuple[ExampleRunner | None, str]:
@@ -131,6 +131,7 @@ class DocumentJob(ActionJob):
     review_whole: bool = False  # reviewers vote on each atomic claim (`questions`)
     question_style: str = "claim"
     default_reviewers: tuple[int, tuple[str, ...]] = (0, ())
+    observe_first: bool = False  # doc_examples = "observed": calls run and shown to the writer first
 
     def __post_init__(self) -> None:
         self.target_label = self.symbol.qualname
@@ -144,8 +145,10 @@ class DocumentJob(ActionJob):
         source = self.text.encode("utf-8")[self.symbol.span.start_byte : self.symbol.span.end_byte]
         self.source = source.decode("utf-8", errors="replace")[:MAX_SOURCE_CHARS]
         self.claims = ClaimReview(self.facts, fence(self.source, self.facts.language))
+        self.return_annotation = ""
         if self.facts.language == "python":
             self.body_indent = py_docstring.body_indent(self.text, self.symbol.qualname, line=self.line)
+            self.return_annotation = return_annotation(self.text, self.symbol.qualname)
 
     @property
     def examples_on(self) -> bool:
@@ -156,7 +159,7 @@ class DocumentJob(ActionJob):
 
     def probe(self) -> Probe | None:
         """Calls to run before the first candidate is written, once per local tier until some ran."""
-        if not self.examples_on or self.observed or self.probes >= MAX_PROBES:
+        if not (self.observe_first and self.examples_on) or self.observed or self.probes >= MAX_PROBES:
             return None
         self.probes += 1
         return Probe(probe_messages(self.facts, self.source), probe_schema(self.facts), PROBE_MAX_TOKENS)
@@ -213,15 +216,13 @@ class DocumentJob(ActionJob):
                 literal = render_docstring(content, self.facts, self.style, self.body_indent)
         new_text = py_docstring.apply_docstring(self.text, self.symbol.qualname, literal, line=self.line)
         gates = python_doc_gates(self.text, new_text, self.symbol.qualname, self.facts, self.style)
-        checked = {}
+        gates.append(claims_gate)
         if self.examples_on:
-            returns_gate, checked["returns"] = returns_match_results(
-                content.returns if self.facts.returns_value else "", self.observed_outcomes + check.outcomes)
-            gates += [claims_gate, check.gate, returns_gate]
-        else:
-            gates.append(claims_gate)
+            gates += [check.gate, returns_match_results(content.returns if self.facts.returns_value else "",
+                                                        self.observed_outcomes + check.outcomes)]
         evaluation = Evaluation(gates, new_text=new_text, output=literal, notes=check.notes)
-        self.claims.ask_about(evaluation, content, check.raised, {k: v for k, v in checked.items() if v})
+        restated = restates_annotation(content.returns, self.return_annotation)
+        self.claims.ask_about(evaluation, content, check.raised, {"returns": restated} if restated else {})
         return evaluation
 
     def _run_examples(self, content: DocContent, cancel: CancelToken | None) -> ExampleCheck:

@@ -36,9 +36,7 @@ def root(tmp_path) -> Path:
     (ws / "pkg" / "scale.py").write_text(SOURCE)
     (ws / "notes.txt").write_text("plain text\n")
     # The session's tiers and candidates come from the workspace configuration, as for a user.
-    # No examples: every writer call is then a candidate (calls run before writing, and examples,
-    # are tested in tests/unit/test_doc_examples_gate.py and, over MCP, by the real-model test).
-    (ws / "swarm-lsp.toml").write_text(f'tiers = ["{TIER}"]\ncandidates = 1\ndoc_examples = "off"\n')
+    (ws / "swarm-lsp.toml").write_text(f'tiers = ["{TIER}"]\ncandidates = 1\n')
     (tmp_path / "outside.py").write_text(SOURCE)
     return ws
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -87,9 +86,6 @@ async def test_python_examples_are_executed_and_pass_as_a_doctest(workspace):
     accepted = result.attempts[-1]
     assert "raises_executed" in {g.name for g in accepted.gates}
     assert result.evidence["examples"]["mode"] == "verified" and result.evidence["examples"]["calls_run"] > 0
-    # Before writing, the writer proposed calls; what they did was shown to it (and is in the evidence).
-    observed = result.evidence["examples"]["observed"]
-    assert observed and all(re.match(r"`slugify\(.*\)` (returned|raised) ", line) for line in observed), observed
     examples = [c for c in result.evidence["claims"] if c["section"] == "example"]
     assert examples and all(c["how"] == "executed" for c in examples)
     assert result.evidence["summary"].startswith(f"{sum(c['how'] != 'unverified' for c in result.evidence['claims'])} of ")

@@ -17,7 +17,6 @@ from swarm_lsp.swarm.backends.scripted import ScriptedBackend
 SOURCE = "def add(a, b):\n    return a + b\n"
 GOOD = {"summary": "Add two numbers.", "params": {"a": "The first number.", "b": "The second number."},
         "returns": "The sum."}
-PROBE = {"calls": ["add(2, 3)"]}  # the calls the writer proposes to run before it writes
 
 
 @pytest.fixture
@@ -37,7 +36,7 @@ def script(monkeypatch, replies):
 
 
 def test_prints_a_diff_and_leaves_the_file_alone(project, monkeypatch, capsys):
-    script(monkeypatch, [PROBE, GOOD])
+    script(monkeypatch, [GOOD])
     code = cli.main(["run", "document", f"{project}/calc.py::add", "--no-progress"])
     out, err = capsys.readouterr()
     assert code == 0
@@ -48,7 +47,7 @@ def test_prints_a_diff_and_leaves_the_file_alone(project, monkeypatch, capsys):
 
 
 def test_a_documented_function_says_how_many_claims_were_verified(project, monkeypatch, capsys):
-    script(monkeypatch, [PROBE, {**GOOD, "examples": ["add(2, 3)", "add('a', 'b')"]}])
+    script(monkeypatch, [{**GOOD, "examples": ["add(2, 3)", "add('a', 'b')"]}])
     code = cli.main(["run", "document", f"{project}/calc.py::add", "--no-progress"])
     out, err = capsys.readouterr()
     assert code == 0
@@ -57,7 +56,7 @@ def test_a_documented_function_says_how_many_claims_were_verified(project, monke
 
 
 def test_json_output_is_the_action_result(project, monkeypatch, capsys):
-    script(monkeypatch, [PROBE, GOOD])
+    script(monkeypatch, [GOOD])
     code = cli.main(["run", "document", f"{project}/calc.py:2", "--json", "--no-progress"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0
@@ -68,7 +67,7 @@ def test_json_output_is_the_action_result(project, monkeypatch, capsys):
 
 
 def test_apply_writes_the_file(project, monkeypatch, capsys):
-    script(monkeypatch, [PROBE, GOOD])
+    script(monkeypatch, [GOOD])
     (project / "calc.py").chmod(0o640)
     assert cli.main(["run", "document", f"{project}/calc.py::add", "--apply", "--no-progress"]) == 0
     text = (project / "calc.py").read_text()
@@ -90,7 +89,7 @@ def test_apply_refuses_a_file_changed_during_the_run(project, monkeypatch, capsy
 
 
 def test_rejected_run_exits_1(project, monkeypatch, capsys):
-    script(monkeypatch, [PROBE, "not json", "still not json"])
+    script(monkeypatch, ["not json", "still not json"])
     assert cli.main(["run", "document", f"{project}/calc.py::add", "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert "rejected" in err and "json" in err

@@ -38,7 +38,7 @@ async def test_escalates_to_the_cloud_without_leaking_secrets(httpserver, monkey
     httpserver.expect_request("/v1/messages", method="POST").respond_with_json(reply)
 
     secrets = tuple(load_dotenv_values(tmp_path))
-    backends = {LOCAL: ScriptedBackend(LOCAL, ["not json"] * 3),  # the probe, then two candidates
+    backends = {LOCAL: ScriptedBackend(LOCAL, ["not json"] * 2),
                 CLOUD: create_backend(CLOUD, BackendSettings(secrets=secrets))}
     ledger = Ledger(tmp_path / "ledger.sqlite3")
     swarm = Swarm(SwarmSettings(tiers=(LOCAL, CLOUD), candidates=2), backends.__getitem__, ledger)

@@ -43,6 +43,12 @@ PROBE = {"calls": ["scale([1, 2], 3)", "scale([], 0)", "scale(None)", "print('hi
 OBSERVED = ["`scale([1, 2], 3)` returned [3, 6]", "`scale([], 0)` raised ValueError: factor must not be zero"]
 
 
+def observed_request(root: Path, source: str = SOURCE) -> ActionRequest:
+    """Document `scale` with doc_examples = "observed": calls run and shown to the writer first."""
+    return ActionRequest("document", DocumentSnapshot("pkg/numbers.py", source, 1), "scale", workspace=str(root),
+                         options=ActionOptions(doc_examples="observed"))
+
+
 def workspace(tmp_path: Path) -> Path:
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "__init__.py").write_text("")
@@ -101,25 +107,35 @@ def test_a_wrong_example_in_the_docstring_is_dropped_by_the_doctest(tmp_path):
 async def test_the_document_action_renders_executed_examples_and_reports_its_claims(tmp_path):
     root = workspace(tmp_path)
     before = (root / "pkg" / "numbers.py").read_bytes()
-    writer = ScriptedBackend("llamacpp:writer", [PROBE, WRITER])
+    writer = ScriptedBackend("llamacpp:writer", [WRITER])
     swarm = Swarm(SwarmSettings(tiers=("llamacpp:writer",), candidates=1), {"llamacpp:writer": writer}.__getitem__)
     request = ActionRequest("document", DocumentSnapshot("pkg/numbers.py", SOURCE, 1), "scale", workspace=str(root))
     result = await swarm.run(request)
     assert result.status == "accepted"
-    probe, candidate = writer.calls
-    assert list(probe["schema"]["properties"]) == ["calls"] and probe["temperature"] == 0.0
+    [candidate] = writer.calls  # "verified" runs no calls before writing
     assert "raise_examples" in candidate["schema"]["properties"]
-    prompt = candidate["messages"][-1]["content"]
-    assert "What `scale` really did when it was run" in prompt and all(f"- {line}\n" in prompt for line in OBSERVED)
-    assert prompt.index(OBSERVED[0]) < prompt.index("Write its documentation")
     new_text = result.edits[0].new_text
     assert "    Examples:\n        >>> scale([1, 2], 3)\n        [3, 6]\n        >>> scale([1.5])\n        [3.0]\n" in new_text
     claims = {c["section"] + ":" + c["claim"].split(":")[0]: c["how"] for c in result.evidence["claims"]}
     assert claims["raises:Raises ValueError"] == "executed"
     assert [c["how"] for c in result.evidence["claims"] if c["section"] == "example"] == ["executed", "executed"]
     assert result.evidence["summary"] == "3 of 7 claims verified (3 executed)"
-    assert result.evidence["examples"] == {"mode": "verified", "calls_run": 7, "skipped": "", "observed": OBSERVED}
+    assert result.evidence["examples"] == {"mode": "verified", "calls_run": 4, "skipped": "", "observed": []}
     assert (root / "pkg" / "numbers.py").read_bytes() == before  # nothing ran in the user's tree
+
+
+async def test_observed_shows_the_writer_what_its_calls_returned_before_it_writes(tmp_path):
+    root = workspace(tmp_path)
+    writer = ScriptedBackend("llamacpp:writer", [PROBE, WRITER])
+    swarm = Swarm(SwarmSettings(tiers=("llamacpp:writer",), candidates=1), {"llamacpp:writer": writer}.__getitem__)
+    result = await swarm.run(observed_request(root))
+    assert result.status == "accepted"
+    probe, candidate = writer.calls
+    assert list(probe["schema"]["properties"]) == ["calls"] and probe["temperature"] == 0.0
+    prompt = candidate["messages"][-1]["content"]
+    assert "What `scale` really did when it was run" in prompt and all(f"- {line}\n" in prompt for line in OBSERVED)
+    assert prompt.index(OBSERVED[0]) < prompt.index("Write its documentation")
+    assert result.evidence["examples"] == {"mode": "verified", "calls_run": 7, "skipped": "", "observed": OBSERVED}
 
 
 async def test_examples_off_asks_for_none_and_a_module_that_cannot_import_is_documented_in_prose(tmp_path):
@@ -137,8 +153,7 @@ async def test_examples_off_asks_for_none_and_a_module_that_cannot_import_is_doc
     broken = "import a_module_that_is_not_installed\n\n" + SOURCE
     writer = ScriptedBackend("llamacpp:writer", [PROBE, WRITER])
     swarm = Swarm(SwarmSettings(tiers=("llamacpp:writer",), candidates=1), {"llamacpp:writer": writer}.__getitem__)
-    request = ActionRequest("document", DocumentSnapshot("pkg/numbers.py", broken, 1), "scale", workspace=str(root))
-    result = await swarm.run(request)
+    result = await swarm.run(observed_request(root, broken))
     assert result.status == "accepted" and "Examples:" not in result.edits[0].new_text
     assert "a_module_that_is_not_installed" in result.evidence["examples"]["skipped"]
     assert "examples" not in writer.calls[1]["schema"]["properties"]  # the probe found it out first
@@ -150,8 +165,7 @@ async def test_an_unusable_probe_leaves_the_writer_without_observations_and_the_
     second = ScriptedBackend("llamacpp:second", [PROBE, WRITER])
     backends = {"llamacpp:first": first, "llamacpp:second": second}
     swarm = Swarm(SwarmSettings(tiers=("llamacpp:first", "llamacpp:second"), candidates=1), backends.__getitem__)
-    request = ActionRequest("document", DocumentSnapshot("pkg/numbers.py", SOURCE, 1), "scale", workspace=str(root))
-    result = await swarm.run(request)
+    result = await swarm.run(observed_request(root))
     assert result.status == "accepted" and result.tier == "llamacpp:second"
     assert "really did" not in first.calls[1]["messages"][-1]["content"]
     assert "really did" in second.calls[1]["messages"][-1]["content"]
@@ -166,8 +180,7 @@ async def test_claim_reviewers_see_what_running_the_examples_showed(tmp_path):
     backends = {"llamacpp:writer": writer, "ollama:reviewer": reviewer}
     swarm = Swarm(SwarmSettings(tiers=("llamacpp:writer",), candidates=1, reviewers=1,
                                 reviewer_tiers=("ollama:reviewer",)), backends.__getitem__)
-    request = ActionRequest("document", DocumentSnapshot("pkg/numbers.py", SOURCE, 1), "scale", workspace=str(root))
-    result = await swarm.run(request)
+    result = await swarm.run(observed_request(root))
     assert result.status == "accepted"
     prompts = [call["messages"][-1]["content"] for call in reviewer.calls]
     assert len(prompts) == 4  # summary, two parameters, returns: the raise claim and the examples were executed

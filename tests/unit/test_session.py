@@ -32,10 +32,6 @@ def root(tmp_path: Path) -> Path:
 
 
 def session_with(root: Path, backend, **config) -> Session:
-    """A session on one scripted tier; documentation without examples, so every writer call is a
-    candidate (the calls run before writing are tested in test_doc_examples_gate.py)."""
-    config.setdefault("doc_examples", "off")
-
     def factory(config: Config, _root: Path) -> Swarm:
         return Swarm(config.swarm_settings(), lambda name: backend, Ledger(root / "ledger.sqlite3"))
 
