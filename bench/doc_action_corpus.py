@@ -36,7 +36,8 @@ from swarm_lsp.swarm.types import ActionRequest
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "fixtures" / "doc_corpus"
 RESULTS = ROOT / "bench" / "results"
-BEGIN, END = "<!-- doc-action-corpus-benchmark:begin -->", "<!-- doc-action-corpus-benchmark:end -->"
+def markers(half: str) -> tuple[str, str]:
+    return f"<!-- doc-action-corpus-benchmark:{half}:begin -->", f"<!-- doc-action-corpus-benchmark:{half}:end -->"
 # name -> (doc_examples, reviewers: -1 none at all, 0 the default claim reviewer, N a quorum of N)
 VARIANTS = {
     "gates": ("off", -1),  # before this steps 2 and 4: the gates alone, prose only
@@ -142,13 +143,14 @@ def judged_claims(half: str) -> dict[tuple[str, str], dict]:
 
 def report(half: str) -> str:
     judged = judged_claims(half)
-    lines = [BEGIN, f"### The document action end to end on the {half} functions, claims judged by a reader", "",
+    begin, end = markers(half)
+    lines = [begin, f"### The document action end to end on the {half} functions, claims judged by a reader", "",
              "`bench/doc_action_corpus.py`: each function of the half documented in a copy of its real package "
              "(its docstring removed) with the default plan (the embedded 0.5B, then the 1.5B, 3 candidates each); "
              "every claim of every accepted docstring judged true or false against the code (judgements in "
              f"`tests/fixtures/doc_corpus/generated_{half}.json`). A docstring is counted false when one claim is.", "",
              "| variant | targets | accepted | from the 0.5B | accepted with a false claim | false claims | "
-             "claims verified (executed / voted) | s per target |", "|---|---|---|---|---|---|---|---|"]
+             "claims verified (executed / checked / voted) | s per target |", "|---|---|---|---|---|---|---|---|"]
     for variant in VARIANTS:
         path = RESULTS / f"doc_action_{variant}_{half}.json"
         if not path.exists():
@@ -162,15 +164,16 @@ def report(half: str) -> str:
         false_claims = sum(ls.count(False) for ls in complete)
         executed = sum(c["how"] == "executed" for c in claims)
         voted = sum(c["how"] == "voted" for c in claims)
+        checked = sum(c["how"] == "checked" for c in claims)
         small = sum(1 for r in accepted if r["tier"].endswith("0.5b"))
         judged_note = "" if len(complete) == len(accepted) else f" ({len(complete)} judged)"
         lines.append(
             f"| {variant} | {len(rows)} | {len(accepted)} ({len(accepted) / len(rows):.0%}) | {small} | "
             f"{false_docs} of {len(complete)} ({false_docs / max(len(complete), 1):.0%}){judged_note} | "
             f"{false_claims} of {sum(len(ls) for ls in complete)} | "
-            f"{executed + voted} of {len(claims)} ({executed} / {voted}) | "
+            f"{executed + checked + voted} of {len(claims)} ({executed} / {checked} / {voted}) | "
             f"{sum(r['seconds'] for r in rows) / len(rows):.0f} |")
-    return "\n".join(lines + ["", END])
+    return "\n".join(lines + ["", end])
 
 
 def main() -> int:
@@ -186,7 +189,7 @@ def main() -> int:
         section = report(args.half)
         print(section)
         if args.write:
-            write_section(Path(args.write), section, BEGIN, END)
+            write_section(Path(args.write), section, *markers(args.half))
         return 0
     print(asyncio.run(run(args.variant, args.half, args.limit, args.threads)))
     return 0
