@@ -39,7 +39,7 @@ _TYPE_WORDS: list[tuple[str, frozenset[str]]] = [
 ]
 _LEAD = re.compile(r"^(?:returns?:?\s+)?(?:(?:a|an|the)\s+)?(?:(?:new|single|plain)\s+)?", re.IGNORECASE)
 _ALTERNATIVES = re.compile(r"\bor\b(?!\s+none\b)|\beither\b|\bdepending\b", re.IGNORECASE)
-_CONSTANT = re.compile(r"^\s*`?(True|False|None)`?\s*\.?\s*$")
+_CONSTANT = re.compile(r"^\s*`?(true|false|none)`?\s*\.?\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,10 @@ def returns_match_results(description: str, outcomes: list[CallOutcome]) -> Gate
     returned = [o for o in outcomes if o.status == "returned" and o.value_mro]
     constant = _CONSTANT.match(description)
     if constant and returned:
-        other = next((o for o in returned if o.value_repr != constant.group(1)), None)
+        value = constant.group(1).capitalize()  # "true" in prose is Python's True
+        other = next((o for o in returned if o.value_repr != value), None)
         if other is not None:
-            return _refuted(other, f"always {constant.group(1)}")
+            return _refuted(other, f"always {value}")
         return GateResult(GATE_NAME, True)
     stated = stated_type(description)
     if stated is None:

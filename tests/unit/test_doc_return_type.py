@@ -58,6 +58,8 @@ def test_subclasses_count_and_a_constant_is_refuted_by_any_other_value():
                                                                                           "bool")])
     assert not always.passed and "returned False (of type bool), but the return value is described as always True" \
         in always.reasons[0]
+    lower = returns_match_results("true", [returned("valid(0xFFFF)", "False", "bool")])
+    assert not lower.passed and "described as always True" in lower.reasons[0]
     assert returns_match_results("A string", []).passed
 
 
