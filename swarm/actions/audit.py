@@ -94,6 +94,7 @@ class AuditJob(ActionJob):
         self.source = Source(self.text)  # split and parsed once for every function's findings
         self.next = 0
         self.findings: list[Finding] = []
+        self.votes: dict[str, list[dict[str, Any]]] = {}  # "source:rule:line" of a kept finding -> its votes
 
     def calls_per_tier(self, candidates: int) -> int:
         return len(self.chunks) + candidates - 1  # one auditor call per function, plus the retries
@@ -177,9 +178,13 @@ class AuditJob(ActionJob):
                                 for f in evaluation.state]
         else:
             for finding in list(evaluation.state):
+                votes = evaluation.votes.get(_key(finding), [])
                 if _key(finding) not in kept:
                     evaluation.state.remove(finding)
-                    self.dropped.append({"finding": finding.to_dict(), "reason": "rejected by the reviewers"})
+                    self.dropped.append({"finding": finding.to_dict(), "reason": "rejected by the reviewers",
+                                         "votes": votes})
+                elif votes:
+                    self.votes[_key(finding)] = votes
         evaluation.questions = {}
         return evaluation
 
@@ -198,6 +203,8 @@ class AuditJob(ActionJob):
             "by_source": {s: sum(f.source == s for f in findings) for s in ("bandit", "swarm")},
             "functions_audited": min(self.next, len(self.chunks)), "functions": len(self.chunks),
             "dropped": self.dropped,
+            "votes": {key: votes for key, votes in self.votes.items()
+                      if any(_key(f) == key for f in findings)},
         }
 
 

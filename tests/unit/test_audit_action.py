@@ -86,8 +86,11 @@ async def test_reviewers_answer_one_yes_no_question_per_finding_and_can_reject_o
     coroutine, _ = run_audit(project, [TRAVERSAL, NONE], reviewers=2, review=review)
     result = await coroutine
     assert [f["source"] for f in result.evidence["findings"]] == ["bandit"]
-    assert result.evidence["dropped"][0]["reason"] == "rejected by the reviewers"
-    assert result.evidence["dropped"][0]["finding"]["cwe"] == 22
+    [dropped] = result.evidence["dropped"]
+    assert dropped["reason"] == "rejected by the reviewers" and dropped["finding"]["cwe"] == 22
+    assert [v["vote"] for v in dropped["votes"]] == ["reject"]  # polling stopped at the first rejection
+    [(key, kept_votes)] = result.evidence["votes"].items()  # the kept finding says who approved it
+    assert key.startswith("bandit:B324:") and [v["vote"] for v in kept_votes] == ["approve", "approve"]
 
 
 async def test_each_finding_is_one_claim_after_the_code_with_the_audit_checkers_role(project):
