@@ -57,10 +57,14 @@ def _shown(outcome: CallOutcome) -> str:
 
 @dataclass
 class Observation:
-    lines: list[str] = field(default_factory=list)  # "`f(1)` returned 2", for the writer and the reviewers
     ran: int = 0
     skipped: str = ""  # why nothing could run ("" when the calls ran)
     outcomes: list[CallOutcome] = field(default_factory=list)  # the calls that returned or raised
+
+    @property
+    def lines(self) -> list[str]:
+        """"`f(1)` returned 2" per call, for the writer and the reviewers."""
+        return [f"`{o.call}` {_shown(o)}" for o in self.outcomes]
 
 
 def observe_calls(runner: ExampleRunner, calls: list[str], target: CallTarget, raises: tuple[str, ...],
@@ -77,7 +81,7 @@ def observe_calls(runner: ExampleRunner, calls: list[str], target: CallTarget, r
         return Observation(skipped=run.reason or "the module did not import")
     shown = [o for o in run.outcomes
              if o.status == "returned" or o.status == "raised" and any(o.raises(name) for name in raises)]
-    return Observation([f"`{o.call}` {_shown(o)}" for o in shown], ran=len(run.outcomes), outcomes=shown)
+    return Observation(ran=len(run.outcomes), outcomes=shown)
 
 
 def check_examples(runner: ExampleRunner, content: DocContent, target: CallTarget,
