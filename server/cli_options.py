@@ -19,7 +19,7 @@ class UsageError(InputError):
 
 CONFIG_FLAGS = ("tiers", "candidates", "reviewers", "escalation", "max_tokens", "temperature", "doc_style", "doc_examples", "doc_reviewers",
                 "seed",
-                "coverage_goal", "test_timeout", "mutants")
+                "coverage_goal", "test_timeout", "mutants", "differential_inputs", "differential_seconds")
 
 
 def config_from_args(args: argparse.Namespace, workspace: Path) -> Config:
@@ -54,6 +54,10 @@ def add_config_flags(parser: argparse.ArgumentParser, *, workspace: bool = True)
                        "cover this share (0-1) of the target's lines and branches (default 1)")
     group.add_argument("--test-timeout", type=float, metavar="S", help="tests: seconds per sandboxed pytest run")
     group.add_argument("--mutants", type=int, metavar="N", help="tests: mutants run for the mutation score (0: off)")
+    group.add_argument("--differential-inputs", type=int, metavar="N", help="refactor: inputs the original and "
+                       "the rewrite both run on in the sandbox (default 200; 0: the tests alone judge)")
+    group.add_argument("--differential-seconds", type=float, metavar="S", help="refactor: seconds those runs may "
+                       "take per candidate (default 30)")
 
 
 def version() -> str:

@@ -64,6 +64,8 @@ class Config:
     test_timeout: float = ActionOptions.test_timeout
     test_memory_mb: int = ActionOptions.test_memory_mb
     mutants: int = ActionOptions.mutants
+    differential_inputs: int = ActionOptions.differential_inputs
+    differential_seconds: float = ActionOptions.differential_seconds
     audit_on_save: bool = False  # language server: audit a Python file when it is saved (debounced)
     audit_skip: tuple[str, ...] = ActionOptions.audit_skip
     audit_exclude: tuple[str, ...] = ()  # check: workspace-relative path globs not audited
@@ -124,6 +126,8 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "test_timeout": _bounded("test_timeout"),
     "test_memory_mb": _bounded("test_memory_mb"),
     "mutants": _bounded("mutants"),
+    "differential_inputs": _bounded("differential_inputs"),
+    "differential_seconds": _bounded("differential_seconds"),
     "audit_on_save": parse.boolean,
     "ledger_path": parse.path,
     "models_dir": parse.path,

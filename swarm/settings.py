@@ -24,6 +24,8 @@ LIMITS: dict[str, tuple[float, float]] = {
     "test_timeout": (0.5, 600.0),
     "test_memory_mb": (64, 65536),
     "mutants": (0, 1000),
+    "differential_inputs": (0, 5000),
+    "differential_seconds": (1.0, 600.0),
 }
 DOC_STYLES = ("auto", "google", "numpy", "rest")
 DOC_EXAMPLES = ("verified", "observed", "off")
@@ -59,11 +61,14 @@ class ActionOptions:
     test_memory_mb: int = 1024  # tests: address-space limit per sandboxed pytest process
     mutants: int = 30  # tests: mutants run for the mutation score (0: off)
     audit_skip: tuple[str, ...] = ()  # audit: rule ids and CWE labels never reported
+    differential_inputs: int = 200  # refactor: inputs the original and the rewrite both run on (0: off)
+    differential_seconds: float = 30.0  # refactor: time for those runs, per candidate
 
     instruction: str | None = None  # refactor: what to change
     preset: str | None = None  # refactor: a named instruction
     fixes: dict[str, Any] | None = None  # refactor: the audit finding the rewrite must remove
 
 
-CONFIGURED_OPTIONS = ("doc_style", "doc_examples", "doc_reviewers", "coverage_goal", "test_timeout", "test_memory_mb", "mutants", "audit_skip")
+CONFIGURED_OPTIONS = ("doc_style", "doc_examples", "doc_reviewers", "coverage_goal", "test_timeout", "test_memory_mb", "mutants", "audit_skip",
+                      "differential_inputs", "differential_seconds")
 REQUEST_OPTIONS = ("instruction", "preset", "fixes")

@@ -5,9 +5,11 @@ is unchanged (unless the instruction asks for a new one); nothing outside the ta
 added helpers and imports; the code really changed; when the refactor is aimed at an audit finding
 (`fixes`, the editor's quick fix), the finding is gone from the target and its helpers
 (`audit.recheck`); the tests that exercise the target (measured in the sandbox) pass after the
-rewrite as they did before. With no such tests, the tests action
-runs first and its characterization tests must pass before and after. Cyclomatic complexity
-(radon) is reported before and after.
+rewrite as they did before (with no such tests, the tests action runs first and its
+characterization tests must pass before and after); and the original and the rewrite, run side by
+side on the calls those tests make, boundary variations of them and values drawn by hypothesis,
+agree on every one (`verify.differential`: a divergence rejects the candidate and the smallest one
+is fed back). Cyclomatic complexity (radon) is reported before and after.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from swarm_lsp.swarm.audit.recheck import FindingToFix, still_present
 from swarm_lsp.swarm.settings import ActionOptions
 from swarm_lsp.swarm.types import ActionRequest, ActionResult, DocumentSnapshot, GateResult
 from swarm_lsp.swarm.verify.behaviour import failures_after, find_exercising_tests
+from swarm_lsp.swarm.verify.differential import DifferentialCheck, DifferentialLimits, DifferentialReport
 from swarm_lsp.swarm.verify.pytest_bench import BenchLimits, TestBench
 
 log = logging.getLogger(__name__)
@@ -60,7 +63,9 @@ class RefactorAction(Action):
             raise ActionInputError(str(exc)) from exc
         target = resolve_test_target(request)
         limits = BenchLimits(options.test_timeout, options.test_memory_mb)
-        return RefactorJob(target, instruction or PRESETS[preset], preset, limits, fixes=fixes)
+        differential = DifferentialLimits(options.differential_inputs, options.differential_seconds)
+        return RefactorJob(target, instruction or PRESETS[preset], preset, limits, fixes=fixes,
+                           differential_limits=differential)
 
 
 def complexity(text: str, qualname: str) -> int | None:
@@ -84,6 +89,7 @@ class RefactorJob(ActionJob):
     preset: str
     limits: BenchLimits
     fixes: FindingToFix | None = None  # an audit finding the rewrite must remove (the editor's quick fix)
+    differential_limits: DifferentialLimits = DifferentialLimits()
     schema: dict[str, Any] | None = None
     stop: list[str] = field(default_factory=lambda: ["\n```\n"])
     max_tokens: int = MAX_TOKENS
@@ -99,6 +105,10 @@ class RefactorJob(ActionJob):
         self.complexity_before = complexity(self.target.source_text, self.target_label)
         self.complexity_after: int | None = None
         self.helpers: list[str] = []
+        self.differential = DifferentialCheck(self.bench, self.target_label, self.differential_limits,
+                                              observed_only=self.fixes is not None)
+        self.differential_report: DifferentialReport | None = None
+        self._differential_ready = False
 
     # ---- tests that pin the behaviour --------------------------------------------------------
 
@@ -165,11 +175,27 @@ class RefactorJob(ActionJob):
             return Evaluation(gates, output=code)
         failures = failures_after(self.bench, replacement.text, self.exercising, cancel)
         gates.append(GateResult("behaviour", not failures, failures[:5]))
+        if not failures:
+            report = self._differential(replacement.text, cancel)
+            gates.append(GateResult("differential", report.passed, report.feedback(self.target.symbol.name)))
         evaluation = Evaluation(gates, new_text=replacement.text, output=code)
         if evaluation.passed:
             self.helpers = replacement.helpers
             self.complexity_after = complexity(replacement.text, self.target_label)
         return evaluation
+
+    def _differential(self, new_text: str, cancel: CancelToken | None) -> DifferentialReport:
+        if self.signature_may_change:
+            report = DifferentialReport("not_run", "the instruction changes the signature")
+        elif self.differential_limits.inputs == 0:
+            report = DifferentialReport("not_run", "differential_inputs is 0")
+        else:
+            if not self._differential_ready:
+                self.differential.prepare(self.exercising, cancel)
+                self._differential_ready = True
+            report = self.differential.check(new_text, cancel)
+        self.differential_report = report
+        return report
 
     def evidence(self, accepted: Evaluation | None) -> dict[str, Any]:
         return {
@@ -182,6 +208,7 @@ class RefactorJob(ActionJob):
             "characterization_tests": self.characterization,  # generated because no test exercised it
             "characterization_module": self.characterization_module or None,
             "helpers_added": self.helpers if accepted is not None else [],
+            "differential": self.differential_report.evidence() if self.differential_report else None,
         }
 
     def close(self) -> None:

@@ -122,11 +122,12 @@ class TestBench:
 
     def run(self, test_file: str, tests: list[str], *, repeats: int = 1, measure: bool = True,
             stop_on_failure: bool = False, timeout_s: float | None = None,
-            cancel: CancelToken | None = None) -> TestRunReport:
+            cancel: CancelToken | None = None, env: dict[str, str] | None = None) -> TestRunReport:
+        """Run pytest on `test_file` in the sandbox; `env` adds to (or overrides) the import path."""
         return run_tests_in_sandbox(
             self.sandbox, test_file, tests,
             target_file=self.target.source_path,
             target_lines=(self.target.first_line, self.target.last_line),
             timeout_s=timeout_s or self.limits.timeout_s, repeats=repeats, memory_mb=self.limits.memory_mb,
-            measure=measure, stop_on_failure=stop_on_failure, env=self.env, cancel=cancel, python=self.python,
+            measure=measure, stop_on_failure=stop_on_failure, env={**self.env, **(env or {})}, cancel=cancel, python=self.python,
         )

@@ -79,6 +79,9 @@ async def test_a_rewrite_that_keeps_the_flaw_is_rejected_and_the_writer_told_whe
     assert "bandit B602 still reports line 5" in backend.calls[1]["messages"][-1]["content"]
     assert "shlex.split" in result.edits[0].new_text and result.evidence["fixes"]["rule_id"] == "B602"
     assert result.evidence["tests_run"] == ["test_tools.py::test_run"]
+    # a fix is compared with the original on the calls the tests make only: drawn values may be the attack
+    assert result.evidence["differential"]["status"] == "same"
+    assert result.evidence["differential"]["inputs"] == {"observed": 1}
 
 
 async def test_a_malformed_fixes_option_is_an_input_error(project):

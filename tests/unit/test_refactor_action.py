@@ -81,7 +81,7 @@ async def test_a_rewrite_that_keeps_behaviour_is_accepted_with_complexity_and_te
     evidence = result.evidence
     assert evidence["tests_run"] == ["tests/test_calc.py::test_signs"] and evidence["characterization_tests"] is None
     assert evidence["complexity_before"] == 3 and evidence["complexity_after"] == 3
-    assert [g.name for g in result.attempts[0].gates] == ["definition", "parses", "signature", "scope", "changed", "behaviour"]
+    assert [g.name for g in result.attempts[0].gates] == ["definition", "parses", "signature", "scope", "changed", "behaviour", "differential"]
     assert (project / "pkg" / "calc.py").read_text() == CALC
 
 

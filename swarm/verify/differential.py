@@ -1,0 +1,238 @@
+"""Differential check of a rewrite: the original and the rewritten function, side by side in the
+sandbox, on the same inputs (issue 16, step 2).
+
+`DifferentialCheck.prepare` runs the tests that exercise the target once with arg_recorder_plugin.py
+loaded, so the calls they make are recorded, then builds the inputs (differential_inputs.py):
+observed calls, boundary variations of them, values drawn by hypothesis. `check` runs
+differential_child.py on a rewritten module text and compares, per input, the return value, the
+type of a raised exception and the arguments afterwards. Bounded by `DifferentialLimits` (inputs
+and seconds); a target it cannot call is reported as not run, with the reason, and the tests
+alone judge it.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from swarm_lsp.swarm.cancel import CancelToken
+from swarm_lsp.swarm.verify.child_watch import START_SLACK_S, Stalled, Watchdog, read_records
+from swarm_lsp.swarm.verify.differential_inputs import (
+    Input, ObservedCall, boundary_inputs, code_constants, module_constants, observed_inputs, parameters,
+)
+from swarm_lsp.swarm.verify.differential_strategies import generated_inputs
+from swarm_lsp.swarm.verify.pytest_bench import TestBench
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+SCRIPTS = ("differential_child.py", "doc_examples_child.py", "arg_recorder_plugin.py")
+RUNNER_FOLDER = "differential"
+PER_CALL_S = 2.0
+IMPORT_S = 10.0
+MAX_OBSERVED = 40  # distinct recorded calls kept as inputs
+BOUNDARY_BASES = 4  # observed (or generated) calls that boundary values are substituted into
+
+
+@dataclass(frozen=True)
+class DifferentialLimits:
+    inputs: int = 200
+    seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class Divergence:
+    source: str  # observed | boundary | generated
+    call: str  # the arguments, as the original saw them
+    original: str  # "returns 0", "raises IndexError: ...", "...; items is then [...]"
+    rewrite: str
+
+    def sentence(self, name: str) -> str:
+        return f"for {name}{self.call} the original {self.original}, the rewrite {self.rewrite}"
+
+
+@dataclass
+class DifferentialReport:
+    status: str  # "same" | "diverged" | "not_run"
+    reason: str = ""  # why not run, or why it stopped early
+    tried: dict[str, int] = field(default_factory=dict)  # inputs compared, by source
+    divergences: list[Divergence] = field(default_factory=list)
+    skipped: int = 0  # inputs whose arguments could not be built
+    nondeterministic: int = 0  # inputs on which the original disagreed with itself (not counted)
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status != "diverged"
+
+    def feedback(self, name: str) -> list[str]:
+        """The smallest counterexample first, as the writer's next prompt states it."""
+        ordered = sorted(self.divergences, key=lambda d: (len(d.call), d.source != "observed"))
+        lines = [ordered[0].sentence(name) + "; keep the original's behaviour"] if ordered else []
+        if len(ordered) > 1:
+            lines.append(f"{len(ordered) - 1} more input(s) differ, e.g. " + ordered[1].sentence(name))
+        return lines
+
+    def evidence(self) -> dict[str, Any]:
+        return {"status": self.status, "reason": self.reason or None, "inputs": dict(self.tried),
+                "divergences": [asdict(d) for d in self.divergences[:5]], "divergent_inputs": len(self.divergences),
+                "skipped_inputs": self.skipped, "nondeterministic_inputs": self.nondeterministic,
+                "seconds": round(self.seconds, 2)}
+
+
+def find_definition(text: str, qualname: str) -> ast.AST | None:
+    try:
+        body: list[ast.stmt] = ast.parse(text).body
+    except SyntaxError:
+        return None
+    found: ast.AST | None = None
+    for part in qualname.split("."):
+        found = next((node for node in body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                      and node.name == part), None)
+        if found is None:
+            return None
+        body = getattr(found, "body", [])
+    return found
+
+
+class DifferentialCheck:
+    def __init__(self, bench: TestBench, qualname: str, limits: DifferentialLimits = DifferentialLimits(),
+                 observed_only: bool = False) -> None:
+        """`observed_only`: compare on the calls the tests make and nothing else (a fix for an audit
+        finding must keep behaviour for safe inputs; drawn and boundary values may be the attack)."""
+        self.bench, self.qualname, self.limits, self.observed_only = bench, qualname, limits, observed_only
+        self.module = bench.target.target_import.module
+        self.inputs: list[Input] = []
+        self.reason = ""  # set when the check cannot run on this target
+        self.observed = 0
+        self._runs = 0
+        definition = find_definition(bench.target.source_text, qualname)
+        self.is_method = "." in qualname and not isinstance(definition, ast.ClassDef)
+        if isinstance(definition, ast.ClassDef) or definition is None:
+            self.reason = "a class is judged by its tests alone" if definition else f"{qualname} was not found"
+        elif isinstance(definition, ast.AsyncFunctionDef):
+            self.reason = "a coroutine function is judged by its tests alone"
+        self.definition = definition
+
+    @property
+    def folder(self) -> Path:
+        folder = self.bench.sandbox.base / RUNNER_FOLDER
+        if not folder.exists():
+            folder.mkdir()
+            for script in SCRIPTS:
+                shutil.copyfile(HERE / script, folder / script)
+        return folder
+
+    def prepare(self, exercising: dict[str, list[str]], cancel: CancelToken | None = None) -> None:
+        """Record the calls the exercising tests make, and build the inputs (once per action)."""
+        if self.reason:
+            return
+        calls = self._record(exercising, cancel)[:MAX_OBSERVED]
+        self.observed = len(calls)
+        if self.is_method and not calls:
+            self.reason = f"the tests built no instance to call {self.qualname} on"
+            return
+        if self.observed_only:
+            self.inputs = observed_inputs(calls)[: self.limits.inputs]
+            self.reason = "" if self.inputs else "the tests make no call to compare on"
+            return
+        assert isinstance(self.definition, (ast.FunctionDef, ast.AsyncFunctionDef))
+        params = parameters(self.definition, self.is_method)
+        room = max(self.limits.inputs - len(calls), 0)
+        generated, why = generated_inputs(params, calls, room)
+        bases = [{"base": c.pickle, "set": {}, "literals": c.literals} for c in calls[:BOUNDARY_BASES]]
+        bases = bases or generated[:BOUNDARY_BASES]
+        boundary = boundary_inputs(params, bases, self._constants(), room // 2) if bases else []
+        unique = {json.dumps([i["base"], i["set"]], sort_keys=True): i for i in reversed(observed_inputs(calls) + boundary + generated)}
+        self.inputs = list(reversed(unique.values()))[: self.limits.inputs]
+        if not self.inputs:
+            self.reason = why or "no input could be built"
+
+    def _constants(self) -> list[Any]:
+        assert self.definition is not None
+        named = module_constants(ast.parse(self.bench.target.source_text))
+        return code_constants(self.definition, named)
+
+    def _record(self, exercising: dict[str, list[str]], cancel: CancelToken | None) -> list[ObservedCall]:
+        out = self.folder / "observed.jsonl"
+        request = {"module": self.module, "qualname": self.qualname, "out": str(out), "max_calls": MAX_OBSERVED}
+        env = {"PYTEST_PLUGINS": "arg_recorder_plugin", "SWARM_RECORD": json.dumps(request),
+               "PYTHONPATH": os.pathsep.join([str(self.folder), self.bench.env["PYTHONPATH"]])}
+        for test_file, tests in exercising.items():
+            self.bench.run(test_file, tests, measure=False, env=env, cancel=cancel)
+        calls, seen = [], set()
+        for record in read_records(out):
+            blob = str(record.get("pickle", ""))
+            if blob and blob not in seen:
+                seen.add(blob)
+                calls.append(ObservedCall(blob, _literal_values(record.get("literals") or {})))
+        return calls
+
+    def check(self, new_text: str, cancel: CancelToken | None = None) -> DifferentialReport:
+        """Compare the original with `new_text` (the whole rewritten module) on the inputs."""
+        if self.reason:
+            return DifferentialReport("not_run", self.reason)
+        started = time.monotonic()
+        self._runs += 1
+        folder = self.folder
+        rewrite, request_path = folder / f"rewrite-{self._runs}.py", folder / f"request-{self._runs}.json"
+        result_path = folder / f"result-{self._runs}.jsonl"
+        rewrite.write_text(new_text, encoding="utf-8")
+        inputs = [{"id": number, "base": item["base"], "set": item["set"]} for number, item in enumerate(self.inputs)]
+        request_path.write_text(json.dumps({
+            "module": self.module, "qualname": self.qualname, "is_method": self.is_method,
+            "rewrite_path": str(rewrite), "module_file": str(self.bench.sandbox.root / self.bench.target.source_path),
+            "inputs": inputs, "per_call_timeout_s": PER_CALL_S, "import_timeout_s": IMPORT_S,
+        }), encoding="utf-8")
+        argv = [self.bench.python, "-X", "utf8", str(folder / SCRIPTS[0]), str(request_path), str(result_path)]
+        watchdog = Watchdog(cancel, result_path, IMPORT_S * 2, PER_CALL_S * 3)
+        try:
+            ended = self.bench.sandbox.run(argv, timeout_s=self.limits.seconds + IMPORT_S * 2 + START_SLACK_S,
+                                           memory_mb=self.bench.limits.memory_mb, env=self.bench.env, cancel=watchdog)
+            stopped = ended.timed_out
+        except Stalled:
+            stopped = True
+        report = self._report(read_records(result_path), stopped)
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _report(self, records: list[dict[str, Any]], stopped: bool) -> DifferentialReport:
+        if not any(r.get("kind") == "imported" for r in records):
+            failed = next((str(r.get("reason")) for r in records if r.get("kind") == "import_failed"), "")
+            return DifferentialReport("not_run", failed or f"importing {self.module} did not finish")
+        report = DifferentialReport("same")
+        for record in records:
+            if record.get("kind") == "skipped":
+                report.skipped += 1
+            if record.get("kind") != "compared":
+                continue
+            source = self.inputs[int(record["id"])]["source"]
+            if record.get("nondeterministic"):
+                report.nondeterministic += 1
+                continue
+            report.tried[source] = report.tried.get(source, 0) + 1
+            if not record.get("same") and all(d.call != record.get("call") for d in report.divergences):
+                report.divergences.append(Divergence(source, str(record.get("call", "()")),
+                                                     str(record.get("original")), str(record.get("rewrite"))))
+        if report.divergences:
+            report.status = "diverged"
+        if stopped and not any(r.get("kind") == "done" for r in records):
+            report.reason = f"stopped after {sum(report.tried.values())} of {len(self.inputs)} inputs (time budget)"
+        return report
+
+
+def _literal_values(literals: dict[str, str]) -> dict[str, Any]:
+    values = {}
+    for name, text in literals.items():
+        try:
+            values[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+    return values

@@ -1,0 +1,266 @@
+"""Runs the original and the rewritten target side by side on the same inputs, inside the sandbox.
+
+Executed as a script by whatever interpreter the project uses, so it imports nothing but the
+standard library (and doc_examples_child.py, copied beside it, for the per-call alarm) and keeps to
+Python 3.8 syntax. Usage: `python differential_child.py IN OUT`. IN is a JSON object {"module",
+"qualname", "is_method", "rewrite_path", "module_file", "inputs", "per_call_timeout_s",
+"import_timeout_s"}; each input is {"id", "base": base64 pickle of (args, kwargs) or null, "set":
+{parameter: expression}}. The original is the module as imported; the rewrite is the rewritten
+module's text executed as a second module of the same name (its own helpers, classes and imports).
+Pickled arguments are loaded once per side; a class of the target module is taken from that side's
+module, so a method's instance is rebuilt from the recorded state as an instance of each side's
+class. OUT receives JSON lines: {"kind": "imported"} or {"kind": "import_failed", "reason"}; one
+{"kind": "compared", "id", "call", "same", "original", "rewrite", "nondeterministic"} per input
+(or {"kind": "skipped", "id", "reason"} when its arguments cannot be built); {"kind": "done"}.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import importlib.util
+import inspect
+import io
+import json
+import linecache
+import os
+import pickle
+import re
+import signal
+import sys
+import traceback
+from types import ModuleType
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+_spec = importlib.util.spec_from_file_location("_swarm_doc_examples_child", os.path.join(HERE, "doc_examples_child.py"))
+timing: Any = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(timing)  # type: ignore[union-attr]
+
+FINGERPRINT_CAP = 20000
+SUMMARY_CAP = 300
+ITEMS_CAP = 200
+ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+SCALARS = (type(None), bool, int, float, complex, str, bytes)
+# Raised by the interpreter (not a `raise` statement), these say the value was of the wrong kind; a
+# rewrite that fails on it with the other one (None.sort() vs iter(None)) rejects the same input.
+WRONG_KIND = (TypeError, AttributeError)
+
+
+class _SideUnpickler(pickle.Unpickler):
+    """Takes the target module's classes from one side's module."""
+
+    def __init__(self, data: bytes, module_name: str, side: ModuleType) -> None:
+        pickle.Unpickler.__init__(self, io.BytesIO(data))
+        self.module_name, self.side = module_name, side
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == self.module_name:
+            found: Any = self.side
+            for part in name.split("."):
+                found = getattr(found, part)
+            return found
+        return pickle.Unpickler.find_class(self, module, name)
+
+
+def fingerprint(value: Any, depth: int = 0) -> str:
+    """A text that two equal behaviours give alike: structure and values, never addresses."""
+    kind = type(value)
+    if kind in SCALARS:
+        return repr(value)
+    if depth > 8:
+        return "..."
+    name = kind.__module__ + "." + kind.__qualname__
+    if isinstance(value, (list, tuple)):
+        inner = ",".join(fingerprint(v, depth + 1) for v in list(value)[:ITEMS_CAP])
+        return "%s[%s]" % (name, inner)
+    if isinstance(value, (set, frozenset)):
+        return "%s{%s}" % (name, ",".join(sorted(fingerprint(v, depth + 1) for v in list(value)[:ITEMS_CAP])))
+    if isinstance(value, dict):
+        items = list(value.items())[:ITEMS_CAP]
+        return "%s{%s}" % (name, ",".join(fingerprint(k, depth + 1) + ":" + fingerprint(v, depth + 1) for k, v in items))
+    if inspect.isgenerator(value) or (hasattr(value, "__next__") and hasattr(value, "__iter__")):
+        produced = []  # type: List[str]
+        for item in value:
+            produced.append(fingerprint(item, depth + 1))
+            if len(produced) >= ITEMS_CAP:
+                break
+        return "iterator[%s]" % ",".join(produced)
+    if inspect.isroutine(value) or inspect.isclass(value):
+        return "%s %s" % (name, getattr(value, "__qualname__", "?"))
+    state = getattr(value, "__dict__", None)
+    slots = [s for c in kind.__mro__ for s in getattr(c, "__slots__", ()) if isinstance(s, str)]
+    if state is None and slots:
+        state = {s: getattr(value, s) for s in slots if hasattr(value, s)}
+    text = ADDRESS.sub("", repr(value))
+    if isinstance(state, dict) and state:
+        return "%s(%s)%s" % (name, fingerprint(dict(state), depth + 1), "" if " at 0x" in repr(value) else text)
+    return "%s:%s" % (name, text)
+
+
+def _raised_by_a_statement(exc: BaseException) -> bool:
+    """Whether the innermost frame raised it with a `raise` statement (not the interpreter)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    return linecache.getline(tb.tb_frame.f_code.co_filename, tb.tb_lineno).strip().startswith("raise")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= SUMMARY_CAP else text[: SUMMARY_CAP - 3] + "..."
+
+
+def _shown(value: Any) -> str:
+    """repr, or for an object without its own repr, its class and attributes."""
+    try:
+        text = repr(value)
+        state = getattr(value, "__dict__", None)
+        if " at 0x" in text and isinstance(state, dict):
+            text = "%s(%s)" % (type(value).__name__, ", ".join("%s=%r" % item for item in list(state.items())[:8]))
+        return _short(ADDRESS.sub("", text))
+    except Exception:
+        return "<unrepresentable>"
+
+
+def _run(function: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any], names: List[str],
+         timeout_s: float) -> Tuple[str, str, str, str]:
+    """Calling function: (fingerprint, summary) of what it returned or raised, then (fingerprint,
+    summary) of what its mutable arguments hold afterwards."""
+    try:
+        timing._arm(timeout_s)
+        try:
+            value = function(*args, **kwargs)
+            print_ = fingerprint(value)[:FINGERPRINT_CAP]
+            summary = "returns " + _shown(value)
+        finally:
+            timing._disarm()
+        if timing._fired:
+            raise timing.CallTimeout()
+    except timing.CallTimeout:
+        timing._disarm()
+        return "timeout", "does not finish within %gs" % timeout_s, "", ""
+    except BaseException as exc:  # SystemExit too: it is what the call does
+        if timing._fired:
+            return "timeout", "does not finish within %gs" % timeout_s, "", ""
+        kind = type(exc)
+        print_ = "raises %s.%s" % (kind.__module__, kind.__qualname__)
+        if kind in WRONG_KIND and not _raised_by_a_statement(exc):
+            print_ = "raises on a value of the wrong kind"  # TypeError and AttributeError alike
+        summary = "raises " + timing._describe(exc)
+    after = []
+    for name, arg in zip(names, list(args) + list(kwargs.values())):
+        if type(arg) not in SCALARS:
+            try:
+                after.append((name, fingerprint(arg)[:FINGERPRINT_CAP], _shown(arg)))
+            except Exception:
+                continue
+    state = "|".join(name + "=" + fp for name, fp, _ in after)
+    return print_, summary, state, "".join("; %s is then %s" % (name, shown) for name, _, shown in after)
+
+
+class Side:
+    def __init__(self, module: ModuleType, module_name: str, qualname: str) -> None:
+        self.module, self.module_name = module, module_name
+        owner: Any = module
+        for part in qualname.split(".")[:-1]:
+            owner = getattr(owner, part)
+        raw = inspect.getattr_static(owner, qualname.split(".")[-1])
+        if isinstance(raw, staticmethod):
+            raw = raw.__func__
+        elif isinstance(raw, classmethod):
+            raw = raw.__get__(None, owner)
+        self.function = raw
+
+    def arguments(self, item: Dict[str, Any], signature: inspect.Signature) -> Tuple[Tuple[Any, ...], Dict[str, Any], List[str]]:
+        args, kwargs = (), {}  # type: Tuple[Any, ...], Dict[str, Any]
+        if item.get("base"):
+            args, kwargs = _SideUnpickler(base64.b64decode(item["base"]), self.module_name, self.module).load()
+        bound = signature.bind_partial(*args, **kwargs)
+        for name, expression in (item.get("set") or {}).items():
+            bound.arguments[name] = eval(expression, {"__builtins__": builtins})
+        bound.apply_defaults()
+        names = [n for n in bound.arguments if signature.parameters[n].kind not in
+                 (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
+        return tuple(bound.args), dict(bound.kwargs), names
+
+
+def _load_rewrite(request: Dict[str, Any], original: ModuleType) -> ModuleType:
+    name = request["module"]
+    rewrite = ModuleType(name)
+    rewrite.__dict__.update({"__file__": request["module_file"], "__package__": original.__package__,
+                             "__spec__": original.__spec__, "__builtins__": builtins})
+    with open(request["rewrite_path"], encoding="utf-8") as handle:
+        code = compile(handle.read(), request["rewrite_path"], "exec", dont_inherit=True)
+    exec(code, rewrite.__dict__)
+    return rewrite
+
+
+def compare(item: Dict[str, Any], sides: Tuple[Side, Side], signature: inspect.Signature,
+            timeout_s: float) -> Dict[str, Any]:
+    record = {"kind": "compared", "id": item["id"]}  # type: Dict[str, Any]
+    outcomes = []  # type: List[Tuple[str, str, str, str]]
+    for side in (sides[0], sides[1], sides[0]):
+        if len(outcomes) == 2 and outcomes[0][::2] == outcomes[1][::2]:
+            break  # the original is run again only to tell a divergence from nondeterminism
+        try:
+            args, kwargs, names = side.arguments(item, signature)
+        except Exception as exc:
+            return {"kind": "skipped", "id": item["id"], "reason": "arguments not built: " + timing._describe(exc)}
+        if len(outcomes) == 0:
+            shown = [_shown(a) for a in args] + ["%s=%s" % (k, _shown(v)) for k, v in kwargs.items()]
+            record["call"] = _short("(" + ", ".join(shown) + ")")
+        outcomes.append(_run(side.function, args, kwargs, names, timeout_s))
+    first, second = outcomes[0], outcomes[1]
+    record["same"] = first[::2] == second[::2]
+    record["nondeterministic"] = len(outcomes) == 3 and outcomes[2][::2] != first[::2]
+    states_differ = first[2] != second[2]  # the arguments are shown only when they tell the sides apart
+    record["original"] = first[1] + (first[3] if states_differ else "")
+    record["rewrite"] = second[1] + (second[3] if states_differ else "")
+    return record
+
+
+def main(argv: List[str]) -> None:
+    with open(argv[1], encoding="utf-8") as handle:
+        request = json.load(handle)
+    out = open(argv[2], "w", encoding="utf-8")
+
+    def emit(record: Dict[str, Any]) -> None:
+        out.write(json.dumps(record) + "\n")
+        out.flush()
+
+    signal.signal(signal.SIGALRM, timing._on_alarm)
+    sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")
+    imported, original = timing._import(request["module"], float(request.get("import_timeout_s", 10)))
+    if original is not None:
+        try:
+            timing._arm(float(request.get("import_timeout_s", 10)))
+            try:
+                rewrite = _load_rewrite(request, original)
+            finally:
+                timing._disarm()
+            sides = (Side(original, request["module"], request["qualname"]),
+                     Side(rewrite, request["module"], request["qualname"]))
+            signature = inspect.signature(sides[0].function)
+        except BaseException as exc:
+            timing._disarm()
+            imported = {"kind": "import_failed", "reason": "the rewrite cannot be loaded: " + timing._describe(exc)}
+            original = None
+    emit(imported)
+    if original is not None:
+        for item in request["inputs"]:
+            emit(compare(item, sides, signature, float(request["per_call_timeout_s"])))
+    emit({"kind": "done"})
+    out.close()
+
+
+if __name__ == "__main__":
+    if sys.path and sys.path[0] and os.path.realpath(sys.path[0]) == HERE:
+        del sys.path[0]  # only the project's import roots: never this folder
+    try:
+        main(sys.argv)
+    except Exception:
+        traceback.print_exc(file=sys.__stderr__)
+        os._exit(3)
+    os._exit(0)

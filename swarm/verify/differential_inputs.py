@@ -1,0 +1,197 @@
+"""The inputs a differential check runs the original and the rewrite on (issue 16, step 2).
+
+Three sources, in this order of trust: calls *observed* while the project's tests ran (pickled by
+arg_recorder_plugin.py); *boundary* inputs, an observed call with one argument replaced by None, an
+empty or tied container, or a constant of the code and its neighbours (`n > 9` gives 8, 9 and 10);
+and *generated* inputs, drawn by hypothesis from what is known of each parameter: the shapes of its
+observed values, its type hint, its default. An input is {"source", "base", "set"}: `base` the
+pickled (args, kwargs) of an observed call (None: defaults only) and `set` the parameters replaced,
+each by the source text of a literal, which the child evaluates once per side.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+
+Input = dict[str, Any]
+SMALL_INTS = (0, 1, -1)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    annotation: ast.expr | None
+    default: Any  # the default's value when it is a literal; NO_DEFAULT / UNKNOWN otherwise
+    variadic: bool = False
+
+
+NO_DEFAULT, UNKNOWN = object(), object()
+
+
+def parameters(definition: ast.FunctionDef | ast.AsyncFunctionDef, is_method: bool) -> list[Param]:
+    """The parameters a caller supplies (self or cls left out), with hints and literal defaults."""
+    args = definition.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[Any] = [NO_DEFAULT] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    pairs = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
+    found = [Param(arg.arg, arg.annotation, _literal_default(default)) for arg, default in pairs]
+    found += [Param(a.arg, None, NO_DEFAULT, True) for a in (args.vararg, args.kwarg) if a is not None]
+    return found[1:] if is_method and found else found
+
+
+def _literal_default(node: Any) -> Any:
+    if node is NO_DEFAULT or node is None:
+        return NO_DEFAULT
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, SyntaxError, TypeError):
+        return UNKNOWN
+
+
+def module_constants(tree: ast.Module) -> dict[str, Any]:
+    """Top-level `NAME = literal` assignments of a module: the constants its functions compare with."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = _literal_default(node.value)
+            if type(value) in (int, float, str, bytes):
+                found[node.targets[0].id] = value
+    return found
+
+
+def code_constants(definition: ast.AST, named: dict[str, Any] | None = None) -> list[Any]:
+    """Numbers and strings written in the function's body (its docstring left out), and the values of
+    the module constants it names, in order."""
+    body = getattr(definition, "body", [])
+    skip = body[0].value if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else None
+    seen: list[Any] = []
+    for node in ast.walk(definition):
+        if isinstance(node, ast.Constant) and node is not skip and type(node.value) in (int, float, str, bytes):
+            if node.value not in seen and not (isinstance(node.value, str) and len(node.value) > 40):
+                seen.append(node.value)
+        elif isinstance(node, ast.Name) and named and node.id in named and named[node.id] not in seen:
+            seen.append(named[node.id])
+    return seen
+
+
+def to_source(value: Any) -> str | None:
+    """Python source that evaluates to `value` (a plain literal), or None."""
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return f"float({str(value)!r})"
+    if type(value) in (bool, int, float, str, bytes, type(None)):
+        return repr(value)
+    if type(value) in (list, tuple, set, frozenset):
+        parts = [to_source(item) for item in value]
+        if any(part is None for part in parts):
+            return None
+        inner = ", ".join(parts)  # type: ignore[arg-type]
+        if type(value) is list:
+            return f"[{inner}]"
+        if type(value) is tuple:
+            return f"({inner}{',' if len(parts) == 1 else ''})"
+        return f"{type(value).__name__}([{inner}])"
+    if type(value) is dict:
+        items = [(to_source(k), to_source(v)) for k, v in value.items()]
+        if any(k is None or v is None for k, v in items):
+            return None
+        return "{" + ", ".join(f"{k}: {v}" for k, v in items) + "}"
+    return None
+
+
+@dataclass(frozen=True)
+class ObservedCall:
+    pickle: str  # base64 of pickle.dumps((args, kwargs)), self first for a method
+    literals: dict[str, Any]  # the arguments that are plain literals, by parameter name
+
+
+def observed_inputs(calls: list[ObservedCall]) -> list[Input]:
+    return [{"source": "observed", "base": call.pickle, "set": {}} for call in calls]
+
+
+def boundary_values(samples: list[Any], hint: ast.expr | None, constants: list[Any]) -> list[Any]:
+    """Values where a plausible mistake shows, for one parameter: None, empty and tied containers,
+    the code's constants of the parameter's kind and their neighbours."""
+    kinds = {type(sample) for sample in samples} | _hint_kinds(hint)
+    values: list[Any] = [None]
+    if int in kinds:
+        numbers = [c for c in constants if type(c) is int]
+        values += [n + step for n in numbers for step in (-1, 0, 1)] + list(SMALL_INTS)
+    if float in kinds:
+        values += [float(c) for c in constants if type(c) in (int, float)] + [0.0, 0.5, -1.0]
+    if str in kinds:
+        values += ["", " "] + [c for c in constants if type(c) is str]
+    if bytes in kinds:
+        values += [b""] + [c for c in constants if type(c) is bytes]
+    if bool in kinds:
+        values += [True, False]
+    for sample in samples:
+        if type(sample) is str:
+            values += string_variants(sample)
+        if type(sample) is list:
+            values += [[], [sample[0], sample[0]] if sample else [0, 0], sample[::-1]]
+        elif type(sample) is dict:
+            values.append({})
+        elif type(sample) is tuple and not sample:
+            values.append(())
+    if list in kinds and not any(type(s) is list for s in samples):
+        values += [[], [0, 0]]
+    if dict in kinds:
+        values.append({})
+    unique: dict[str, Any] = {}
+    for value in values:
+        source = to_source(value)
+        if source is not None and all(source != to_source(sample) for sample in samples[:1]):
+            unique.setdefault(source, value)
+    return list(unique.values())
+
+
+def string_variants(text: str, cap: int = 24) -> list[str]:
+    """An observed string cut short, with one character dropped, with one word or number emptied,
+    with a number turned into letters: where parsers move a boundary or drop a case."""
+    found = [text[:end] for end in range(len(text) - 1, max(len(text) - 4, 0), -1)]
+    found += [text[:i] + text[i + 1:] for i in range(min(len(text), 8))]
+    for match in re.finditer(r"[\w-]+", text):
+        found.append(text[:match.start()] + text[match.end():])
+    for match in re.finditer(r"\d+", text):
+        found.append(text[:match.start()] + "x" + text[match.end():])
+    unique = [value for value in dict.fromkeys(found) if value != text]
+    return unique[:cap]
+
+
+def _hint_kinds(hint: ast.expr | None) -> set[type]:
+    if hint is None:
+        return set()
+    names = {node.id if isinstance(node, ast.Name) else node.attr
+             for node in ast.walk(hint) if isinstance(node, (ast.Name, ast.Attribute))}
+    if isinstance(hint, ast.Constant) and isinstance(hint.value, str):
+        names |= set(hint.value.replace("[", " ").replace("]", " ").replace("|", " ").replace(",", " ").split())
+    table = {"int": int, "float": float, "str": str, "bytes": bytes, "bool": bool, "list": list, "List": list,
+             "Sequence": list, "dict": dict, "Dict": dict, "Mapping": dict}
+    return {table[name] for name in names if name in table}
+
+
+def boundary_inputs(params: list[Param], bases: list[Input], constants: list[Any], limit: int) -> list[Input]:
+    """Each base input with one parameter replaced by a boundary value, parameters taken in turn."""
+    per_param: list[list[Input]] = []
+    for param in (p for p in params if not p.variadic):
+        found = []
+        for base in bases:
+            samples = [base["literals"][param.name]] if param.name in base.get("literals", {}) else []
+            if param.default not in (NO_DEFAULT, UNKNOWN):
+                samples.append(param.default)
+            for value in boundary_values(samples, param.annotation, constants):
+                found.append({"source": "boundary", "base": base["base"],
+                              "set": {**base["set"], param.name: to_source(value)}})
+        per_param.append(found)
+    interleaved = [item for group in _zip_longest(per_param) for item in group]
+    return interleaved[:limit]
+
+
+def _zip_longest(groups: list[list[Input]]) -> list[list[Input]]:
+    depth = max((len(group) for group in groups), default=0)
+    return [[group[i] for group in groups if i < len(group)] for i in range(depth)]

@@ -1,0 +1,140 @@
+"""The differential check through the refactor action (scripted writer, real sandboxed pytest and
+real side-by-side runs): rewrites that pass the project's tests but change behaviour are refused
+with the smallest counterexample fed back; preserving ones are accepted with the inputs reported."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from swarm_lsp.server.workspace import read_snapshot
+from swarm_lsp.swarm.backends.scripted import ScriptedBackend
+from swarm_lsp.swarm.engine import Swarm, SwarmSettings
+from swarm_lsp.swarm.settings import ActionOptions
+from swarm_lsp.swarm.types import ActionRequest
+
+SHOP = textwrap.dedent('''\
+    import random
+
+    LIMIT = 9
+
+
+    def first_or_zero(items):
+        return items[0] if items else 0
+
+
+    def sorted_copy(items):
+        return sorted(items)
+
+
+    def rank(score: int) -> str:
+        return "high" if score > LIMIT else "low"
+
+
+    def jitter(x):
+        return x + random.random()
+
+
+    class Meter:
+        def __init__(self, start):
+            self.value = start
+
+        def peek(self, n):
+            return self.value + n
+''')
+TESTS = textwrap.dedent('''\
+    from shop import Meter, first_or_zero, jitter, rank, sorted_copy
+
+
+    def test_first():
+        assert first_or_zero([3, 1]) == 3
+
+    def test_sorted():
+        assert sorted_copy([2, 1]) == [1, 2]
+
+    def test_rank():
+        assert rank(20) == "high" and rank(1) == "low"
+
+    def test_jitter():
+        assert 1 <= jitter(1) < 2
+
+    def test_meter():
+        assert Meter(1).peek(2) == 3
+''')
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    (tmp_path / "shop.py").write_text(SHOP)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_shop.py").write_text(TESTS)
+    return tmp_path
+
+
+async def refactor(project: Path, target: str, replies: list[str], **options):
+    backend = ScriptedBackend("llamacpp:scripted", [f"```python\n{textwrap.dedent(r)}\n```" for r in replies])
+    swarm = Swarm(SwarmSettings(tiers=("llamacpp:scripted",), candidates=len(replies)), lambda name: backend)
+    request = ActionRequest("refactor", read_snapshot(project / "shop.py"), target, workspace=str(project),
+                            options=ActionOptions(instruction="make it clearer", **options))
+    return await swarm.run(request), backend
+
+
+def gate(attempt, name):
+    return next(g for g in attempt.gates if g.name == name)
+
+
+async def test_dropped_empty_handling_is_refused_with_the_counterexample_fed_back(project):
+    result, backend = await refactor(project, "first_or_zero", [
+        "def first_or_zero(items):\n    return items[0]",
+        "def first_or_zero(items):\n    if not items:\n        return 0\n    return items[0]",
+    ])
+    assert result.status == "accepted" and len(result.attempts) == 2
+    refused = gate(result.attempts[0], "differential")
+    assert gate(result.attempts[0], "behaviour").passed and not refused.passed
+    assert refused.reasons[0].startswith("for first_or_zero([]) the original returns 0, the rewrite raises IndexError")
+    assert "for first_or_zero([]) the original returns 0" in backend.calls[1]["messages"][-1]["content"]
+    differential = result.evidence["differential"]
+    assert differential["status"] == "same" and differential["divergences"] == []
+    assert differential["inputs"]["observed"] == 1 and differential["inputs"]["boundary"] >= 1
+
+
+async def test_an_argument_mutated_in_place_is_a_divergence(project):
+    result, _ = await refactor(project, "sorted_copy", ["def sorted_copy(items):\n    items.sort()\n    return items"])
+    assert result.status == "rejected"
+    reason = gate(result.attempts[0], "differential").reasons[0]
+    assert "the original returns [" in reason and "; items is then" in reason
+
+
+async def test_a_moved_boundary_is_found_from_the_code_constant(project):
+    result, _ = await refactor(project, "rank", ['def rank(score: int) -> str:\n    return "high" if score >= LIMIT else "low"'])
+    assert result.status == "rejected"
+    assert gate(result.attempts[0], "differential").reasons[0].startswith(
+        "for rank(9) the original returns 'low', the rewrite returns 'high'")
+
+
+async def test_a_nondeterministic_original_is_not_held_against_the_rewrite(project):
+    result, _ = await refactor(project, "jitter", ["def jitter(x):\n    noise = random.random()\n    return x + noise"])
+    assert result.status == "accepted", result.message
+    assert result.evidence["differential"]["nondeterministic_inputs"] > 0
+
+
+async def test_a_method_runs_on_the_instance_the_tests_built(project):
+    result, _ = await refactor(project, "Meter.peek", ["def peek(self, n):\n    self.value += n\n    return self.value"])
+    assert result.status == "rejected"
+    reason = gate(result.attempts[0], "differential").reasons[0]
+    assert reason.startswith("for peek(Meter(value=1), 2) the original returns 3; self is then Meter(value=1), "
+                             "the rewrite returns 3; self is then Meter(value=3)")
+
+
+async def test_what_cannot_run_falls_back_to_the_tests_and_says_why(project):
+    (project / "tests" / "test_shop.py").write_text(TESTS.replace("Meter(1).peek(2) == 3", "Meter.peek.__name__ == 'peek'"))
+    result, _ = await refactor(project, "Meter.peek", ["def peek(self, n):\n    total = self.value + n\n    return total"])
+    assert result.status == "accepted", result.message
+    assert result.evidence["differential"]["status"] == "not_run"
+    assert "no instance" in result.evidence["differential"]["reason"]
+    result, _ = await refactor(project, "first_or_zero", ["def first_or_zero(items):\n    return items[0]"],
+                               differential_inputs=0)
+    assert result.status == "accepted" and result.evidence["differential"]["reason"] == "differential_inputs is 0"
