@@ -6,8 +6,10 @@ SWARM_RECORD holds a JSON object {"module", "qualname", "out", "max_calls"}. At 
 wraps the target (the module attribute for a function, the class attribute for a method) before any
 test module is imported, so `from module import target` in a test gets the wrapper. Each distinct
 call (self included, for a method) is pickled *before* the call runs and written to `out` as a JSON
-line {"pickle": base64, "literals": {parameter: repr}}; `literals` holds the arguments that are plain
-literals (`ast.literal_eval` reads their repr back), from which the parent infers their shapes.
+line {"pickle": base64, "literals": {parameter: repr}, "fields": {parameter: {attribute: repr}}};
+`literals` holds the arguments that are plain literals (`ast.literal_eval` reads their repr back),
+from which the parent infers their shapes; `fields` the literal attributes of the other arguments
+(a named tuple, a dataclass, an instance; `self` too), which the parent varies one at a time.
 Arguments that cannot be pickled are not recorded.
 """
 
@@ -25,6 +27,7 @@ from typing import Any, Dict, Set
 
 MAX_PICKLE_BYTES = 65536
 MAX_LITERAL_CHARS = 2000
+MAX_FIELDS = 12
 
 _seen: Set[bytes] = set()
 
@@ -38,6 +41,21 @@ def _literal(value: object) -> Any:
     except Exception:
         pass
     return None
+
+
+def _fields(value: object) -> Dict[str, str]:
+    """The literal attributes of an object (a named tuple's fields, a dataclass's or an instance's)."""
+    names = getattr(value, "_fields", None)
+    try:
+        state = {n: getattr(value, n) for n in names} if isinstance(names, tuple) else dict(vars(value))
+    except Exception:
+        return {}
+    found = {}
+    for name, item in list(state.items())[:MAX_FIELDS]:
+        text = _literal(item)
+        if text is not None and isinstance(name, str) and not name.startswith("__"):
+            found[name] = text
+    return found
 
 
 def _wrap(function: Any, out_path: str, max_calls: int, is_method: bool) -> Any:
@@ -61,17 +79,22 @@ def _wrap(function: Any, out_path: str, max_calls: int, is_method: bool) -> Any:
             return
         _seen.add(blob)
         literals: Dict[str, str] = {}
+        fields: Dict[str, Dict[str, str]] = {}
         if signature is not None:
             try:
                 bound = signature.bind(*args, **kwargs)
-                for name, value in list(bound.arguments.items())[1 if is_method else 0:]:
-                    text = _literal(value)
-                    if text is not None:
-                        literals[name] = text
             except TypeError:
-                pass
+                bound = None
+            for number, (name, value) in enumerate(bound.arguments.items() if bound else ()):
+                text = _literal(value)
+                if text is not None and not (is_method and number == 0):
+                    literals[name] = text
+                elif text is None:
+                    fields[name] = _fields(value)
+        record = {"pickle": base64.b64encode(blob).decode("ascii"), "literals": literals,
+                  "fields": {name: found for name, found in fields.items() if found}}
         with open(out_path, "a", encoding="utf-8") as out:
-            out.write(json.dumps({"pickle": base64.b64encode(blob).decode("ascii"), "literals": literals}) + "\n")
+            out.write(json.dumps(record) + "\n")
 
     return recorder
 

@@ -147,10 +147,10 @@ class DifferentialCheck:
         params = parameters(self.definition, self.is_method)
         room = max(self.limits.inputs - len(calls), 0)
         generated, why = generated_inputs(params, calls, room)
-        bases = [{"base": c.pickle, "set": {}, "literals": c.literals} for c in calls[:BOUNDARY_BASES]]
+        bases = [{"base": c.pickle, "set": {}, "literals": c.literals, "fields": c.fields} for c in calls[:BOUNDARY_BASES]]
         bases = bases or generated[:BOUNDARY_BASES]
-        boundary = boundary_inputs(params, bases, self._constants(), room // 2) if bases else []
-        unique = {json.dumps([i["base"], i["set"]], sort_keys=True): i for i in reversed(observed_inputs(calls) + boundary + generated)}
+        boundary = boundary_inputs(params, bases, self._constants(), room * 2 // 3) if bases else []
+        unique = {json.dumps([i["base"], i["set"], i.get("attrs")], sort_keys=True): i for i in reversed(observed_inputs(calls) + boundary + generated)}
         self.inputs = list(reversed(unique.values()))[: self.limits.inputs]
         if not self.inputs:
             self.reason = why or "no input could be built"
@@ -172,7 +172,8 @@ class DifferentialCheck:
             blob = str(record.get("pickle", ""))
             if blob and blob not in seen:
                 seen.add(blob)
-                calls.append(ObservedCall(blob, _literal_values(record.get("literals") or {})))
+                fields = {name: _literal_values(values) for name, values in (record.get("fields") or {}).items()}
+                calls.append(ObservedCall(blob, _literal_values(record.get("literals") or {}), fields))
         return calls
 
     def check(self, new_text: str, cancel: CancelToken | None = None) -> DifferentialReport:
@@ -185,7 +186,8 @@ class DifferentialCheck:
         rewrite, request_path = folder / f"rewrite-{self._runs}.py", folder / f"request-{self._runs}.json"
         result_path = folder / f"result-{self._runs}.jsonl"
         rewrite.write_text(new_text, encoding="utf-8")
-        inputs = [{"id": number, "base": item["base"], "set": item["set"]} for number, item in enumerate(self.inputs)]
+        inputs = [{"id": number, "base": item["base"], "set": item["set"], "attrs": item.get("attrs") or {}}
+                  for number, item in enumerate(self.inputs)]
         request_path.write_text(json.dumps({
             "module": self.module, "qualname": self.qualname, "is_method": self.is_method,
             "rewrite_path": str(rewrite), "module_file": str(self.bench.sandbox.root / self.bench.target.source_path),

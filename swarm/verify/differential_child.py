@@ -5,7 +5,7 @@ standard library (and doc_examples_child.py, copied beside it, for the per-call 
 Python 3.8 syntax. Usage: `python differential_child.py IN OUT`. IN is a JSON object {"module",
 "qualname", "is_method", "rewrite_path", "module_file", "inputs", "per_call_timeout_s",
 "import_timeout_s"}; each input is {"id", "base": base64 pickle of (args, kwargs) or null, "set":
-{parameter: expression}}. The original is the module as imported; the rewrite is the rewritten
+{parameter: expression}, "attrs": {parameter: {attribute: expression}}}. The original is the module as imported; the rewrite is the rewritten
 module's text executed as a second module of the same name (its own helpers, classes and imports).
 Pickled arguments are loaded once per side; a class of the target module is taken from that side's
 module, so a method's instance is rebuilt from the recorded state as an instance of each side's
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import copy
 import importlib.util
 import inspect
 import io
@@ -180,10 +181,23 @@ class Side:
         bound = signature.bind_partial(*args, **kwargs)
         for name, expression in (item.get("set") or {}).items():
             bound.arguments[name] = eval(expression, {"__builtins__": builtins})
+        for name, changes in (item.get("attrs") or {}).items():
+            for attribute, expression in changes.items():
+                bound.arguments[name] = _with_attribute(bound.arguments[name], attribute,
+                                                        eval(expression, {"__builtins__": builtins}))
         bound.apply_defaults()
         names = [n for n in bound.arguments if signature.parameters[n].kind not in
                  (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
         return tuple(bound.args), dict(bound.kwargs), names
+
+
+def _with_attribute(value: Any, name: str, new: Any) -> Any:
+    """`value` with one attribute replaced: a named tuple's `_replace`, else a shallow copy."""
+    if hasattr(value, "_replace") and name in getattr(value, "_fields", ()):
+        return value._replace(**{name: new})
+    changed = copy.copy(value)
+    object.__setattr__(changed, name, new)  # frozen dataclasses too
+    return changed
 
 
 def _load_rewrite(request: Dict[str, Any], original: ModuleType) -> ModuleType:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -107,6 +107,7 @@ def to_source(value: Any) -> str | None:
 class ObservedCall:
     pickle: str  # base64 of pickle.dumps((args, kwargs)), self first for a method
     literals: dict[str, Any]  # the arguments that are plain literals, by parameter name
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # {parameter: {attribute: literal}} of objects
 
 
 def observed_inputs(calls: list[ObservedCall]) -> list[Input]:
@@ -132,6 +133,8 @@ def boundary_values(samples: list[Any], hint: ast.expr | None, constants: list[A
     for sample in samples:
         if type(sample) is str:
             values += string_variants(sample)
+        if type(sample) is bytes:
+            values += [v.encode("latin-1") for v in string_variants(sample.decode("latin-1"))]
         if type(sample) is list:
             values += [[], [sample[0], sample[0]] if sample else [0, 0], sample[::-1]]
         elif type(sample) is dict:
@@ -151,14 +154,12 @@ def boundary_values(samples: list[Any], hint: ast.expr | None, constants: list[A
 
 
 def string_variants(text: str, cap: int = 24) -> list[str]:
-    """An observed string cut short, with one character dropped, with one word or number emptied,
-    with a number turned into letters: where parsers move a boundary or drop a case."""
-    found = [text[:end] for end in range(len(text) - 1, max(len(text) - 4, 0), -1)]
-    found += [text[:i] + text[i + 1:] for i in range(min(len(text), 8))]
-    for match in re.finditer(r"[\w-]+", text):
-        found.append(text[:match.start()] + text[match.end():])
-    for match in re.finditer(r"\d+", text):
-        found.append(text[:match.start()] + "x" + text[match.end():])
+    """An observed string with one word or number emptied, with a number turned into letters, cut
+    short, with one character dropped: where parsers move a boundary or drop a case."""
+    found = [text[:match.start()] + text[match.end():] for match in re.finditer(r"[\w-]+", text)]
+    found += [text[:match.start()] + "x" + text[match.end():] for match in re.finditer(r"\d+", text)]
+    found += [text[:end] for end in range(len(text) - 1, max(len(text) - 4, 0), -1)]
+    found += [text[:i] + text[i + 1:] for i in range(min(len(text), 4))]
     unique = [value for value in dict.fromkeys(found) if value != text]
     return unique[:cap]
 
@@ -176,18 +177,23 @@ def _hint_kinds(hint: ast.expr | None) -> set[type]:
 
 
 def boundary_inputs(params: list[Param], bases: list[Input], constants: list[Any], limit: int) -> list[Input]:
-    """Each base input with one parameter replaced by a boundary value, parameters taken in turn."""
+    """Each base input with one parameter (or one attribute of an object argument) replaced by a
+    boundary value; the (base, parameter) pairs take turns, so a small `limit` still reaches each."""
     per_param: list[list[Input]] = []
-    for param in (p for p in params if not p.variadic):
-        found = []
-        for base in bases:
+    for base in bases:
+        for param in (p for p in params if not p.variadic):
             samples = [base["literals"][param.name]] if param.name in base.get("literals", {}) else []
             if param.default not in (NO_DEFAULT, UNKNOWN):
                 samples.append(param.default)
-            for value in boundary_values(samples, param.annotation, constants):
-                found.append({"source": "boundary", "base": base["base"],
-                              "set": {**base["set"], param.name: to_source(value)}})
-        per_param.append(found)
+            per_param.append([{"source": "boundary", "base": base["base"],
+                               "set": {**base["set"], param.name: to_source(value)}}
+                              for value in boundary_values(samples, param.annotation, constants)])
+    for base in bases:  # an observed object with one attribute varied the same way
+        for param, fields in base.get("fields", {}).items():
+            for attribute, sample in fields.items():
+                per_param.append([{"source": "boundary", "base": base["base"], "set": base["set"],
+                                   "attrs": {param: {attribute: to_source(value)}}}
+                                  for value in boundary_values([sample], None, constants)])
     interleaved = [item for group in _zip_longest(per_param) for item in group]
     return interleaved[:limit]
 

@@ -17,6 +17,9 @@ from swarm_lsp.swarm.types import ActionRequest
 
 SHOP = textwrap.dedent('''\
     import random
+    from collections import namedtuple
+
+    Address = namedtuple("Address", "host port")
 
     LIMIT = 9
 
@@ -37,6 +40,10 @@ SHOP = textwrap.dedent('''\
         return x + random.random()
 
 
+    def render(address):
+        return str(address.host) + (":" + str(address.port) if address.port is not None else "")
+
+
     class Meter:
         def __init__(self, start):
             self.value = start
@@ -45,7 +52,7 @@ SHOP = textwrap.dedent('''\
             return self.value + n
 ''')
 TESTS = textwrap.dedent('''\
-    from shop import Meter, first_or_zero, jitter, rank, sorted_copy
+    from shop import Address, Meter, first_or_zero, jitter, rank, render, sorted_copy
 
 
     def test_first():
@@ -59,6 +66,9 @@ TESTS = textwrap.dedent('''\
 
     def test_jitter():
         assert 1 <= jitter(1) < 2
+
+    def test_render():
+        assert render(Address("a", 80)) == "a:80"
 
     def test_meter():
         assert Meter(1).peek(2) == 3
@@ -138,3 +148,18 @@ async def test_what_cannot_run_falls_back_to_the_tests_and_says_why(project):
     result, _ = await refactor(project, "first_or_zero", ["def first_or_zero(items):\n    return items[0]"],
                                differential_inputs=0)
     assert result.status == "accepted" and result.evidence["differential"]["reason"] == "differential_inputs is 0"
+
+
+async def test_an_attribute_of_an_object_argument_is_varied_too(project):
+    result, _ = await refactor(project, "render", ["def render(address):\n    return f'{address.host}:{address.port}'"])
+    assert result.status == "rejected"
+    assert gate(result.attempts[0], "differential").reasons[0].startswith(
+        "for render(Address(host='a', port=None)) the original returns 'a', the rewrite returns 'a:None'")
+
+
+def test_string_variants_empty_a_word_first_then_cut_and_drop():
+    from swarm_lsp.swarm.verify.differential_inputs import boundary_values, string_variants
+
+    assert string_variants('charset="utf-8"')[:3] == ['="utf-8"', 'charset=""', 'charset="utf-x"']
+    assert b'type=""' in boundary_values([b'type="x"'], None, [])
+    assert boundary_values([7], None, [9])[:4] == [None, 8, 9, 10]
