@@ -46,6 +46,7 @@ SCALARS = (type(None), bool, int, float, complex, str, bytes)
 # Raised by the interpreter (not a `raise` statement), these say the value was of the wrong kind; a
 # rewrite that fails on it with the other one (None.sort() vs iter(None)) rejects the same input.
 WRONG_KIND = (TypeError, AttributeError)
+RERUNS = 2  # after a divergence, each side runs this many more times: one that varies is nondeterministic
 
 
 class _SideUnpickler(pickle.Unpickler):
@@ -215,9 +216,9 @@ def compare(item: Dict[str, Any], sides: Tuple[Side, Side], signature: inspect.S
             timeout_s: float) -> Dict[str, Any]:
     record = {"kind": "compared", "id": item["id"]}  # type: Dict[str, Any]
     outcomes = []  # type: List[Tuple[str, str, str, str]]
-    for side in (sides[0], sides[1], sides[0]):
+    for side in (sides[0], sides[1]) + (sides[0], sides[1]) * RERUNS:
         if len(outcomes) == 2 and outcomes[0][::2] == outcomes[1][::2]:
-            break  # the original is run again only to tell a divergence from nondeterminism
+            break  # both sides run again only to tell a divergence from nondeterminism
         try:
             args, kwargs, names = side.arguments(item, signature)
         except Exception as exc:
@@ -228,7 +229,9 @@ def compare(item: Dict[str, Any], sides: Tuple[Side, Side], signature: inspect.S
         outcomes.append(_run(side.function, args, kwargs, names, timeout_s))
     first, second = outcomes[0], outcomes[1]
     record["same"] = first[::2] == second[::2]
-    record["nondeterministic"] = len(outcomes) == 3 and outcomes[2][::2] != first[::2]
+    originals, rewrites = [o[::2] for o in outcomes[0::2]], [o[::2] for o in outcomes[1::2]]
+    record["nondeterministic"] = not record["same"] and (len(set(originals)) > 1 or len(set(rewrites)) > 1
+                                                        or first[::2] in rewrites)
     states_differ = first[2] != second[2]  # the arguments are shown only when they tell the sides apart
     record["original"] = first[1] + (first[3] if states_differ else "")
     record["rewrite"] = second[1] + (second[3] if states_differ else "")

@@ -20,6 +20,8 @@ from typing import Any
 
 Input = dict[str, Any]
 SMALL_INTS = (0, 1, -1)
+MAX_LENGTH = 64  # integer constants up to this are also tried as lengths of string and list arguments
+MAX_LENGTH_CONSTANTS = 4
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,10 @@ def boundary_values(samples: list[Any], hint: ast.expr | None, constants: list[A
         values += [b""] + [c for c in constants if type(c) is bytes]
     if bool in kinds:
         values += [True, False]
+    lengths = sorted({n + step for n in constants if type(n) is int and 0 <= n <= MAX_LENGTH for step in (-1, 0, 1)} - {-1})
     for sample in samples:
+        if type(sample) in (str, bytes, list):  # `len(x) > 3` moved by one shows on lengths 2, 3 and 4
+            values += [_resized(sample, length) for length in lengths[:3 * MAX_LENGTH_CONSTANTS]]
         if type(sample) is str:
             values += string_variants(sample)
         if type(sample) is bytes:
@@ -151,6 +156,13 @@ def boundary_values(samples: list[Any], hint: ast.expr | None, constants: list[A
         if source is not None and all(source != to_source(sample) for sample in samples[:1]):
             unique.setdefault(source, value)
     return list(unique.values())
+
+
+def _resized(sample: Any, length: int) -> Any:
+    """`sample` repeated or cut to `length` items (characters, bytes, list items)."""
+    if not sample:
+        sample = {str: "a", bytes: b"a", list: [0]}[type(sample)]
+    return (sample * (length // len(sample) + 1))[:length]
 
 
 def string_variants(text: str, cap: int = 24) -> list[str]:
