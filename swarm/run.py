@@ -62,6 +62,9 @@ class ActionRun:
         reviewers = self._reviewers(plan)
         for spec in plan:
             tier = spec.name
+            if not self.job.wants_tier(is_cloud(tier)):
+                emit(self.events, Event("progress", f"{tier}: skipped, the job needs no more of it", tier))
+                continue
             if not is_cloud(tier) and (probe := self.job.probe()) is not None:
                 await self.run_probe(spec, probe)
             for index in range(self.job.calls_per_tier(spec.candidates or self.settings.candidates)):

@@ -143,6 +143,10 @@ class ActionJob:
     def evidence(self, accepted: Evaluation | None) -> dict[str, Any]:
         raise NotImplementedError
 
+    def wants_tier(self, cloud: bool) -> bool:
+        """Whether the job, as it stands, goes on to a tier (checked before each tier)."""
+        return True
+
     def calls_per_tier(self, candidates: int) -> int:
         """Writer calls a tier may get. A job that walks units (the audit: one call per function)
         needs one per unit on top of the retries."""

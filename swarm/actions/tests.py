@@ -5,7 +5,9 @@ Each writer reply goes through `parse_candidate` (repairs imports, refuses copie
 and `judge_candidate` (imports, each test alone, flakiness, coverage gain, the whole module) in a
 sandbox copy of the workspace. Kept tests accumulate across candidates and tiers: the job is
 `complete` when the kept tests reach the coverage goal; until then the writer is shown what is
-still uncovered. The accepted module is then scored against mutants of the target.
+still uncovered. Once they reach it, they are scored against mutants of the target and the
+survivors are shown to the writer until new tests kill them or the attempts run out (MuTAP's loop,
+tests_mutants.py); without reaching it, the accepted module is scored at the end.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from swarm_lsp.swarm.actions.base import Action, ActionInputError, ActionJob, Evaluation
+from swarm_lsp.swarm.actions.tests_mutants import SurvivorLoop, SurvivorState
 from swarm_lsp.swarm.actions.tests_prompt import REVIEW_FOCUSES, review_material_for_test, writer_messages
 from swarm_lsp.swarm.actions.tests_target import TestTarget, resolve_test_target
 from swarm_lsp.swarm.backends.base import Message, Reply
@@ -25,7 +28,7 @@ from swarm_lsp.swarm.codemods.pytest_module import merge_test_modules
 from swarm_lsp.swarm.settings import ActionOptions
 from swarm_lsp.swarm.types import ActionRequest, GateResult
 from swarm_lsp.swarm.verify.sandbox import network_isolation
-from swarm_lsp.swarm.verify.mutation import MutationReport, generate_mutants, mutation_score
+from swarm_lsp.swarm.verify.mutation import Mutant, MutationReport
 from swarm_lsp.swarm.verify.pytest_bench import BenchError, BenchLimits, SuiteState, TestBench
 from swarm_lsp.swarm.verify.pytest_gates import CandidateOutcome, judge_candidate, merged_module
 
@@ -48,6 +51,7 @@ class _Proposal:
     candidate: Candidate
     outcome: CandidateOutcome
     suite: SuiteState
+    survivors: SurvivorState | None = None  # the survivor loop's state with this candidate's tests
 
 
 @dataclass
@@ -71,6 +75,8 @@ class TestsJob(ActionJob):
         self.fixes: list[str] = []
         self.timings: dict[str, float] = {}
         self.mutation: MutationReport | None = None
+        self.survivor_loop = SurvivorLoop(self.bench, self.target, self.settings.mutants)
+        self.survivor_state: SurvivorState | None = None
         self.network_isolated: bool | None = None
         try:  # read once, here: a broken test module is an input error before any model call
             tree = ast.parse(self.target.test_text or "")
@@ -82,7 +88,13 @@ class TestsJob(ActionJob):
     # ---- writer ------------------------------------------------------------------------------
 
     def messages(self, feedback: list[str]) -> list[Message]:
-        return writer_messages(self.target, self.suite, feedback)
+        state = self.survivor_state
+        survivors = state.prompt(self.target.source_text) if state is not None else []
+        return writer_messages(self.target, self.suite, feedback, survivors)
+
+    def wants_tier(self, cloud: bool) -> bool:
+        """Surviving mutants alone never send the job to a cloud tier: coverage reached, it stays local."""
+        return not (cloud and self.suite.covers(self.settings.coverage_goal))
 
     def review_material(self, evaluation: Evaluation) -> str:
         proposal: _Proposal = evaluation.state
@@ -111,8 +123,17 @@ class TestsJob(ActionJob):
                 reason += " (the reply was cut off at the token limit: write fewer, shorter tests)"
             return Evaluation([GateResult("parse", False, [reason])], output=extract_code(reply.text))
         self.fixes.extend(fix for fix in candidate.fixes if fix not in self.fixes)
+        alive = list(self.survivor_state.survivors) if self.survivor_state is not None else []
+        killed_by: dict[str, list[Mutant]] = {}
+
+        def kills(scratch: str, test: str) -> bool:
+            killed_by[test] = self.survivor_loop.kills(scratch, test, alive, cancel)
+            for mutant in killed_by[test]:
+                alive.remove(mutant)
+            return bool(killed_by[test])
+
         try:
-            outcome = judge_candidate(self.bench, candidate, self.suite, cancel)
+            outcome = judge_candidate(self.bench, candidate, self.suite, cancel, kills if alive else None)
         except BenchError as exc:
             return Evaluation([GateResult("sandbox", False, [str(exc)])], output=candidate.code)
         finally:  # counted after the gates split a failing test of independent checks into one per check
@@ -125,7 +146,14 @@ class TestsJob(ActionJob):
         if outcome.proposed is None:
             self._record_drops(outcome.dropped)
             return evaluation
-        evaluation.state = _Proposal(candidate, outcome, outcome.proposed)
+        evaluation.state = proposal = _Proposal(candidate, outcome, outcome.proposed)
+        if self.survivor_state is not None:
+            alive += [m for test, killed in killed_by.items() if test not in outcome.kept for m in killed]
+            new_kills = [m.description for test in outcome.kept for m in killed_by.get(test, [])]
+            proposal.survivors = SurvivorState(self.survivor_state.before, alive,
+                                               self.survivor_state.killed_by_new_tests + new_kills)
+        elif self.settings.mutants > 0 and outcome.proposed.covers(self.settings.coverage_goal):
+            proposal.survivors = self.survivor_loop.score(outcome.proposed, cancel)
         evaluation.questions = {
             test: review_material_for_test(self.target, outcome.proposed, candidate.select([test]))
             for test in outcome.pending
@@ -139,10 +167,12 @@ class TestsJob(ActionJob):
         evaluation.path = str(self.target.workspace / self.target.test_path)
         evaluation.original_text = self.target.test_text
         evaluation.version = self.target.test_version
-        evaluation.complete = suite.covers(self.settings.coverage_goal)
+        alive = proposal.survivors.survivors if proposal.survivors is not None else []
+        evaluation.complete = suite.covers(self.settings.coverage_goal) and not alive
         evaluation.summary = (
             f"{len(suite.tests)} kept test(s) run {suite.line_coverage:.0%} of the lines and "
             f"{suite.branch_coverage:.0%} of the branches of {self.target.symbol.qualname}"
+            + (f"; {len(alive)} mutant(s) still survive them" if alive else "")
         )
         return evaluation
 
@@ -169,6 +199,8 @@ class TestsJob(ActionJob):
         proposal: _Proposal = evaluation.state
         self._record_drops(proposal.outcome.dropped)
         self.suite = proposal.suite
+        if proposal.survivors is not None:
+            self.survivor_state = proposal.survivors
 
     def _record_drops(self, dropped: dict[str, str]) -> None:
         self.dropped.extend({"test": test, "candidate": self.candidates, "reason": reason}
@@ -179,22 +211,11 @@ class TestsJob(ActionJob):
     def finalize(self, accepted: Evaluation | None, cancel: CancelToken) -> None:
         if accepted is None or self.settings.mutants <= 0 or not self.suite.tests:
             return
-        target = self.target
-        mutants = generate_mutants(target.source_text, target.first_line, target.last_line)
-        self.bench.write(target.test_path, accepted.new_text or "")
-        baseline = self.bench.run(target.test_path, self.suite.tests, measure=False, cancel=cancel)
-        timeout = max(2.0, 3 * baseline.duration_s)
-
-        def survives(source: str) -> bool:
-            self.bench.write(target.source_path, source)
-            report = self.bench.run(target.test_path, self.suite.tests, measure=False,
-                                    stop_on_failure=True, timeout_s=timeout, cancel=cancel)
-            return not report.timed_out and all(report.tests.get(t) == "passed" for t in self.suite.tests)
-
-        try:
-            self.mutation = mutation_score(mutants, self.settings.mutants, survives, cancel)
-        finally:
-            self.bench.write(target.source_path, target.source_text)
+        if self.survivor_state is not None:  # scored when the goal was reached, survivors tracked since
+            self.mutation = self.survivor_state.after()
+            self.timings["mutation_s"] = self.mutation.duration_s
+            return
+        self.mutation = self.survivor_loop.score(self.suite, cancel).before
         self.timings["mutation_s"] = self.mutation.duration_s
 
     def evidence(self, accepted: Evaluation | None) -> dict[str, Any]:
@@ -222,6 +243,10 @@ class TestsJob(ActionJob):
             evidence["mutation_score"] = None if self.mutation.score is None else round(self.mutation.score, 4)
             evidence["mutants"] = {"total": self.mutation.total, "killed": self.mutation.killed,
                                    "survived": self.mutation.survived, "not_run": self.mutation.skipped}
+        state = self.survivor_state
+        if state is not None:  # the survivor loop ran: the score when the goal was reached, and what it added
+            evidence["mutation_score_before"] = None if state.before.score is None else round(state.before.score, 4)
+            evidence["mutants"]["killed_by_new_tests"] = list(state.killed_by_new_tests)
         return evidence
 
     def close(self) -> None:

@@ -29,7 +29,8 @@ FEEDBACK_MAX = 8
 MISSING_MAX = 25
 
 
-def writer_messages(target: TestTarget, suite: SuiteState, feedback: list[str]) -> list[Message]:
+def writer_messages(target: TestTarget, suite: SuiteState, feedback: list[str],
+                    survivors: list[str] | None = None) -> list[Message]:
     symbol = target.symbol
     what = {"class": "the class", "method": "the method", "function": "the function"}[symbol.kind]
     lines = [
@@ -50,6 +51,10 @@ def writer_messages(target: TestTarget, suite: SuiteState, feedback: list[str]) 
         lines += _missing(target, suite)
     else:
         lines += ["", "Write 3 to 6 short tests that together run every line and both sides of every branch."]
+    if survivors:
+        lines += ["", "Each of these small changes to the code leaves every kept test passing. Write a test that "
+                      "fails when the change is made (and passes on the code above):"]
+        lines += [f"- {item}" for item in survivors]
     if feedback:
         lines += ["", "Your previous tests were not kept:"]
         lines += [f"- {item}" for item in feedback[:FEEDBACK_MAX]]

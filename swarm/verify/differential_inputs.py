@@ -161,7 +161,7 @@ def boundary_values(samples: list[Any], hint: ast.expr | None, constants: list[A
 def _resized(sample: Any, length: int) -> Any:
     """`sample` repeated or cut to `length` items (characters, bytes, list items)."""
     if not sample:
-        sample = {str: "a", bytes: b"a", list: [0]}[type(sample)]
+        sample = "a" if isinstance(sample, str) else b"a" if isinstance(sample, bytes) else [0]
     return (sample * (length // len(sample) + 1))[:length]
 
 

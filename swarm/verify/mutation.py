@@ -143,9 +143,9 @@ def pick(mutants: list[Mutant], limit: int) -> list[Mutant]:
     return [mutants[int(i * step)] for i in range(limit)]
 
 
-def mutation_score(mutants: list[Mutant], limit: int, run_tests: Callable[[str], bool],
+def mutation_score(mutants: list[Mutant], limit: int, run_tests: Callable[[Mutant], bool],
                    cancel: CancelToken | None = None) -> MutationReport:
-    """Run the tests against each mutant; `run_tests(source)` installs the mutated source, runs
+    """Run the tests against each mutant; `run_tests(mutant)` installs the mutated source, runs
     the kept tests and returns True when they all still pass (the mutant survived)."""
     chosen = pick(mutants, limit)
     report = MutationReport(total=len(chosen), skipped=len(mutants) - len(chosen))
@@ -153,7 +153,7 @@ def mutation_score(mutants: list[Mutant], limit: int, run_tests: Callable[[str],
     for mutant in chosen:
         if cancel is not None:
             cancel.raise_if_cancelled()
-        if run_tests(mutant.source):
+        if run_tests(mutant):
             report.survived.append(mutant.description)
         else:
             report.killed += 1

@@ -11,6 +11,7 @@ gates fail only when none of its tests survives.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from swarm_lsp.swarm.cancel import CancelToken
@@ -36,7 +37,10 @@ class CandidateOutcome:
 
 
 def judge_candidate(bench: TestBench, candidate: Candidate, suite: SuiteState,
-                    cancel: CancelToken | None = None) -> CandidateOutcome:
+                    cancel: CancelToken | None = None,
+                    kills: Callable[[str, str], bool] | None = None) -> CandidateOutcome:
+    """`kills(scratch_file, test)`: whether a test that adds no coverage fails on a mutant the kept
+    tests let survive (the survivor loop); such a test is kept too."""
     outcome = CandidateOutcome(gates=[GateResult("parse", True)])
     scratch = bench.scratch_file(candidate.code)
     started = time.perf_counter()
@@ -74,11 +78,14 @@ def judge_candidate(bench: TestBench, candidate: Candidate, suite: SuiteState,
             outcome.kept.append(test)
             lines |= new_lines
             branches |= new_branches
+        elif kills is not None and kills(scratch, test):
+            outcome.kept.append(test)
         else:
             outcome.pending.append(test)
     if not outcome.kept:
         outcome.gates.append(GateResult("coverage_gain", False, [
             "none of the passing tests runs a line or branch of the target that the kept tests do not already run"
+            + (", or fails on a change to the code that the kept tests let pass" if kills is not None else "")
         ]))
         outcome.dropped.update({t: "adds no coverage" for t in outcome.pending})
         return outcome

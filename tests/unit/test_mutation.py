@@ -55,7 +55,7 @@ def test_booleans_strings_and_comparison_swaps():
 def test_score_counts_killed_mutants_and_names_survivors():
     mutants = generate_mutants(SOURCE, 4, 10)
     survivors = {mutants[0].source}
-    report = mutation_score(mutants, 100, lambda source: source in survivors)
+    report = mutation_score(mutants, 100, lambda mutant: mutant.source in survivors)
     assert report.total == len(mutants) and report.killed == len(mutants) - 1
     assert report.survived == [mutants[0].description]
     assert report.score == report.killed / report.total
@@ -66,5 +66,5 @@ def test_pick_spreads_a_limited_budget_over_the_mutants():
     chosen = pick(mutants, 3)
     assert len(chosen) == 3 and chosen[0] == mutants[0] and len({m.line for m in chosen}) > 1
     assert pick(mutants, 0) == []
-    report = mutation_score(mutants, 3, lambda source: False)
+    report = mutation_score(mutants, 3, lambda mutant: False)
     assert report.total == 3 and report.skipped == len(mutants) - 3 and report.score == 1.0

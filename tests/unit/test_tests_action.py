@@ -286,3 +286,45 @@ async def test_an_existing_test_module_that_does_not_parse_is_an_input_error_bef
     with pytest.raises(ActionInputError, match="does not parse"):
         await swarm.run(make_request(project))
     assert backend.calls == []
+
+
+FEE = textwrap.dedent('''\
+    def fee(amount):
+        if amount >= 100:
+            return amount // 10
+        return 5
+''')
+FEE_COVERED = "```python\nfrom pkg.calc import fee\n\ndef test_big():\n    assert fee(200) == 20\n\ndef test_small():\n    assert fee(50) == 5\n```"
+FEE_AGAIN = "```python\nfrom pkg.calc import fee\n\ndef test_small_again():\n    assert fee(70) == 5\n```"
+FEE_THRESHOLD = "```python\nfrom pkg.calc import fee\n\ndef test_threshold():\n    assert fee(100) == 10\n```"
+
+
+async def test_surviving_mutants_go_back_to_the_writer_and_a_test_that_kills_one_is_kept(project):
+    (project / "pkg" / "calc.py").write_text(FEE)
+    swarm, backend = make_swarm([FEE_COVERED, FEE_AGAIN, FEE_THRESHOLD])
+    result = await swarm.run(make_request(project, "fee"))
+    assert result.status == "accepted", result.message
+    evidence = result.evidence
+    assert evidence["tests_kept"] == ["test_big", "test_small", "test_threshold"]  # no coverage gain, kills two
+    dropped = {d["test"]: d["reason"] for d in evidence["tests_dropped"]}
+    assert dropped["test_small_again"].startswith("adds no coverage")
+    survivors = {"line 2: `>=` -> `>`", "line 2: `100` -> `101`"}
+    assert set(evidence["mutants"]["killed_by_new_tests"]) == survivors
+    total = evidence["mutants"]["total"]
+    assert evidence["mutation_score_before"] == round((total - 2) / total, 4) and evidence["mutation_score"] == 1.0
+    second_prompt = backend.calls[1]["messages"][-1]["content"]
+    assert "leaves every kept test passing" in second_prompt
+    assert "line 2: `>=` -> `>`: `if amount >= 100:` becomes `if amount > 100:`" in second_prompt
+
+
+async def test_when_the_attempts_run_out_the_survivors_are_reported_and_no_cloud_tier_is_asked(project):
+    (project / "pkg" / "calc.py").write_text(FEE)
+    local = ScriptedBackend("llamacpp:scripted", [FEE_COVERED, FEE_AGAIN])
+    cloud = ScriptedBackend("anthropic:scripted", [FEE_THRESHOLD])
+    backends = {"llamacpp:scripted": local, "anthropic:scripted": cloud}
+    swarm = Swarm(SwarmSettings(tiers=("llamacpp:scripted", "anthropic:scripted"), candidates=2), backends.__getitem__)
+    result = await swarm.run(make_request(project, "fee"))
+    assert result.status == "accepted" and "2 mutant(s) still survive" in result.message
+    assert cloud.calls == []
+    assert set(result.evidence["mutants"]["survived"]) == {"line 2: `>=` -> `>`", "line 2: `100` -> `101`"}
+    assert result.evidence["mutation_score"] == result.evidence["mutation_score_before"] < 1
