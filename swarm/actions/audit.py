@@ -159,7 +159,8 @@ class AuditJob(ActionJob):
         message = str(item.get("message") or CWE_CLASSES[cwe]).strip()[:MESSAGE_MAX]
         indent = len(text_line) - len(text_line.lstrip())
         return Finding(self.path, line, indent + 1, line, len(text_line) + 1, cwe, severity, confidence, message,
-                       text_line, "swarm", f"swarm-cwe-{cwe}", CWE_CLASSES[cwe]), ""
+                       text_line, "swarm", f"swarm-cwe-{cwe}", CWE_CLASSES[cwe],
+                       input=str(item.get("input") or "").strip()[:MESSAGE_MAX]), ""
 
     def _chunk_of(self, finding: Finding) -> Chunk:
         return next((c for c in self.chunks if c.first_line <= finding.start_line <= c.last_line), self._chunk())

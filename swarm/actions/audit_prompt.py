@@ -34,10 +34,11 @@ def audit_schema() -> dict[str, Any]:
                     "operation": {"type": "string", "maxLength": 120},
                     "cwe": {"type": "integer", "enum": sorted(CWE_CLASSES)},
                     "untrusted_input_reaches_it": {"type": "boolean"},
+                    "input": {"type": "string", "maxLength": 80},
                     "mitigated": {"type": "boolean"},
                     "severity": {"type": "string", "enum": ["low", "medium", "high"]},
                 },
-                "required": ["line", "operation", "cwe", "untrusted_input_reaches_it", "mitigated", "severity"],
+                "required": ["line", "operation", "cwe", "untrusted_input_reaches_it", "input", "mitigated", "severity"],
             }},
         },
         "required": ["untrusted_inputs", "operations"],
@@ -53,7 +54,8 @@ def findings_from(data: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         if item.get("untrusted_input_reaches_it") is True or item.get("cwe") in PRIMITIVE_CWES:
             found.append({"line": item.get("line"), "cwe": item.get("cwe"), "severity": item.get("severity"),
-                          "confidence": 0.6, "message": str(item.get("operation") or "")})
+                          "confidence": 0.6, "message": str(item.get("operation") or ""),
+                          "input": str(item.get("input") or "") if item.get("untrusted_input_reaches_it") is True else ""})
     return found
 
 
@@ -71,7 +73,8 @@ def auditor_messages(path: str, label: str, code: str, feedback: list[str]) -> l
         "First list the untrusted inputs (request data, parameters that come from users, files, the network). "
         "Then list each security-relevant operation (database query, shell command, file path, outgoing HTTP "
         "request, HTML output, deserialization, hashing, encryption, random token, credential, XML parsing, "
-        "redirect, session write) with its line, its CWE, whether untrusted input reaches it, and whether it "
+        "redirect, session write) with its line, its CWE, whether untrusted input reaches it and which one "
+        "(`input`: as written in the code, e.g. a parameter name or request.args['q']; '' when none), and whether it "
         "is mitigated (parameterised query, argument list without a shell, path checked after realpath, host "
         "allow-list, escaping, safe loader, strong algorithm, the secrets module, secret read from the "
         "environment, entity resolution off, relative-only redirect, validated value).",

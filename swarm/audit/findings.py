@@ -61,6 +61,7 @@ class Finding(JsonMixin):
     source: str  # "bandit" or "swarm"
     rule_id: str  # e.g. "B602" for bandit, "swarm-cwe-89" for the swarm
     rule_name: str = ""
+    input: str = ""  # swarm findings: the untrusted input the auditor says reaches the operation
 
     @property
     def cwe_label(self) -> str:

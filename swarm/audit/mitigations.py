@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from swarm_lsp.swarm.audit.anchors import anchor
 from swarm_lsp.swarm.audit.findings import Finding, located
+from swarm_lsp.swarm.audit.flow_gate import flow_problem
 from swarm_lsp.swarm.audit.flow_index import Source
 from swarm_lsp.swarm.audit.python_flow import Scope, call_name, is_constant_text, is_true, keyword
 from swarm_lsp.swarm.audit.sinks import (
@@ -185,13 +186,17 @@ UNJUDGED_RULES = frozenset({"B607"})
 def without_mitigated(findings: list[Finding], text: str | Source,
                       cancel: CancelToken | None = None) -> tuple[list[Finding], list[dict[str, Any]]]:
     """(the findings the gate keeps, the dropped ones with why) for the Python source `text`.
-    Swarm findings are first anchored on the operation they are about (`anchors`)."""
+    Swarm findings are first anchored on the operation they are about (`anchors`), then must show
+    their flow (`flow_gate`: an operation of their class there, reached by the input they name)."""
     source = text if isinstance(text, Source) else Source(text)
     kept, dropped = [], []
     for finding in findings:
         if cancel is not None:
             cancel.raise_if_cancelled()
         finding, moved = anchor(finding, source)
+        if (no_flow := flow_problem(finding, source)) is not None:
+            dropped.append({"finding": finding.to_dict(), "reason": f"no flow: {no_flow}" + (f" ({moved})" if moved else "")})
+            continue
         reason = None if finding.rule_id in UNJUDGED_RULES else mitigation(source, finding.start_line, finding.cwe)
         if reason is None:
             kept.append(finding)

@@ -240,11 +240,12 @@ def test_gate_findings_drops_mitigated_and_unlocated_findings_with_reasons():
     def finding(at: int, cwe: int, snippet: str) -> Finding:
         return Finding("m.py", at, 1, at, 2, cwe, "high", "high", "shell", snippet, "swarm", f"swarm-cwe-{cwe}")
 
-    real = finding(1, 78, text.splitlines()[0])  # the import line: no sink, kept
-    kept, dropped = gate_findings([real, finding(line, 78, snippet), finding(line, 78, "not the line")], text)
-    assert kept == [real]
-    assert [d["reason"].split(":")[0] for d in dropped] == ["not located", "mitigated"]
-    assert "arguments are a list" in dropped[1]["reason"]
+    on_import = finding(1, 78, text.splitlines()[0])  # the import line: no command runs there or after it
+    kept, dropped = gate_findings([on_import, finding(line, 78, snippet), finding(line, 78, "not the line")], text)
+    assert kept == []
+    assert [d["reason"].split(":")[0] for d in dropped] == ["not located", "no flow", "mitigated"]
+    assert "no OS command injection operation (CWE-78) on the line or after it" in dropped[1]["reason"]
+    assert "arguments are a list" in dropped[2]["reason"]
 
 
 def swarm_finding(text: str, line: int, cwe: int) -> Finding:
