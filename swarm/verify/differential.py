@@ -180,6 +180,8 @@ class DifferentialCheck:
         """Compare the original with `new_text` (the whole rewritten module) on the inputs."""
         if self.reason:
             return DifferentialReport("not_run", self.reason)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
         started = time.monotonic()
         self._runs += 1
         folder = self.folder

@@ -13,6 +13,9 @@ import pytest
 
 from swarm_lsp.server.config import load_config
 from swarm_lsp.server.session.build import build_swarm
+from swarm_lsp.swarm.audit.findings import Finding
+from swarm_lsp.swarm.audit.flow_gate import flow_problem
+from swarm_lsp.swarm.audit.flow_index import Source
 from swarm_lsp.swarm.ledger import Ledger
 from swarm_lsp.swarm.types import ActionRequest, DocumentSnapshot
 
@@ -39,8 +42,14 @@ async def audit(swarm, entry: dict) -> list[dict]:
     request = ActionRequest("audit", DocumentSnapshot(entry["file"], text, 0), "", workspace=str(CORPUS))
     result = await swarm.run(request)
     assert result.status == "accepted", (entry["file"], result.message)
+    source = Source(text)
     for finding in result.evidence["findings"]:
         assert finding["snippet"] == "\n".join(text.splitlines()[finding["start_line"] - 1:finding["end_line"]])
+        # the flow gate's promise: a kept swarm finding sits on an operation of its class its input reaches
+        assert flow_problem(Finding(**finding), source) is None, finding
+    for dropped in result.evidence["dropped"]:
+        if dropped.get("reason", "").startswith("no flow: "):
+            assert dropped["finding"]["source"] == "swarm"
     return result.evidence["findings"]
 
 

@@ -63,6 +63,9 @@ async def test_a_preset_refactor_keeps_the_existing_tests_green(workspace):
     result = await refactor(workspace, "apply_discount", preset="modernise-types")
     assert result.status == "accepted", result.message
     assert len(result.evidence["tests_run"]) == 3 and result.evidence["complexity_before"] == 3
+    differential = result.evidence["differential"]  # the accepted rewrite agreed with the original everywhere
+    assert differential["status"] == "same" and differential["divergences"] == []
+    assert differential["inputs"]["observed"] == 3 and differential["inputs"]["boundary"] > 0
     (workspace / "shop" / "pricing.py").write_text(result.edits[0].new_text)
     completed = pytest_passes(workspace, "tests/test_pricing.py")
     assert completed.returncode == 0 and "3 passed" in completed.stdout, completed.stdout
@@ -73,6 +76,7 @@ async def test_without_tests_characterization_tests_come_first_and_stay_green(wo
     assert result.status == "accepted", result.message
     evidence = result.evidence
     assert evidence["characterization_tests"] == "tests/test_pricing.py" and evidence["tests_run"]
+    assert evidence["differential"]["status"] == "same" and evidence["differential"]["inputs"]["observed"] > 0
     (workspace / "tests").mkdir()
     (workspace / "tests" / "test_pricing.py").write_text(evidence["characterization_module"])
     (workspace / "shop" / "pricing.py").write_text(result.edits[0].new_text)

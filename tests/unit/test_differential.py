@@ -163,3 +163,24 @@ def test_string_variants_empty_a_word_first_then_cut_and_drop():
     assert string_variants('charset="utf-8"')[:3] == ['="utf-8"', 'charset=""', 'charset="utf-x"']
     assert b'type=""' in boundary_values([b'type="x"'], None, [])
     assert boundary_values([7], None, [9])[:4] == [None, 8, 9, 10]
+
+
+async def test_cancelling_while_the_two_sides_run_cancels_the_refactor(project, monkeypatch):
+    from swarm_lsp.swarm.cancel import CancelToken
+    from swarm_lsp.swarm.verify.differential import DifferentialCheck
+
+    cancel, entered = CancelToken(), []
+    original_check = DifferentialCheck.check
+
+    def cancelled_first(self, new_text, token=None):
+        entered.append(new_text)
+        cancel.cancel()  # set before the two sides start: they never do
+        return original_check(self, new_text, token)
+
+    monkeypatch.setattr(DifferentialCheck, "check", cancelled_first)
+    backend = ScriptedBackend("llamacpp:scripted", ["```python\ndef first_or_zero(items):\n    return items[0]\n```"])
+    swarm = Swarm(SwarmSettings(tiers=("llamacpp:scripted",), candidates=1), lambda name: backend)
+    request = ActionRequest("refactor", read_snapshot(project / "shop.py"), "first_or_zero", workspace=str(project),
+                            options=ActionOptions(instruction="make it clearer"))
+    result = await swarm.run(request, cancel=cancel)
+    assert len(entered) == 1 and result.status == "cancelled" and result.edits == []
