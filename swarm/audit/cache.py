@@ -18,7 +18,7 @@ from platformdirs import user_cache_dir
 
 from swarm_lsp.swarm.audit.findings import Finding
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: swarm findings carry their input and passed the flow gate
 
 
 def default_cache_path() -> Path:
