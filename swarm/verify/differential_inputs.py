@@ -22,6 +22,7 @@ Input = dict[str, Any]
 SMALL_INTS = (0, 1, -1)
 MAX_LENGTH = 64  # integer constants up to this are also tried as lengths of string and list arguments
 MAX_LENGTH_CONSTANTS = 4
+MAX_ITEM_VARIANTS = 6  # items of an observed list or dict replaced (or left out) one at a time
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,11 @@ def boundary_values(samples: list[Any], hint: ast.expr | None, constants: list[A
             values += [v.encode("latin-1") for v in string_variants(sample.decode("latin-1"))]
         if type(sample) is list:
             values += [[], [sample[0], sample[0]] if sample else [0, 0], sample[::-1]]
-        elif type(sample) is dict:
-            values.append({})
+            values += [sample[:i] + [None] + sample[i + 1:] for i in range(min(len(sample), MAX_ITEM_VARIANTS))]
+        elif type(sample) is dict:  # an entry missing, or None: where a `.get` default or a None check matters
+            keys = list(sample)[:MAX_ITEM_VARIANTS]
+            values += [{}] + [{k: v for k, v in sample.items() if k != key} for key in keys]
+            values += [{**sample, key: None} for key in keys]
         elif type(sample) is tuple and not sample:
             values.append(())
     if list in kinds and not any(type(s) is list for s in samples):
