@@ -28,6 +28,8 @@ export const SERVER_SETTINGS: readonly ServerSetting[] = [
   { setting: 'coverageGoal', key: 'coverage_goal' },
   { setting: 'mutants', key: 'mutants' },
   { setting: 'testTimeout', key: 'test_timeout' },
+  { setting: 'differentialInputs', key: 'differential_inputs' },
+  { setting: 'differentialSeconds', key: 'differential_seconds' },
   { setting: 'auditOnSave', key: 'audit_on_save' },
   { setting: 'auditSkip', key: 'audit_skip' },
 ];
