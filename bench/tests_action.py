@@ -42,7 +42,8 @@ TARGETS = [  # (folder to copy, file inside it, symbol): a pure function, raisin
     (REPO / "examples", "examples/textutils.py", "slugify"),
     (REPO / "examples", "examples/textutils.py", "Truncator"),
 ]
-BEGIN, END = "<!-- tests-benchmark:begin -->", "<!-- tests-benchmark:end -->"
+# Since issue 16's survivor loop: the section before it (tests-benchmark) stays as the baseline.
+BEGIN, END = "<!-- tests-benchmark-survivor-loop:begin -->", "<!-- tests-benchmark-survivor-loop:end -->"
 
 
 async def run_one(model: str, folder: Path, filename: str, symbol: str, seed: int, ledger: Ledger) -> dict:
@@ -66,6 +67,9 @@ async def run_one(model: str, folder: Path, filename: str, symbol: str, seed: in
         "generated": evidence.get("tests_generated", 0), "kept": len(evidence.get("tests_kept", [])),
         "line_coverage": evidence.get("line_coverage", 0.0), "branch_coverage": evidence.get("branch_coverage", 0.0),
         "mutation_score": evidence.get("mutation_score"), "repairs": len(evidence.get("repairs", [])),
+        # the score when the coverage goal was reached, before the survivor loop (the final one when it never was)
+        "mutation_score_before": evidence.get("mutation_score_before", evidence.get("mutation_score")),
+        "killed_by_new_tests": len(evidence.get("mutants", {}).get("killed_by_new_tests", [])),
         "wall_s": wall, "sandbox_s": sandbox_s, "local_tokens": result.usage.local_tokens,
     }
 
@@ -75,6 +79,7 @@ def summarise(rows: list[dict]) -> list[dict]:
     for model in dict.fromkeys(r["model"] for r in rows):
         mine = [r for r in rows if r["model"] == model]
         scores = [r["mutation_score"] for r in mine if r["mutation_score"] is not None]
+        before = [r["mutation_score_before"] for r in mine if r.get("mutation_score_before") is not None]
         summary.append({
             "model": model, "runs": len(mine),
             "accepted": sum(r["status"] == "accepted" for r in mine),
@@ -83,6 +88,10 @@ def summarise(rows: list[dict]) -> list[dict]:
             "line_coverage_mean": statistics.mean(r["line_coverage"] for r in mine),
             "branch_coverage_mean": statistics.mean(r["branch_coverage"] for r in mine),
             "mutation_score_mean": statistics.mean(scores) if scores else None,
+            "mutation_score_median": statistics.median(scores) if scores else None,
+            "mutation_before_mean": statistics.mean(before) if before else None,
+            "mutation_before_median": statistics.median(before) if before else None,
+            "killed_by_new_tests": sum(r.get("killed_by_new_tests", 0) for r in mine),
             "wall_s_p50": statistics.median(r["wall_s"] for r in mine),
             "wall_s_max": max(r["wall_s"] for r in mine),
             "sandbox_share": sum(r["sandbox_s"] for r in mine) / sum(r["wall_s"] for r in mine),
@@ -102,22 +111,34 @@ def markdown(summary: list[dict], rows: list[dict], seeds: int) -> str:
         f"runs (a rejected run counts 0). Sandbox share: time in sandboxed pytest runs (gates + mutants) / wall. "
         f"Reproduce: `python bench/tests_action.py --seeds {seeds}`.",
         "",
-        "| model | runs | accepted | complete | tests kept / generated | line cov | branch cov | mutation score | wall p50 (s) | wall max (s) | sandbox share |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "Mutation score: mean / median over the runs with one, before the survivor loop (when the kept tests "
+        "reached the coverage goal; the final score for runs that never did) and after it; mutants killed: by "
+        "tests the loop kept.",
+        "",
+        "| model | runs | accepted | complete | tests kept / generated | line cov | branch cov | mutation score before | "
+        "mutation score after | mutants killed by the loop | wall p50 (s) | wall max (s) | sandbox share |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+
+    def pair(mean: float | None, median: float | None) -> str:
+        return "-" if mean is None or median is None else f"{mean:.2f} / {median:.2f}"
+
     for s in summary:
-        score = "-" if s["mutation_score_mean"] is None else f"{s['mutation_score_mean']:.2f}"
         lines.append(
             f"| {s['model']} | {s['runs']} | {s['accepted']} | {s['complete']} | {s['kept']} / {s['generated']} | "
-            f"{s['line_coverage_mean']:.2f} | {s['branch_coverage_mean']:.2f} | {score} | {s['wall_s_p50']:.1f} | "
+            f"{s['line_coverage_mean']:.2f} | {s['branch_coverage_mean']:.2f} | "
+            f"{pair(s['mutation_before_mean'], s['mutation_before_median'])} | "
+            f"{pair(s['mutation_score_mean'], s['mutation_score_median'])} | {s['killed_by_new_tests']} | "
+            f"{s['wall_s_p50']:.1f} | "
             f"{s['wall_s_max']:.1f} | {s['sandbox_share']:.0%} |"
         )
-    lines += ["", "Per target (line / branch coverage, mutation score, per seed):", ""]
+    lines += ["", "Per target (line / branch coverage, mutation score before->after the loop, per seed):", ""]
     for model in dict.fromkeys(r["model"] for r in rows):
         for target in dict.fromkeys(r["target"] for r in rows):
             cells = [
                 f"{r['line_coverage']:.2f}/{r['branch_coverage']:.2f}/"
-                + ("-" if r["mutation_score"] is None else f"{r['mutation_score']:.2f}")
+                + ("-" if r["mutation_score"] is None else
+                   f"{r.get('mutation_score_before') or 0:.2f}->{r['mutation_score']:.2f}")
                 for r in rows if r["model"] == model and r["target"] == target
             ]
             lines.append(f"- {model} `{target}`: {', '.join(cells)}")
@@ -131,7 +152,7 @@ async def main() -> int:
                         help="comma-separated: 0.5b, 1.5b, or 0.5b+1.5b (the default tiers: 0.5B, escalating to 1.5B)")
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--json", action="store_true", help="print the rows and summary as JSON")
-    parser.add_argument("--write", metavar="MARKDOWN", help="update this file's tests-benchmark section")
+    parser.add_argument("--write", metavar="MARKDOWN", help="update this file's tests-benchmark-survivor-loop section")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as state:
