@@ -150,8 +150,7 @@ class DifferentialCheck:
         bases = [{"base": c.pickle, "set": {}, "literals": c.literals, "fields": c.fields} for c in calls[:BOUNDARY_BASES]]
         bases = bases or generated[:BOUNDARY_BASES]
         boundary = boundary_inputs(params, bases, self._constants(), room * 2 // 3) if bases else []
-        unique = {json.dumps([i["base"], i["set"], i.get("attrs")], sort_keys=True): i for i in reversed(observed_inputs(calls) + boundary + generated)}
-        self.inputs = list(reversed(unique.values()))[: self.limits.inputs]
+        self.inputs = _first_of_each(observed_inputs(calls) + boundary + generated)[: self.limits.inputs]
         if not self.inputs:
             self.reason = why or "no input could be built"
 
@@ -212,9 +211,11 @@ class DifferentialCheck:
             failed = next((str(r.get("reason")) for r in records if r.get("kind") == "import_failed"), "")
             return DifferentialReport("not_run", failed or f"importing {self.module} did not finish")
         report = DifferentialReport("same")
+        why_skipped = ""
         for record in records:
             if record.get("kind") == "skipped":
                 report.skipped += 1
+                why_skipped = why_skipped or str(record.get("reason", ""))
             if record.get("kind") != "compared":
                 continue
             source = self.inputs[int(record["id"])]["source"]
@@ -227,9 +228,25 @@ class DifferentialCheck:
                                                      str(record.get("original")), str(record.get("rewrite"))))
         if report.divergences:
             report.status = "diverged"
+        elif not report.tried:
+            report.status = "not_run"
+            report.reason = ("the original disagreed with itself on every input it ran" if report.nondeterministic
+                             else f"no input could be run ({why_skipped or 'none finished'})")
         if stopped and not any(r.get("kind") == "done" for r in records):
             report.reason = f"stopped after {sum(report.tried.values())} of {len(self.inputs)} inputs (time budget)"
         return report
+
+
+def _first_of_each(inputs: list[Input]) -> list[Input]:
+    """The inputs in order, each distinct one once."""
+    seen: set[str] = set()
+    unique = []
+    for item in inputs:
+        key = json.dumps([item["base"], item["set"], item.get("attrs")], sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            unique.append(item)
+    return unique
 
 
 def _literal_values(literals: dict[str, str]) -> dict[str, Any]:

@@ -184,3 +184,20 @@ async def test_cancelling_while_the_two_sides_run_cancels_the_refactor(project, 
                             options=ActionOptions(instruction="make it clearer"))
     result = await swarm.run(request, cancel=cancel)
     assert len(entered) == 1 and result.status == "cancelled" and result.edits == []
+
+
+async def test_inputs_whose_arguments_cannot_be_built_leave_the_tests_to_judge(project, monkeypatch):
+    from swarm_lsp.swarm.verify import differential
+
+    real_prepare = differential.DifferentialCheck.prepare
+
+    def unbuildable(self, exercising, cancel=None):
+        real_prepare(self, exercising, cancel)
+        self.inputs = [{"source": "generated", "base": None, "set": {"items": "undefined_name"}}]
+
+    monkeypatch.setattr(differential.DifferentialCheck, "prepare", unbuildable)
+    result, _ = await refactor(project, "first_or_zero", ["def first_or_zero(items):\n    return items[0]"])
+    assert result.status == "accepted"  # the tests pass; nothing else could be compared
+    evidence = result.evidence["differential"]
+    assert evidence["status"] == "not_run" and evidence["skipped_inputs"] == 1
+    assert evidence["reason"].startswith("no input could be run (arguments not built: NameError")
