@@ -93,8 +93,9 @@ class TestsJob(ActionJob):
         return writer_messages(self.target, self.suite, feedback, survivors)
 
     def wants_tier(self, cloud: bool) -> bool:
-        """Surviving mutants alone never send the job to a cloud tier: coverage reached, it stays local."""
-        return not (cloud and self.suite.covers(self.settings.coverage_goal))
+        """Surviving mutants alone never send the job to another tier: once the kept tests reach the
+        goal, the survivor loop has the rest of that tier's attempts (escalation is for failure)."""
+        return not self.suite.covers(self.settings.coverage_goal)
 
     def review_material(self, evaluation: Evaluation) -> str:
         proposal: _Proposal = evaluation.state

@@ -317,14 +317,14 @@ async def test_surviving_mutants_go_back_to_the_writer_and_a_test_that_kills_one
     assert "line 2: `>=` -> `>`: `if amount >= 100:` becomes `if amount > 100:`" in second_prompt
 
 
-async def test_when_the_attempts_run_out_the_survivors_are_reported_and_no_cloud_tier_is_asked(project):
+async def test_when_the_tiers_attempts_run_out_the_survivors_are_reported_and_no_other_tier_is_asked(project):
     (project / "pkg" / "calc.py").write_text(FEE)
-    local = ScriptedBackend("llamacpp:scripted", [FEE_COVERED, FEE_AGAIN])
-    cloud = ScriptedBackend("anthropic:scripted", [FEE_THRESHOLD])
-    backends = {"llamacpp:scripted": local, "anthropic:scripted": cloud}
-    swarm = Swarm(SwarmSettings(tiers=("llamacpp:scripted", "anthropic:scripted"), candidates=2), backends.__getitem__)
+    small = ScriptedBackend("llamacpp:small", [FEE_COVERED, FEE_AGAIN])
+    large, cloud = ScriptedBackend("llamacpp:large", [FEE_THRESHOLD]), ScriptedBackend("anthropic:scripted", [FEE_THRESHOLD])
+    backends = {"llamacpp:small": small, "llamacpp:large": large, "anthropic:scripted": cloud}
+    swarm = Swarm(SwarmSettings(tiers=tuple(backends), candidates=2), backends.__getitem__)
     result = await swarm.run(make_request(project, "fee"))
     assert result.status == "accepted" and "2 mutant(s) still survive" in result.message
-    assert cloud.calls == []
+    assert large.calls == [] and cloud.calls == []  # escalation is for failure, not for surviving mutants
     assert set(result.evidence["mutants"]["survived"]) == {"line 2: `>=` -> `>`", "line 2: `100` -> `101`"}
     assert result.evidence["mutation_score"] == result.evidence["mutation_score_before"] < 1
