@@ -29,7 +29,6 @@ import pickle
 import re
 import signal
 import sys
-import traceback
 from types import ModuleType
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -273,11 +272,4 @@ def main(argv: List[str]) -> None:
 
 
 if __name__ == "__main__":
-    if sys.path and sys.path[0] and os.path.realpath(sys.path[0]) == HERE:
-        del sys.path[0]  # only the project's import roots: never this folder
-    try:
-        main(sys.argv)
-    except Exception:
-        traceback.print_exc(file=sys.__stderr__)
-        os._exit(3)
-    os._exit(0)
+    timing.run_as_child(main, HERE)

@@ -21,7 +21,7 @@ import signal
 import sys
 import traceback
 from types import FrameType, ModuleType
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 MESSAGE_CAP = 200
 REPR_CAP = 2000
@@ -209,14 +209,18 @@ def main(argv: List[str]) -> None:
     out.close()
 
 
-if __name__ == "__main__":
-    here = os.path.dirname(os.path.realpath(__file__))
-    if sys.path and sys.path[0] and os.path.realpath(sys.path[0]) == here:
+def run_as_child(entry: Callable[[List[str]], None], folder: str) -> None:
+    """Run a child script's `entry(sys.argv)` and exit at once: 3 on an internal error, else 0."""
+    if sys.path and sys.path[0] and os.path.realpath(sys.path[0]) == folder:
         del sys.path[0]  # only the project's import roots: never this folder
     try:
-        main(sys.argv)
+        entry(sys.argv)
     except Exception:
         traceback.print_exc(file=sys.__stderr__)
         os._exit(3)
     # At once: the user's threads and atexit hooks must not hold the finished child.
     os._exit(0)
+
+
+if __name__ == "__main__":
+    run_as_child(main, os.path.dirname(os.path.realpath(__file__)))
