@@ -111,7 +111,6 @@ class DifferentialCheck:
         self.module = bench.target.target_import.module
         self.inputs: list[Input] = []
         self.reason = ""  # set when the check cannot run on this target
-        self.observed = 0
         self._runs = 0
         definition = find_definition(bench.target.source_text, qualname)
         self.is_method = "." in qualname and not isinstance(definition, ast.ClassDef)
@@ -135,7 +134,6 @@ class DifferentialCheck:
         if self.reason:
             return
         calls = self._record(exercising, cancel)[:MAX_OBSERVED]
-        self.observed = len(calls)
         if self.is_method and not calls:
             self.reason = f"the tests built no instance to call {self.qualname} on"
             return

@@ -123,7 +123,7 @@ class TestBench:
     def run(self, test_file: str, tests: list[str], *, repeats: int = 1, measure: bool = True,
             stop_on_failure: bool = False, timeout_s: float | None = None,
             cancel: CancelToken | None = None, env: dict[str, str] | None = None) -> TestRunReport:
-        """Run pytest on `test_file` in the sandbox; `env` adds to (or overrides) the import path."""
+        """Run pytest on `test_file` in the sandbox; `env` adds variables (its PYTHONPATH replaces the bench's)."""
         return run_tests_in_sandbox(
             self.sandbox, test_file, tests,
             target_file=self.target.source_path,
