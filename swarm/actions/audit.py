@@ -83,7 +83,7 @@ class AuditJob(ActionJob):
     dropped: list[dict[str, Any]] = field(default_factory=list)  # findings not reported, and why
     suppressions: Suppressions = field(default_factory=Suppressions)
     stop: list[str] = field(default_factory=list)
-    max_tokens: int = 400
+    max_tokens: int = 720  # six operations with their named inputs, the schema's maximum, fit
     review_whole: bool = False  # reviewers vote on each finding (questions), not on the whole answer
     question_style: str = "claim"  # one yes/no token per finding, its probability the confidence
     claim_system: str = CLAIM_SYSTEM
@@ -117,6 +117,8 @@ class AuditJob(ActionJob):
         data = reply.parsed
         if not isinstance(data, dict) or not isinstance(data.get("operations"), list):
             reason = "the answer was not a JSON object with an operations list"
+            if reply.finish_reason == "length":
+                reason += " (it was cut off at the token limit: list only the security-relevant operations)"
             return Evaluation([GateResult("json", False, [reason])], output=reply.text)
         findings, notes = [], []
         for item in findings_from(data):

@@ -31,10 +31,10 @@ def audit_schema() -> dict[str, Any]:
                 "type": "object",
                 "properties": {
                     "line": {"type": "integer"},
-                    "operation": {"type": "string", "maxLength": 120},
+                    "operation": {"type": "string", "maxLength": 100},
                     "cwe": {"type": "integer", "enum": sorted(CWE_CLASSES)},
                     "untrusted_input_reaches_it": {"type": "boolean"},
-                    "input": {"type": "string", "maxLength": 80},
+                    "input": {"type": "string", "maxLength": 60},
                     "mitigated": {"type": "boolean"},
                     "severity": {"type": "string", "enum": ["low", "medium", "high"]},
                 },

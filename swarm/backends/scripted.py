@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Union
 from swarm_lsp.swarm.backends.base import Message, Reply, TokenUsage
 from swarm_lsp.swarm.cancel import CancelToken
 
-Script = Union[str, dict, BaseException]
+Script = Union[str, dict, Reply, BaseException]
 
 
 class ScriptedBackend:
@@ -46,6 +46,8 @@ class ScriptedBackend:
         item = self._script(messages) if callable(self._script) else next(self._script)
         if isinstance(item, BaseException):
             raise item
+        if isinstance(item, Reply):  # a reply scripted whole, e.g. one cut off at the token limit
+            return item
         text = json.dumps(item) if isinstance(item, dict) else item
         parsed = None
         if schema is not None:

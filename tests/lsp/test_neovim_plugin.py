@@ -271,18 +271,20 @@ def test_help_pages(workspace, pack_root):
 @pytest.mark.real
 def test_swarm_document_writes_the_docstring_into_the_buffer(workspace, pack_root):
     (workspace / "pyproject.toml").write_text(MODEL_PROJECT)
-    result = run_scenario("run_and_wait", workspace, pack_root, env={"RUN_COMMAND": "SwarmDocument", "LINE": "9"},
+    result = run_scenario("run_and_wait", workspace, pack_root, env={"RUN_COMMAND": "SwarmDocument", "LINE": "36"},
                           guard_ms=MODEL_HANG_GUARD_S * 1000)
     [(level, message)] = messages(result)
     assert level == INFO, message
-    assert message.startswith("swarm-lsp: document slugify: accepted from llamacpp:qwen2.5-coder-")
+    # truncate: the 0.5B's first candidate is accepted (slugify's false raise claims took the whole plan
+    # and were rejected in one CI run; what is tested here is how the edit reaches the buffer)
+    assert message.startswith("swarm-lsp: document Truncator.truncate: accepted from llamacpp:qwen2.5-coder-")
     assert " local / 0 cloud tokens" in message
-    assert 'def slugify(text, max_len=40, separator="-"):\n    """' in result["buffer"]
+    assert '    def truncate(self, text):\n        """' in result["buffer"]
     assert result["modified"] is True  # the edit is in the buffer, not written
     assert (workspace / "textutils.py").read_text() != result["buffer"]
     kinds = [p["kind"] for p in result["progress"] if p["token"] == "swarm-lsp/job-1"]
     assert kinds[0] == "begin" and kinds[-1] == "end" and "report" in kinds
-    assert any("swarm-lsp: document slugify" in p["status"] for p in result["progress"])
+    assert any("swarm-lsp: document Truncator.truncate" in p["status"] for p in result["progress"])
 
 
 @pytest.mark.real

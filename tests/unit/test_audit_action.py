@@ -12,6 +12,7 @@ from swarm_lsp.server.session import build as session_build
 from swarm_lsp.server.workspace import read_snapshot
 from swarm_lsp.swarm.backends.scripted import ScriptedBackend
 from swarm_lsp.swarm.engine import Swarm, SwarmSettings
+from swarm_lsp.swarm.backends.base import Reply, TokenUsage
 from swarm_lsp.swarm.types import ActionRequest
 from swarm_lsp.swarm.settings import ActionOptions
 
@@ -77,6 +78,19 @@ async def test_findings_outside_the_function_are_dropped_and_bad_json_is_retried
     assert result.status == "accepted" and [a.passed for a in result.attempts] == [False, True, True]
     assert {f["source"] for f in result.evidence["findings"]} == {"bandit"}
     assert "not inside read_file" in result.evidence["dropped"][0]["reason"]
+
+
+async def test_an_answer_cut_off_at_the_token_limit_is_retried_with_the_reason(project):
+    cut = Reply(text='{"untrusted_inputs": [], "operations": [{"line": 8, "operation": "open(', parsed=None,
+                usage=TokenUsage(prompt=10, completion=720), model="llamacpp:scripted", latency_s=0.0,
+                finish_reason="length")
+    coroutine, writer = run_audit(project, [cut, TRAVERSAL, NONE])
+    result = await coroutine
+    assert result.status == "accepted" and [a.passed for a in result.attempts] == [False, True, True]
+    assert writer.calls[0]["max_tokens"] >= 720  # six operations with their named inputs fit
+    [gate] = result.attempts[0].gates
+    assert gate.name == "json" and "cut off at the token limit" in gate.reasons[0]
+    assert "cut off at the token limit" in writer.calls[1]["messages"][-1]["content"]  # fed back
 
 
 async def test_reviewers_answer_one_yes_no_question_per_finding_and_can_reject_one(project):
