@@ -25,6 +25,7 @@ import ast
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
 from datetime import date
@@ -99,6 +100,23 @@ async def run_swarm(entry: dict, model: str, reviewers: int, ledger: Ledger) -> 
     return rows
 
 
+def without_flow_gate(row: dict) -> dict:
+    """The same auditor answers with the findings the flow gate dropped put back (those the
+    mitigation gate would still drop stay out): the flow gate's effect on one run."""
+    from swarm_lsp.swarm.audit.findings import Finding
+    from swarm_lsp.swarm.audit.flow_index import Source
+    from swarm_lsp.swarm.audit.mitigations import mitigation
+
+    text = (FIXTURES / row["corpus"] / row["file"]).read_text()
+    source = Source(text)
+    back = [Finding(**item["finding"]) for item in row["dropped"] if item.get("reason", "").startswith("no flow: ")]
+    back = [f for f in back if mitigation(source, f.start_line, f.cwe) is None]
+    extra = score(row, back, *function_lines(text, row["function"]))
+    return {**row, "auditor": row["auditor"] + ", the same answers without the flow gate", "dropped": [],
+            "findings_in_function": row["findings_in_function"] + extra["findings_in_function"],
+            **{key: row[key] or extra[key] for key in ("detected", "cwe_matched", "flagged_medium_plus")}}
+
+
 def swarm_label(model: str, reviewers: int, votes_ignored: bool = False) -> str:
     if votes_ignored:
         return f"audit action, {model}, the same answers without the votes"
@@ -161,7 +179,8 @@ def markdown(summary: list[dict]) -> str:
         "is bandit's findings after the location and mitigation gates (what `swarm-lsp check` reports); the audit "
         "action is bandit plus the swarm auditors on one embedded model (`candidates=2`), behind the same gates, "
         "with reviewers voting on every finding when the column says so (one yes/no token per finding; "
-        "\"the same answers without the votes\" puts the findings they rejected back). "
+        "\"the same answers without the votes\" puts the findings they rejected back; \"without the flow gate\" "
+        "puts back the findings the flow gate dropped, where the mitigation gate would keep them). "
         "Reproduce: `cd bench && ../.venv/bin/python audit_corpus.py --swarm 1.5b [--reviewers N] --rows rows.json`.",
     ]
     for corpus in dict.fromkeys(s["corpus"] for s in summary):
@@ -207,7 +226,8 @@ async def main() -> int:
         ledger.close()
     if saved:
         saved.write_text(json.dumps(rows, indent=1))
-    summary = summarise(rows)
+    ablated = [without_flow_gate(r) for r in rows if re.fullmatch(r"audit action, [\d.]+b", r["auditor"])]
+    summary = summarise(rows + ablated)
     publish(rows, summary, markdown(summary), as_json=args.json, write=args.write, begin=BEGIN, end=END)
     return 0
 

@@ -21,6 +21,8 @@ CWE_CLASSES = {
     338: "insecure randomness for security", 798: "hard-coded credentials", 611: "XML external entities",
     601: "open redirect", 501: "trust boundary violation",
 }
+# Weaknesses that need no untrusted input: the primitive itself is the flaw.
+PRIMITIVE_CWES = frozenset({328, 327, 338, 798})
 # The standard fix of each class, told to a writer asked to fix a finding (the mitigations the
 # gate in `mitigations` recognises).
 REMEDIATIONS = {

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import re
 
-from swarm_lsp.swarm.audit.findings import CWE_CLASSES, Finding
+from swarm_lsp.swarm.audit.findings import CWE_CLASSES, PRIMITIVE_CWES, Finding
 from swarm_lsp.swarm.audit.flow_index import Source
 from swarm_lsp.swarm.audit.python_flow import MAX_HOPS, Scope
 from swarm_lsp.swarm.audit.sinks import OPERATIONS
@@ -32,18 +32,15 @@ def flow_problem(finding: Finding, source: Source) -> str | None:
         return None
     scope = Scope.of(source.module, finding.start_line)
     if not OPERATIONS[finding.cwe](scope):
-        where = "on the line" if finding.cwe in PRIMITIVES else "on the line or after it in the function"
+        where = "on the line" if finding.cwe in PRIMITIVE_CWES else "on the line or after it in the function"
         return f"no {CWE_CLASSES[finding.cwe]} operation (CWE-{finding.cwe}) {where}"
     root = input_root(finding.input)
-    if not root or finding.cwe in PRIMITIVES:
+    if not root or finding.cwe in PRIMITIVE_CWES:
         return None
     reached = reaching_names(scope)
     if reached is None or root in reached:
         return None
     return f"the input the auditor named, `{finding.input}`, does not reach line {finding.start_line}"
-
-
-PRIMITIVES = frozenset({328, 327, 338, 798})
 
 
 def input_root(text: str) -> str:

@@ -275,6 +275,26 @@ def test_a_finding_of_the_wrong_class_takes_the_class_of_the_operation_on_its_li
     assert moved.message == "OS command injection: auditor's words" and "not CWE-89" in why
 
 
+SEAL = '''from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+def seal(key, token, sizes):
+    encryptor = Cipher(algorithms.ARC4(key), mode=None).encryptor()
+    sealed = encryptor.update(token) + encryptor.finalize()
+    sizes.append(len(sealed))
+    return sealed
+'''
+
+
+def test_a_weak_primitive_finding_on_the_objects_use_moves_to_where_the_object_was_made():
+    moved, why = anchor(swarm_finding(SEAL, 4, 327), SEAL)
+    assert (moved.start_line, moved.cwe) == (3, 327)
+    assert why == "moved from line 4 to line 3, where the object it uses was made"
+    kept, dropped = gate_findings([swarm_finding(SEAL, 4, 327)], SEAL)
+    assert [f.start_line for f in kept] == [3] and dropped == []
+    elsewhere = swarm_finding(SEAL, 5, 327)  # `sizes` was not made by a cipher: nothing to move to
+    assert anchor(elsewhere, SEAL) == (elsewhere, None)
+    assert "no broken or risky cipher operation" in gate_findings([elsewhere], SEAL)[1][0]["reason"]
+
+
 def test_findings_on_unknown_apis_and_bandit_findings_are_not_anchored():
     text = "def f(graph, name):\n    label = name.strip()\n    return graph.run_cypher('MATCH (n {name: ' + label + '})')\n"
     unknown = swarm_finding(text, 2, 89)
