@@ -9,7 +9,9 @@ call (self included, for a method) is pickled *before* the call runs and written
 line {"pickle": base64, "literals": {parameter: repr}, "fields": {parameter: {attribute: repr}}};
 `literals` holds the arguments that are plain literals (`ast.literal_eval` reads their repr back),
 from which the parent infers their shapes; `fields` the literal attributes of the other arguments
-(a named tuple, a dataclass, an instance; `self` too), which the parent varies one at a time.
+(a named tuple, a dataclass, an instance; `self` too), which the parent varies one at a time;
+`sequences` the parameters holding a non-empty list that is not a literal (a list of objects),
+whose items the parent reorders or repeats.
 Arguments that cannot be pickled are not recorded.
 """
 
@@ -23,7 +25,7 @@ import inspect
 import json
 import os
 import pickle
-from typing import Any, Dict, Set
+from typing import Any, Dict, List, Set
 
 MAX_PICKLE_BYTES = 65536
 MAX_LITERAL_CHARS = 2000
@@ -80,6 +82,7 @@ def _wrap(function: Any, out_path: str, max_calls: int, is_method: bool) -> Any:
         _seen.add(blob)
         literals: Dict[str, str] = {}
         fields: Dict[str, Dict[str, str]] = {}
+        sequences: List[str] = []
         if signature is not None:
             try:
                 bound = signature.bind(*args, **kwargs)
@@ -91,8 +94,10 @@ def _wrap(function: Any, out_path: str, max_calls: int, is_method: bool) -> Any:
                     literals[name] = text
                 elif text is None:
                     fields[name] = _fields(value)
+                    if type(value) is list and value:
+                        sequences.append(name)
         record = {"pickle": base64.b64encode(blob).decode("ascii"), "literals": literals,
-                  "fields": {name: found for name, found in fields.items() if found}}
+                  "fields": {name: found for name, found in fields.items() if found}, "sequences": sequences}
         with open(out_path, "a", encoding="utf-8") as out:
             out.write(json.dumps(record) + "\n")
 

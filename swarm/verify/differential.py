@@ -145,7 +145,8 @@ class DifferentialCheck:
         params = parameters(self.definition, self.is_method)
         room = max(self.limits.inputs - len(calls), 0)
         generated, why = generated_inputs(params, calls, room)
-        bases = [{"base": c.pickle, "set": {}, "literals": c.literals, "fields": c.fields} for c in calls[:BOUNDARY_BASES]]
+        bases = [{"base": c.pickle, "set": {}, "literals": c.literals, "fields": c.fields, "sequences": c.sequences}
+                 for c in calls[:BOUNDARY_BASES]]
         bases = bases or generated[:BOUNDARY_BASES]
         boundary = boundary_inputs(params, bases, self._constants(), room * 2 // 3) if bases else []
         self.inputs = _first_of_each(observed_inputs(calls) + boundary + generated)[: self.limits.inputs]
@@ -170,7 +171,8 @@ class DifferentialCheck:
             if blob and blob not in seen:
                 seen.add(blob)
                 fields = {name: _literal_values(values) for name, values in (record.get("fields") or {}).items()}
-                calls.append(ObservedCall(blob, _literal_values(record.get("literals") or {}), fields))
+                sequences = tuple(str(name) for name in record.get("sequences") or ())
+                calls.append(ObservedCall(blob, _literal_values(record.get("literals") or {}), fields, sequences))
         return calls
 
     def check(self, new_text: str, cancel: CancelToken | None = None) -> DifferentialReport:
@@ -185,7 +187,8 @@ class DifferentialCheck:
         rewrite, request_path = folder / f"rewrite-{self._runs}.py", folder / f"request-{self._runs}.json"
         result_path = folder / f"result-{self._runs}.jsonl"
         rewrite.write_text(new_text, encoding="utf-8")
-        inputs = [{"id": number, "base": item["base"], "set": item["set"], "attrs": item.get("attrs") or {}}
+        inputs = [{"id": number, "base": item["base"], "set": item["set"], "attrs": item.get("attrs") or {},
+                   "reshape": item.get("reshape") or {}}
                   for number, item in enumerate(self.inputs)]
         request_path.write_text(json.dumps({
             "module": self.module, "qualname": self.qualname, "is_method": self.is_method,
@@ -240,7 +243,7 @@ def _first_of_each(inputs: list[Input]) -> list[Input]:
     seen: set[str] = set()
     unique = []
     for item in inputs:
-        key = json.dumps([item["base"], item["set"], item.get("attrs")], sort_keys=True)
+        key = json.dumps([item["base"], item["set"], item.get("attrs"), item.get("reshape")], sort_keys=True)
         if key not in seen:
             seen.add(key)
             unique.append(item)

@@ -5,8 +5,9 @@ standard library (and doc_examples_child.py, copied beside it, for the per-call 
 Python 3.8 syntax. Usage: `python differential_child.py IN OUT`. IN is a JSON object {"module",
 "qualname", "is_method", "rewrite_path", "module_file", "inputs", "per_call_timeout_s",
 "import_timeout_s"}; each input is {"id", "base": base64 pickle of (args, kwargs) or null, "set":
-{parameter: expression}, "attrs": {parameter: {attribute: expression}}}. The original is the module as imported; the rewrite is the rewritten
-module's text executed as a second module of the same name (its own helpers, classes and imports).
+{parameter: expression}, "attrs": {parameter: {attribute: expression}}, "reshape": {parameter:
+"tie" | "reversed"}} (a list with an equal copy of its first item appended, or reversed). The
+original is the module as imported; the rewrite is the rewritten module's text executed as a second module of the same name (its own helpers, classes and imports).
 Pickled arguments are loaded once per side; a class of the target module is taken from that side's
 module, so a method's instance is rebuilt from the recorded state as an instance of each side's
 class. OUT receives JSON lines: {"kind": "imported"} or {"kind": "import_failed", "reason"}; one
@@ -64,26 +65,31 @@ class _SideUnpickler(pickle.Unpickler):
         return pickle.Unpickler.find_class(self, module, name)
 
 
-def fingerprint(value: Any, depth: int = 0) -> str:
-    """A text that two equal behaviours give alike: structure and values, never addresses."""
+def fingerprint(value: Any, depth: int = 0, origins: Optional[Dict[int, str]] = None) -> str:
+    """A text that two equal behaviours give alike: structure and values, never addresses. With
+    `origins` (id -> "items[2]"), an object that is an item of an argument is named by its place:
+    equal items in another order (a sort that is not stable, the last of the maxima) then differ."""
     kind = type(value)
     if kind in SCALARS:
         return repr(value)
+    if origins and id(value) in origins:
+        return "@%s:%s" % (origins[id(value)], fingerprint(value, depth))
     if depth > 8:
         return "..."
     name = kind.__module__ + "." + kind.__qualname__
     if isinstance(value, (list, tuple)):
-        inner = ",".join(fingerprint(v, depth + 1) for v in list(value)[:ITEMS_CAP])
+        inner = ",".join(fingerprint(v, depth + 1, origins) for v in list(value)[:ITEMS_CAP])
         return "%s[%s]" % (name, inner)
     if isinstance(value, (set, frozenset)):
-        return "%s{%s}" % (name, ",".join(sorted(fingerprint(v, depth + 1) for v in list(value)[:ITEMS_CAP])))
+        return "%s{%s}" % (name, ",".join(sorted(fingerprint(v, depth + 1, origins) for v in list(value)[:ITEMS_CAP])))
     if isinstance(value, dict):
         items = list(value.items())[:ITEMS_CAP]
-        return "%s{%s}" % (name, ",".join(fingerprint(k, depth + 1) + ":" + fingerprint(v, depth + 1) for k, v in items))
+        return "%s{%s}" % (name, ",".join(fingerprint(k, depth + 1, origins) + ":" + fingerprint(v, depth + 1, origins)
+                                          for k, v in items))
     if inspect.isgenerator(value) or (hasattr(value, "__next__") and hasattr(value, "__iter__")):
         produced = []  # type: List[str]
         for item in value:
-            produced.append(fingerprint(item, depth + 1))
+            produced.append(fingerprint(item, depth + 1, origins))
             if len(produced) >= ITEMS_CAP:
                 break
         return "iterator[%s]" % ",".join(produced)
@@ -97,6 +103,17 @@ def fingerprint(value: Any, depth: int = 0) -> str:
     if isinstance(state, dict) and state:
         return "%s(%s)%s" % (name, fingerprint(dict(state), depth + 1), "" if " at 0x" in repr(value) else text)
     return "%s:%s" % (name, text)
+
+
+def _origins(names: List[str], values: List[Any]) -> Dict[int, str]:
+    """id -> place of every object (not a plain value) that is an item of a list or tuple argument."""
+    found = {}  # type: Dict[int, str]
+    for name, value in zip(names, values):
+        if type(value) in (list, tuple):
+            for index, item in enumerate(list(value)[:ITEMS_CAP]):
+                if type(item) not in SCALARS:
+                    found[id(item)] = "%s[%d]" % (name, index)
+    return found
 
 
 def _raised_by_a_statement(exc: BaseException) -> bool:
@@ -129,11 +146,12 @@ def _run(function: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, 
          timeout_s: float) -> Tuple[str, str, str, str]:
     """Calling function: (fingerprint, summary) of what it returned or raised, then (fingerprint,
     summary) of what its mutable arguments hold afterwards."""
+    origins = _origins(names, list(args) + list(kwargs.values()))  # before the call reorders anything
     try:
         timing._arm(timeout_s)
         try:
             value = function(*args, **kwargs)
-            print_ = fingerprint(value)[:FINGERPRINT_CAP]
+            print_ = fingerprint(value, origins=origins)[:FINGERPRINT_CAP]
             summary = "returns " + _shown(value)
         finally:
             timing._disarm()
@@ -185,10 +203,18 @@ class Side:
             for attribute, expression in changes.items():
                 bound.arguments[name] = _with_attribute(bound.arguments[name], attribute,
                                                         eval(expression, {"__builtins__": builtins}))
+        for name, how in (item.get("reshape") or {}).items():
+            bound.arguments[name] = _reshaped(bound.arguments[name], how)
         bound.apply_defaults()
         names = [n for n in bound.arguments if signature.parameters[n].kind not in
                  (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
         return tuple(bound.args), dict(bound.kwargs), names
+
+
+def _reshaped(value: List[Any], how: str) -> List[Any]:
+    if type(value) is not list or not value:
+        raise ValueError("not a non-empty list")
+    return value + [copy.copy(value[0])] if how == "tie" else value[::-1]
 
 
 def _with_attribute(value: Any, name: str, new: Any) -> Any:

@@ -22,7 +22,8 @@ Input = dict[str, Any]
 SMALL_INTS = (0, 1, -1)
 MAX_LENGTH = 64  # integer constants up to this are also tried as lengths of string and list arguments
 MAX_LENGTH_CONSTANTS = 4
-MAX_ITEM_VARIANTS = 6  # items of an observed list or dict replaced (or left out) one at a time
+MAX_ITEM_VARIANTS = 6
+RESHAPES = ("tie", "reversed")  # the child's list changes: an equal copy of the first item appended; reversed  # items of an observed list or dict replaced (or left out) one at a time
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class ObservedCall:
     pickle: str  # base64 of pickle.dumps((args, kwargs)), self first for a method
     literals: dict[str, Any]  # the arguments that are plain literals, by parameter name
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # {parameter: {attribute: literal}} of objects
+    sequences: tuple[str, ...] = ()  # parameters holding a non-empty list of objects (not a literal)
 
 
 def observed_inputs(calls: list[ObservedCall]) -> list[Input]:
@@ -194,7 +196,7 @@ def _hint_kinds(hint: ast.expr | None) -> set[type]:
 
 def boundary_inputs(params: list[Param], bases: list[Input], constants: list[Any], limit: int) -> list[Input]:
     """Each base input with one parameter (or one attribute of an object argument) replaced by a
-    boundary value; the (base, parameter) pairs take turns, so a small `limit` still reaches each."""
+    boundary value, or one list of objects reshaped; the (base, parameter) pairs take turns, so a small `limit` still reaches each."""
     per_param: list[list[Input]] = []
     for base in bases:
         for param in (p for p in params if not p.variadic):
@@ -210,6 +212,10 @@ def boundary_inputs(params: list[Param], bases: list[Input], constants: list[Any
                 per_param.append([{"source": "boundary", "base": base["base"], "set": base["set"],
                                    "attrs": {param: {attribute: to_source(value)}}}
                                   for value in boundary_values([sample], None, constants)])
+    for base in bases:  # a list of objects reordered, or with an equal copy of its first item added:
+        for param in base.get("sequences", ()):  # where ties and order show (stable sorts, first of the max)
+            per_param.append([{"source": "boundary", "base": base["base"], "set": base["set"],
+                               "reshape": {param: how}} for how in RESHAPES])
     interleaved = [item for group in _zip_longest(per_param) for item in group]
     return interleaved[:limit]
 

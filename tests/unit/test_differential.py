@@ -44,6 +44,10 @@ SHOP = textwrap.dedent('''\
         return str(address.host) + (":" + str(address.port) if address.port is not None else "")
 
 
+    def by_port(addresses):
+        return sorted(addresses, key=lambda a: a.port)
+
+
     class Meter:
         def __init__(self, start):
             self.value = start
@@ -52,7 +56,7 @@ SHOP = textwrap.dedent('''\
             return self.value + n
 ''')
 TESTS = textwrap.dedent('''\
-    from shop import Address, Meter, first_or_zero, jitter, rank, render, sorted_copy
+    from shop import Address, Meter, by_port, first_or_zero, jitter, rank, render, sorted_copy
 
 
     def test_first():
@@ -72,6 +76,9 @@ TESTS = textwrap.dedent('''\
 
     def test_meter():
         assert Meter(1).peek(2) == 3
+
+    def test_by_port():
+        assert [a.host for a in by_port([Address("a", 2), Address("b", 1)])] == ["b", "a"]
 ''')
 
 
@@ -155,6 +162,19 @@ async def test_an_attribute_of_an_object_argument_is_varied_too(project):
     assert result.status == "rejected"
     assert gate(result.attempts[0], "differential").reasons[0].startswith(
         "for render(Address(host='a', port=None)) the original returns 'a', the rewrite returns 'a:None'")
+
+
+async def test_equal_objects_in_another_order_are_a_divergence_and_a_stable_copy_is_not(project):
+    result, _ = await refactor(project, "by_port", [
+        "def by_port(addresses):\n    return sorted(addresses, key=lambda a: a.port, reverse=True)[::-1]",
+        "def by_port(addresses):\n    ordered = list(addresses)\n    ordered.sort(key=lambda a: a.port)\n    return ordered",
+    ])
+    assert result.status == "accepted" and len(result.attempts) == 2  # the stable in-place sort of a copy
+    reason = gate(result.attempts[0], "differential").reasons[0]
+    # the tests' list with an equal copy of its first item appended: the two equal items swap places
+    assert reason.startswith("for by_port([Address(host='a', port=2), Address(host='b', port=1), "
+                             "Address(host='a', port=2)]) the original returns"), reason
+    assert result.evidence["differential"]["status"] == "same"
 
 
 def test_string_variants_empty_a_word_first_then_cut_and_drop():
