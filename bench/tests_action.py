@@ -42,8 +42,9 @@ TARGETS = [  # (folder to copy, file inside it, symbol): a pure function, raisin
     (REPO / "examples", "examples/textutils.py", "slugify"),
     (REPO / "examples", "examples/textutils.py", "Truncator"),
 ]
-# Since issue 16's survivor loop: the section before it (tests-benchmark) stays as the baseline.
-BEGIN, END = "<!-- tests-benchmark-survivor-loop:begin -->", "<!-- tests-benchmark-survivor-loop:end -->"
+# Since issue 16's pinning tests: the sections before them (tests-benchmark, then
+# tests-benchmark-survivor-loop, the writer's loop alone) stay as baselines.
+BEGIN, END = "<!-- tests-benchmark-pinning:begin -->", "<!-- tests-benchmark-pinning:end -->"
 
 
 async def run_one(model: str, folder: Path, filename: str, symbol: str, seed: int, ledger: Ledger) -> dict:
@@ -70,6 +71,7 @@ async def run_one(model: str, folder: Path, filename: str, symbol: str, seed: in
         # the score when the coverage goal was reached, before the survivor loop (the final one when it never was)
         "mutation_score_before": evidence.get("mutation_score_before", evidence.get("mutation_score")),
         "killed_by_new_tests": len(evidence.get("mutants", {}).get("killed_by_new_tests", [])),
+        "killed_by_pinning_tests": len(evidence.get("mutants", {}).get("killed_by_pinning_tests", [])),
         "wall_s": wall, "sandbox_s": sandbox_s, "local_tokens": result.usage.local_tokens,
     }
 
@@ -92,6 +94,7 @@ def summarise(rows: list[dict]) -> list[dict]:
             "mutation_before_mean": statistics.mean(before) if before else None,
             "mutation_before_median": statistics.median(before) if before else None,
             "killed_by_new_tests": sum(r.get("killed_by_new_tests", 0) for r in mine),
+            "killed_by_pinning_tests": sum(r.get("killed_by_pinning_tests", 0) for r in mine),
             "wall_s_p50": statistics.median(r["wall_s"] for r in mine),
             "wall_s_max": max(r["wall_s"] for r in mine),
             "sandbox_share": sum(r["sandbox_s"] for r in mine) / sum(r["wall_s"] for r in mine),
@@ -108,15 +111,17 @@ def markdown(summary: list[dict], rows: list[dict], seeds: int) -> str:
         f"{platform.system()}. Targets: {len(TARGETS)} (`tests/fixtures/testgen/shop/pricing.py`: apply_discount, "
         f"parse_port, Stack; `examples/textutils.py`: slugify, Truncator) x {seeds} seeds, `candidates=3` per tier (`0.5b+1.5b`: the default plan, escalating when incomplete), "
         f"coverage goal 1.0, up to 30 mutants. Coverage is of the target's lines and branches, averaged over all "
-        f"runs (a rejected run counts 0). Sandbox share: time in sandboxed pytest runs (gates + mutants) / wall. "
+        f"runs (a rejected run counts 0). Sandbox share: time in sandboxed runs (gates, mutants, pinning) / wall. "
         f"Reproduce: `python bench/tests_action.py --seeds {seeds}`.",
         "",
         "Mutation score: mean / median over the runs with one, before the survivor loop (when the kept tests "
-        "reached the coverage goal; the final score for runs that never did) and after it; mutants killed: by "
-        "tests the loop kept.",
+        "reached the coverage goal; the final score for runs that never did) and after it and the pinning "
+        "tests; mutants killed: by tests the writer's loop kept, and by pinning tests (no model: the original's "
+        "outcome stated where a survivor differs).",
         "",
         "| model | runs | accepted | complete | tests kept / generated | line cov | branch cov | mutation score before | "
-        "mutation score after | mutants killed by the loop | wall p50 (s) | wall max (s) | sandbox share |",
+        "mutation score after | mutants killed by the loop / by pinning tests | wall p50 (s) | wall max (s) | "
+        "sandbox share |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
@@ -128,7 +133,8 @@ def markdown(summary: list[dict], rows: list[dict], seeds: int) -> str:
             f"| {s['model']} | {s['runs']} | {s['accepted']} | {s['complete']} | {s['kept']} / {s['generated']} | "
             f"{s['line_coverage_mean']:.2f} | {s['branch_coverage_mean']:.2f} | "
             f"{pair(s['mutation_before_mean'], s['mutation_before_median'])} | "
-            f"{pair(s['mutation_score_mean'], s['mutation_score_median'])} | {s['killed_by_new_tests']} | "
+            f"{pair(s['mutation_score_mean'], s['mutation_score_median'])} | "
+            f"{s['killed_by_new_tests']} / {s['killed_by_pinning_tests']} | "
             f"{s['wall_s_p50']:.1f} | "
             f"{s['wall_s_max']:.1f} | {s['sandbox_share']:.0%} |"
         )
@@ -152,7 +158,7 @@ async def main() -> int:
                         help="comma-separated: 0.5b, 1.5b, or 0.5b+1.5b (the default tiers: 0.5B, escalating to 1.5B)")
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--json", action="store_true", help="print the rows and summary as JSON")
-    parser.add_argument("--write", metavar="MARKDOWN", help="update this file's tests-benchmark-survivor-loop section")
+    parser.add_argument("--write", metavar="MARKDOWN", help="update this file's tests-benchmark-pinning section")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as state:

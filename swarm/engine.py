@@ -93,7 +93,8 @@ class Swarm:
             accepted = None if blocked else await run.tiers(plan)
             if accepted is not None:
                 emit(events, Event("verify", f"measuring the accepted {request.kind} result"))
-                await in_thread(cancel, job.finalize, accepted, cancel, on_abandon=lingering.add)
+                if await in_thread(cancel, job.finalize, accepted, cancel, on_abandon=lingering.add):
+                    run.replace_edit(accepted)
         except (Cancelled, asyncio.CancelledError):
             cancel.cancel("cancelled")
             result.status, result.message = "cancelled", "cancelled by the user"

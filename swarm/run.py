@@ -94,7 +94,6 @@ class ActionRun:
         if self.best is not None:  # attempts ran out: the last committed, incomplete result stands
             tier, evaluation = self.best
             self.accept(tier, evaluation)
-            self.result.message = f"accepted from {tier}, incomplete after every attempt: {evaluation.summary or 'no summary'}"
             return evaluation
         return None
 
@@ -236,7 +235,21 @@ class ActionRun:
 
     def accept(self, tier: str, evaluation: Evaluation) -> None:
         self.result.status, self.result.tier = "accepted", tier
-        self.result.message = f"accepted from {tier}"
+        self._add_edit(evaluation)
+        self._say_accepted(evaluation)
+
+    def replace_edit(self, evaluation: Evaluation) -> None:
+        """After `finalize` changed the accepted evaluation (pinning tests added)."""
+        self.result.edits.clear()
+        self._add_edit(evaluation)
+        self._say_accepted(evaluation)
+
+    def _say_accepted(self, evaluation: Evaluation) -> None:
+        self.result.message = f"accepted from {self.result.tier}"
+        if not evaluation.complete:  # attempts ran out: the last committed, incomplete result stands
+            self.result.message += f", incomplete after every attempt: {evaluation.summary or 'no summary'}"
+
+    def _add_edit(self, evaluation: Evaluation) -> None:
         if evaluation.new_text is None:  # a result without an edit (the audit's findings)
             return
         document = self.request.document

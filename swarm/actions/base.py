@@ -173,8 +173,10 @@ class ActionJob:
     def commit(self, evaluation: Evaluation) -> None:
         """Make a gate- and review-passing evaluation the job's new state (incremental jobs)."""
 
-    def finalize(self, accepted: Evaluation | None, cancel: CancelToken) -> None:
-        """Expensive measurements of the final result (mutation score); on a worker thread."""
+    def finalize(self, accepted: Evaluation | None, cancel: CancelToken) -> bool:
+        """Expensive measurements of the final result (mutation score), on a worker thread; True
+        when it changed the accepted evaluation's `new_text` (the edit is then made again)."""
+        return False
 
     def close(self) -> None:
         """Release what the job holds (a sandbox); called once, whatever happened."""

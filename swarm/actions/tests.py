@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import ast
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from swarm_lsp.swarm.actions.base import Action, ActionInputError, ActionJob, Evaluation
 from swarm_lsp.swarm.actions.tests_mutants import SurvivorLoop, SurvivorState
+from swarm_lsp.swarm.actions.tests_pinning import MutantPinner
 from swarm_lsp.swarm.actions.tests_prompt import REVIEW_FOCUSES, review_material_for_test, writer_messages
 from swarm_lsp.swarm.actions.tests_target import TestTarget, resolve_test_target
 from swarm_lsp.swarm.backends.base import Message, Reply
@@ -27,6 +29,7 @@ from swarm_lsp.swarm.codemods.pytest_candidate import Candidate, CandidateError,
 from swarm_lsp.swarm.codemods.pytest_module import merge_test_modules
 from swarm_lsp.swarm.settings import ActionOptions
 from swarm_lsp.swarm.types import ActionRequest, GateResult
+from swarm_lsp.swarm.verify.differential import DifferentialLimits
 from swarm_lsp.swarm.verify.sandbox import network_isolation
 from swarm_lsp.swarm.verify.mutation import Mutant, MutationReport
 from swarm_lsp.swarm.verify.pytest_bench import BenchError, BenchLimits, SuiteState, TestBench
@@ -35,6 +38,7 @@ from swarm_lsp.swarm.verify.pytest_gates import CandidateOutcome, judge_candidat
 log = logging.getLogger(__name__)
 
 MAX_TOKENS = 1024  # a handful of short tests; the writer stops at the closing fence anyway
+PIN_SECONDS = 10.0  # per surviving mutant: the side-by-side run that looks for an input to pin
 
 
 class TestsAction(Action):
@@ -77,6 +81,9 @@ class TestsJob(ActionJob):
         self.mutation: MutationReport | None = None
         self.survivor_loop = SurvivorLoop(self.bench, self.target, self.settings.mutants)
         self.survivor_state: SurvivorState | None = None
+        self.pinner = MutantPinner(self.bench, self.target, self.survivor_loop, DifferentialLimits(
+            self.settings.differential_inputs, min(self.settings.differential_seconds, PIN_SECONDS)))
+        self.not_pinned = ""
         self.network_isolated: bool | None = None
         try:  # read once, here: a broken test module is an input error before any model call
             tree = ast.parse(self.target.test_text or "")
@@ -209,15 +216,29 @@ class TestsJob(ActionJob):
 
     # ---- after acceptance --------------------------------------------------------------------
 
-    def finalize(self, accepted: Evaluation | None, cancel: CancelToken) -> None:
+    def finalize(self, accepted: Evaluation | None, cancel: CancelToken) -> bool:
+        """Score the kept tests against mutants (once the goal was reached they were scored then, and
+        the survivors tracked since), then pin what the survivors change (tests_pinning.py); True when
+        pinning tests were added to the accepted module."""
         if accepted is None or self.settings.mutants <= 0 or not self.suite.tests:
-            return
-        if self.survivor_state is not None:  # scored when the goal was reached, survivors tracked since
-            self.mutation = self.survivor_state.after()
-            self.timings["mutation_s"] = self.mutation.duration_s
-            return
-        self.mutation = self.survivor_loop.score(self.suite, cancel).before
-        self.timings["mutation_s"] = self.mutation.duration_s
+            return False
+        state = self.survivor_state or self.survivor_loop.score(self.suite, cancel)
+        self.timings["mutation_s"] = state.before.duration_s
+        added = False
+        if state.survivors and self.settings.differential_inputs > 0:
+            started = time.monotonic()
+            pinned = self.pinner.pin(self.suite, state.survivors, self._taken_names(), cancel)
+            self.timings["pinning_s"] = round(time.monotonic() - started, 3)
+            self.not_pinned = pinned.not_pinned
+            if pinned.tests:
+                self.suite, added = pinned.suite, True
+                state = SurvivorState(state.before, pinned.alive, state.killed_by_new_tests, pinned.killed)
+                proposal: _Proposal = accepted.state
+                proposal.suite, proposal.survivors = self.suite, state
+                self._finish(accepted)  # the module, its summary and completeness with the pins
+        self.survivor_state = state
+        self.mutation = state.after()
+        return added
 
     def evidence(self, accepted: Evaluation | None) -> dict[str, Any]:
         suite = self.suite
@@ -248,6 +269,9 @@ class TestsJob(ActionJob):
         if state is not None:  # the survivor loop ran: the score when the goal was reached, and what it added
             evidence["mutation_score_before"] = None if state.before.score is None else round(state.before.score, 4)
             evidence["mutants"]["killed_by_new_tests"] = list(state.killed_by_new_tests)
+            evidence["mutants"]["killed_by_pinning_tests"] = list(state.killed_by_pinning_tests)
+            if self.not_pinned:
+                evidence["mutants"]["not_pinned"] = self.not_pinned
         return evidence
 
     def close(self) -> None:

@@ -29,6 +29,7 @@ class SurvivorState:
     before: MutationReport
     survivors: list[Mutant]
     killed_by_new_tests: list[str] = field(default_factory=list)  # mutant descriptions
+    killed_by_pinning_tests: list[str] = field(default_factory=list)  # tests_pinning.py's
 
     def after(self) -> MutationReport:
         report = MutationReport(total=self.before.total, killed=self.before.total - len(self.survivors),

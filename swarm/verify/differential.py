@@ -53,9 +53,14 @@ class Divergence:
     call: str  # the arguments, as the original saw them
     original: str  # "returns 0", "raises IndexError: ...", "...; items is then [...]"
     rewrite: str
+    call_source: str | None = None  # the arguments as Python source, when they are plain literals
+    pin: str | None = None  # "returns <literal>" / "raises <builtin>": the original's outcome as a test states it
 
     def sentence(self, name: str) -> str:
         return f"for {name}{self.call} the original {self.original}, the rewrite {self.rewrite}"
+
+
+SHOWN = ("source", "call", "original", "rewrite")  # a divergence as the evidence reports it
 
 
 @dataclass
@@ -82,7 +87,8 @@ class DifferentialReport:
 
     def evidence(self) -> dict[str, Any]:
         return {"status": self.status, "reason": self.reason or None, "inputs": dict(self.tried),
-                "divergences": [asdict(d) for d in self.divergences[:5]], "divergent_inputs": len(self.divergences),
+                "divergences": [{k: v for k, v in asdict(d).items() if k in SHOWN} for d in self.divergences[:5]],
+                "divergent_inputs": len(self.divergences),
                 "skipped_inputs": self.skipped, "nondeterministic_inputs": self.nondeterministic,
                 "seconds": round(self.seconds, 2)}
 
@@ -226,7 +232,8 @@ class DifferentialCheck:
             report.tried[source] = report.tried.get(source, 0) + 1
             if not record.get("same") and all(d.call != record.get("call") for d in report.divergences):
                 report.divergences.append(Divergence(source, str(record.get("call", "()")),
-                                                     str(record.get("original")), str(record.get("rewrite"))))
+                                                     str(record.get("original")), str(record.get("rewrite")),
+                                                     record.get("call_source"), record.get("pin")))
         if report.divergences:
             report.status = "diverged"
         elif not report.tried:

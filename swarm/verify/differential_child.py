@@ -11,12 +11,15 @@ original is the module as imported; the rewrite is the rewritten module's text e
 Pickled arguments are loaded once per side; a class of the target module is taken from that side's
 module, so a method's instance is rebuilt from the recorded state as an instance of each side's
 class. OUT receives JSON lines: {"kind": "imported"} or {"kind": "import_failed", "reason"}; one
-{"kind": "compared", "id", "call", "same", "original", "rewrite", "nondeterministic"} per input
+{"kind": "compared", "id", "call", "same", "original", "rewrite", "nondeterministic", "call_source",
+"pin"} per input (`call_source`: the arguments as Python source when they are plain literals; `pin`:
+"returns <literal>" or "raises <builtin exception>", what the original did, when a test can state it)
 (or {"kind": "skipped", "id", "reason"} when its arguments cannot be built); {"kind": "done"}.
 """
 
 from __future__ import annotations
 
+import ast
 import base64
 import builtins
 import copy
@@ -41,6 +44,7 @@ _spec.loader.exec_module(timing)  # type: ignore[union-attr]
 FINGERPRINT_CAP = 20000
 SUMMARY_CAP = 300
 ITEMS_CAP = 200
+PIN_CAP = 200  # longest literal a pinning test states
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 SCALARS = (type(None), bool, int, float, complex, str, bytes)
 # Raised by the interpreter (not a `raise` statement), these say the value was of the wrong kind; a
@@ -142,10 +146,31 @@ def _shown(value: Any) -> str:
         return "<unrepresentable>"
 
 
+def _literal_source(value: Any) -> Optional[str]:
+    """repr(value) when it reads back as an equal value of the same type (a test can assert it)."""
+    try:
+        text = repr(value)
+        back = ast.literal_eval(text)
+    except Exception:
+        return None
+    if len(text) > PIN_CAP or type(back) is not type(value) or back != value:
+        return None  # NaN is not equal to itself, and a long literal makes an unreadable test
+    return text
+
+
+def _call_source(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Optional[str]:
+    """The arguments as Python source, "(1, 'a', width=3)", when every one is a plain literal."""
+    parts = [_literal_source(a) for a in args]
+    for name, value in kwargs.items():
+        text = _literal_source(value)
+        parts.append(None if text is None else "%s=%s" % (name, text))
+    return None if any(part is None for part in parts) else "(" + ", ".join(parts) + ")"  # type: ignore[arg-type]
+
+
 def _run(function: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any], names: List[str],
-         timeout_s: float) -> Tuple[str, str, str, str]:
+         timeout_s: float) -> Tuple[str, str, str, str, Optional[str]]:
     """Calling function: (fingerprint, summary) of what it returned or raised, then (fingerprint,
-    summary) of what its mutable arguments hold afterwards."""
+    summary) of what its mutable arguments hold afterwards, then the outcome as a test can pin it."""
     origins = _origins(names, list(args) + list(kwargs.values()))  # before the call reorders anything
     try:
         timing._arm(timeout_s)
@@ -153,17 +178,20 @@ def _run(function: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, 
             value = function(*args, **kwargs)
             print_ = fingerprint(value, origins=origins)[:FINGERPRINT_CAP]
             summary = "returns " + _shown(value)
+            literal = _literal_source(value)
+            pin = None if literal is None else "returns " + literal
         finally:
             timing._disarm()
         if timing._fired:
             raise timing.CallTimeout()
     except timing.CallTimeout:
         timing._disarm()
-        return "timeout", "does not finish within %gs" % timeout_s, "", ""
+        return "timeout", "does not finish within %gs" % timeout_s, "", "", None
     except BaseException as exc:  # SystemExit too: it is what the call does
         if timing._fired:
-            return "timeout", "does not finish within %gs" % timeout_s, "", ""
+            return "timeout", "does not finish within %gs" % timeout_s, "", "", None
         kind = type(exc)
+        pin = "raises " + kind.__qualname__ if kind.__module__ == "builtins" and issubclass(kind, Exception) else None
         print_ = "raises %s.%s" % (kind.__module__, kind.__qualname__)
         if kind in WRONG_KIND and not _raised_by_a_statement(exc):
             print_ = "raises on a value of the wrong kind"  # TypeError and AttributeError alike
@@ -176,7 +204,12 @@ def _run(function: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, 
             except Exception:
                 continue
     state = "|".join(name + "=" + fp for name, fp, _ in after)
-    return print_, summary, state, "".join("; %s is then %s" % (name, shown) for name, _, shown in after)
+    return print_, summary, state, "".join("; %s is then %s" % (name, shown) for name, _, shown in after), pin
+
+
+def _seen(outcome: Tuple[str, str, str, str, Optional[str]]) -> Tuple[str, str]:
+    """What a comparison looks at: the result's and the arguments' fingerprints."""
+    return outcome[0], outcome[2]
 
 
 class Side:
@@ -240,9 +273,9 @@ def _load_rewrite(request: Dict[str, Any], original: ModuleType) -> ModuleType:
 def compare(item: Dict[str, Any], sides: Tuple[Side, Side], signature: inspect.Signature,
             timeout_s: float) -> Dict[str, Any]:
     record = {"kind": "compared", "id": item["id"]}  # type: Dict[str, Any]
-    outcomes = []  # type: List[Tuple[str, str, str, str]]
+    outcomes = []  # type: List[Tuple[str, str, str, str, Optional[str]]]
     for side in (sides[0], sides[1]) + (sides[0], sides[1]) * RERUNS:
-        if len(outcomes) == 2 and outcomes[0][::2] == outcomes[1][::2]:
+        if len(outcomes) == 2 and _seen(outcomes[0]) == _seen(outcomes[1]):
             break  # both sides run again only to tell a divergence from nondeterminism
         try:
             args, kwargs, names = side.arguments(item, signature)
@@ -251,12 +284,14 @@ def compare(item: Dict[str, Any], sides: Tuple[Side, Side], signature: inspect.S
         if len(outcomes) == 0:
             shown = [_shown(a) for a in args] + ["%s=%s" % (k, _shown(v)) for k, v in kwargs.items()]
             record["call"] = _short("(" + ", ".join(shown) + ")")
+            record["call_source"] = _call_source(args, kwargs)
         outcomes.append(_run(side.function, args, kwargs, names, timeout_s))
     first, second = outcomes[0], outcomes[1]
-    record["same"] = first[::2] == second[::2]
-    originals, rewrites = [o[::2] for o in outcomes[0::2]], [o[::2] for o in outcomes[1::2]]
+    record["same"] = _seen(first) == _seen(second)
+    originals, rewrites = [_seen(o) for o in outcomes[0::2]], [_seen(o) for o in outcomes[1::2]]
     record["nondeterministic"] = not record["same"] and (len(set(originals)) > 1 or len(set(rewrites)) > 1
-                                                        or first[::2] in rewrites)
+                                                        or _seen(first) in rewrites)
+    record["pin"] = first[4]
     states_differ = first[2] != second[2]  # the arguments are shown only when they tell the sides apart
     record["original"] = first[1] + (first[3] if states_differ else "")
     record["rewrite"] = second[1] + (second[3] if states_differ else "")

@@ -323,8 +323,24 @@ async def test_when_the_tiers_attempts_run_out_the_survivors_are_reported_and_no
     large, cloud = ScriptedBackend("llamacpp:large", [FEE_THRESHOLD]), ScriptedBackend("anthropic:scripted", [FEE_THRESHOLD])
     backends = {"llamacpp:small": small, "llamacpp:large": large, "anthropic:scripted": cloud}
     swarm = Swarm(SwarmSettings(tiers=tuple(backends), candidates=2), backends.__getitem__)
-    result = await swarm.run(make_request(project, "fee"))
+    result = await swarm.run(make_request(project, "fee", differential_inputs=0))  # no pinning tests
     assert result.status == "accepted" and "2 mutant(s) still survive" in result.message
     assert large.calls == [] and cloud.calls == []  # escalation is for failure, not for surviving mutants
     assert set(result.evidence["mutants"]["survived"]) == {"line 2: `>=` -> `>`", "line 2: `100` -> `101`"}
     assert result.evidence["mutation_score"] == result.evidence["mutation_score_before"] < 1
+
+
+async def test_what_the_writer_leaves_surviving_is_pinned_by_tests_that_state_the_originals_outcome(project):
+    (project / "pkg" / "calc.py").write_text(FEE)
+    swarm, backend = make_swarm([FEE_COVERED, FEE_AGAIN], candidates=2)
+    result = await swarm.run(make_request(project, "fee"))
+    assert result.status == "accepted" and result.message == "accepted from llamacpp:scripted", result.message
+    evidence = result.evidence
+    assert evidence["tests_kept"] == ["test_big", "test_small", "test_fee_pins_line_2"]  # one pin kills both
+    assert set(evidence["mutants"]["killed_by_pinning_tests"]) == {"line 2: `>=` -> `>`", "line 2: `100` -> `101`"}
+    assert evidence["mutants"]["survived"] == [] and evidence["mutation_score"] == 1.0
+    assert evidence["mutation_score_before"] < 1 and evidence["run_times_s"]["pinning_s"] > 0
+    [edit] = result.edits
+    assert "def test_fee_pins_line_2():\n    # line 2: " in edit.new_text
+    assert "    assert fee(100) == 10\n" in edit.new_text  # the boundary of `amount >= 100`, pinned
+    assert (project / "tests" / "test_calc.py").exists() is False  # nothing written to the user's tree
