@@ -225,7 +225,9 @@ class Side:
             raw = raw.__get__(None, owner)
         self.function = raw
 
-    def arguments(self, item: Dict[str, Any], signature: inspect.Signature) -> Tuple[Tuple[Any, ...], Dict[str, Any], List[str]]:
+    def arguments(self, item: Dict[str, Any],
+                  signature: inspect.Signature) -> Tuple[Tuple[Any, ...], Dict[str, Any], List[str], Optional[str]]:
+        """(args, kwargs, parameter names, the call as a test writes it: defaults left out)"""
         args, kwargs = (), {}  # type: Tuple[Any, ...], Dict[str, Any]
         if item.get("base"):
             args, kwargs = _SideUnpickler(base64.b64decode(item["base"]), self.module_name, self.module).load()
@@ -238,10 +240,11 @@ class Side:
                                                         eval(expression, {"__builtins__": builtins}))
         for name, how in (item.get("reshape") or {}).items():
             bound.arguments[name] = _reshaped(bound.arguments[name], how)
+        call_source = _call_source(tuple(bound.args), dict(bound.kwargs))
         bound.apply_defaults()
         names = [n for n in bound.arguments if signature.parameters[n].kind not in
                  (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
-        return tuple(bound.args), dict(bound.kwargs), names
+        return tuple(bound.args), dict(bound.kwargs), names, call_source
 
 
 def _reshaped(value: List[Any], how: str) -> List[Any]:
@@ -278,13 +281,13 @@ def compare(item: Dict[str, Any], sides: Tuple[Side, Side], signature: inspect.S
         if len(outcomes) == 2 and _seen(outcomes[0]) == _seen(outcomes[1]):
             break  # both sides run again only to tell a divergence from nondeterminism
         try:
-            args, kwargs, names = side.arguments(item, signature)
+            args, kwargs, names, call_source = side.arguments(item, signature)
         except Exception as exc:
             return {"kind": "skipped", "id": item["id"], "reason": "arguments not built: " + timing._describe(exc)}
         if len(outcomes) == 0:
             shown = [_shown(a) for a in args] + ["%s=%s" % (k, _shown(v)) for k, v in kwargs.items()]
             record["call"] = _short("(" + ", ".join(shown) + ")")
-            record["call_source"] = _call_source(args, kwargs)
+            record["call_source"] = call_source
         outcomes.append(_run(side.function, args, kwargs, names, timeout_s))
     first, second = outcomes[0], outcomes[1]
     record["same"] = _seen(first) == _seen(second)
