@@ -85,6 +85,19 @@ async def test_a_rewrite_that_keeps_behaviour_is_accepted_with_complexity_and_te
     assert (project / "pkg" / "calc.py").read_text() == CALC
 
 
+async def test_tests_that_reach_the_target_through_a_subclass_and_its_module_exercise_it(project):
+    (project / "pkg" / "calc.py").write_text(CALC + "\n\nclass Base:\n    def sign(self, n):\n        return classify(n)\n"
+                                             "\n\nclass Signs(Base):\n    pass\n")
+    (project / "tests" / "test_calc.py").write_text(
+        "import pkg.calc as calc\n\n\ndef test_signs():\n    assert calc.Signs().sign(-3) == 'negative'\n")
+    swarm, _ = swarm_with(["```python\ndef sign(self, n):\n    result = classify(n)\n    return result\n```"])
+    result = await swarm.run(ActionRequest("refactor", read_snapshot(project / "pkg" / "calc.py"), "Base.sign",
+                                           workspace=str(project), options=ActionOptions(instruction="name it")))
+    assert result.status == "accepted", result.message  # `Base` is not in the tests; its module is
+    assert result.evidence["tests_run"] == ["tests/test_calc.py::test_signs"]
+    assert result.evidence["characterization_tests"] is None
+
+
 async def test_changed_behaviour_and_signature_are_refused_and_fed_back(project):
     swarm, backend = swarm_with([WRONG, NEW_SIGNATURE, GOOD])
     result = await swarm.run(request(project))
