@@ -11,7 +11,8 @@ line {"pickle": base64, "literals": {parameter: repr}, "fields": {parameter: {at
 from which the parent infers their shapes; `fields` the literal attributes of the other arguments
 (a named tuple, a dataclass, an instance; `self` too), which the parent varies one at a time;
 `sequences` the parameters holding a non-empty list that is not a literal (a list of objects),
-whose items the parent reorders or repeats.
+whose items the parent reorders or repeats; `items` the literal parts of their tuple items
+({parameter: [[item, position, repr]]}: the text of a (token type, text) pair), which it varies.
 Arguments that cannot be pickled are not recorded.
 """
 
@@ -30,6 +31,7 @@ from typing import Any, Dict, List, Set
 MAX_PICKLE_BYTES = 65536
 MAX_LITERAL_CHARS = 2000
 MAX_FIELDS = 12
+MAX_ITEMS = 4  # tuple items of a list argument whose literal parts are recorded
 
 _seen: Set[bytes] = set()
 
@@ -60,6 +62,18 @@ def _fields(value: object) -> Dict[str, str]:
     return found
 
 
+def _tuple_item_literals(value: list) -> List[List[Any]]:
+    """[item, position, repr] of the literal parts of the first tuple items of a list."""
+    found = []  # type: List[List[Any]]
+    for index, item in enumerate(value[:MAX_ITEMS]):
+        if isinstance(item, tuple):
+            for position, part in enumerate(item[:MAX_FIELDS]):
+                text = _literal(part) if type(part) in (str, bytes, int, float) else None
+                if text is not None:
+                    found.append([index, position, text])
+    return found
+
+
 def _wrap(function: Any, out_path: str, max_calls: int, is_method: bool) -> Any:
     try:
         signature = inspect.signature(function)
@@ -83,6 +97,7 @@ def _wrap(function: Any, out_path: str, max_calls: int, is_method: bool) -> Any:
         literals: Dict[str, str] = {}
         fields: Dict[str, Dict[str, str]] = {}
         sequences: List[str] = []
+        items: Dict[str, List[List[Any]]] = {}
         if signature is not None:
             try:
                 bound = signature.bind(*args, **kwargs)
@@ -96,8 +111,12 @@ def _wrap(function: Any, out_path: str, max_calls: int, is_method: bool) -> Any:
                     fields[name] = _fields(value)
                     if type(value) is list and value:
                         sequences.append(name)
+                        parts = _tuple_item_literals(value)
+                        if parts:
+                            items[name] = parts
         record = {"pickle": base64.b64encode(blob).decode("ascii"), "literals": literals,
-                  "fields": {name: found for name, found in fields.items() if found}, "sequences": sequences}
+                  "fields": {name: found for name, found in fields.items() if found}, "sequences": sequences,
+                  "items": items}
         with open(out_path, "a", encoding="utf-8") as out:
             out.write(json.dumps(record) + "\n")
 

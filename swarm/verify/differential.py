@@ -151,7 +151,8 @@ class DifferentialCheck:
         params = parameters(self.definition, self.is_method)
         room = max(self.limits.inputs - len(calls), 0)
         generated, why = generated_inputs(params, calls, room)
-        bases = [{"base": c.pickle, "set": {}, "literals": c.literals, "fields": c.fields, "sequences": c.sequences}
+        bases = [{"base": c.pickle, "set": {}, "literals": c.literals, "fields": c.fields, "sequences": c.sequences,
+                  "items": c.items}
                  for c in calls[:BOUNDARY_BASES]]
         bases = bases or generated[:BOUNDARY_BASES]
         boundary = boundary_inputs(params, bases, self._constants(), room * 2 // 3) if bases else []
@@ -178,7 +179,8 @@ class DifferentialCheck:
                 seen.add(blob)
                 fields = {name: _literal_values(values) for name, values in (record.get("fields") or {}).items()}
                 sequences = tuple(str(name) for name in record.get("sequences") or ())
-                calls.append(ObservedCall(blob, _literal_values(record.get("literals") or {}), fields, sequences))
+                calls.append(ObservedCall(blob, _literal_values(record.get("literals") or {}), fields, sequences,
+                                          _item_literals(record.get("items") or {})))
         return calls
 
     def check(self, new_text: str, cancel: CancelToken | None = None) -> DifferentialReport:
@@ -194,7 +196,7 @@ class DifferentialCheck:
         result_path = folder / f"result-{self._runs}.jsonl"
         rewrite.write_text(new_text, encoding="utf-8")
         inputs = [{"id": number, "base": item["base"], "set": item["set"], "attrs": item.get("attrs") or {},
-                   "reshape": item.get("reshape") or {}}
+                   "reshape": item.get("reshape") or {}, "item": item.get("item") or {}}
                   for number, item in enumerate(self.inputs)]
         request_path.write_text(json.dumps({
             "module": self.module, "qualname": self.qualname, "is_method": self.is_method,
@@ -250,7 +252,8 @@ def _first_of_each(inputs: list[Input]) -> list[Input]:
     seen: set[str] = set()
     unique = []
     for item in inputs:
-        key = json.dumps([item["base"], item["set"], item.get("attrs"), item.get("reshape")], sort_keys=True)
+        key = json.dumps([item["base"], item["set"], item.get("attrs"), item.get("reshape"), item.get("item")],
+                         sort_keys=True)
         if key not in seen:
             seen.add(key)
             unique.append(item)
@@ -265,3 +268,14 @@ def _literal_values(literals: dict[str, str]) -> dict[str, Any]:
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             continue
     return values
+
+
+def _item_literals(items: dict[str, list[list[Any]]]) -> dict[str, list[tuple[int, int, Any]]]:
+    """The recorder's {parameter: [[item, position, repr]]} with the reprs read back."""
+    found: dict[str, list[tuple[int, int, Any]]] = {}
+    for name, parts in items.items():
+        for index, position, text in parts:
+            value = _literal_values({"v": text}).get("v", _literal_values)
+            if value is not _literal_values:
+                found.setdefault(name, []).append((int(index), int(position), value))
+    return found

@@ -6,7 +6,8 @@ Python 3.8 syntax. Usage: `python differential_child.py IN OUT`. IN is a JSON ob
 "qualname", "is_method", "rewrite_path", "module_file", "inputs", "per_call_timeout_s",
 "import_timeout_s"}; each input is {"id", "base": base64 pickle of (args, kwargs) or null, "set":
 {parameter: expression}, "attrs": {parameter: {attribute: expression}}, "reshape": {parameter:
-"tie" | "reversed"}} (a list with an equal copy of its first item appended, or reversed). The
+"tie" | "reversed"}} (a list with an equal copy of its first item appended, or reversed), "item":
+{parameter: [item, position, expression]}} (one part of one tuple item of a list replaced). The
 original is the module as imported; the rewrite is the rewritten module's text executed as a second module of the same name (its own helpers, classes and imports).
 Pickled arguments are loaded once per side; a class of the target module is taken from that side's
 module, so a method's instance is rebuilt from the recorded state as an instance of each side's
@@ -240,6 +241,9 @@ class Side:
                                                         eval(expression, {"__builtins__": builtins}))
         for name, how in (item.get("reshape") or {}).items():
             bound.arguments[name] = _reshaped(bound.arguments[name], how)
+        for name, (index, position, expression) in (item.get("item") or {}).items():
+            bound.arguments[name] = _with_item_part(bound.arguments[name], index, position,
+                                                    eval(expression, {"__builtins__": builtins}))
         call_source = _call_source(tuple(bound.args), dict(bound.kwargs))
         bound.apply_defaults()
         names = [n for n in bound.arguments if signature.parameters[n].kind not in
@@ -251,6 +255,16 @@ def _reshaped(value: List[Any], how: str) -> List[Any]:
     if type(value) is not list or not value:
         raise ValueError("not a non-empty list")
     return value + [copy.copy(value[0])] if how == "tie" else value[::-1]
+
+
+def _with_item_part(value: List[Any], index: int, position: int, new: Any) -> List[Any]:
+    """A copy of the list whose tuple item `index` has `new` at `position` (a named tuple stays one)."""
+    item = value[index]
+    parts = list(item)
+    parts[position] = new
+    changed = list(value)
+    changed[index] = item._make(parts) if hasattr(item, "_make") else type(item)(parts)
+    return changed
 
 
 def _with_attribute(value: Any, name: str, new: Any) -> Any:

@@ -113,6 +113,7 @@ class ObservedCall:
     literals: dict[str, Any]  # the arguments that are plain literals, by parameter name
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # {parameter: {attribute: literal}} of objects
     sequences: tuple[str, ...] = ()  # parameters holding a non-empty list of objects (not a literal)
+    items: dict[str, list[tuple[int, int, Any]]] = field(default_factory=dict)  # literal parts of their tuple items
 
 
 def observed_inputs(calls: list[ObservedCall]) -> list[Input]:
@@ -171,15 +172,17 @@ def _resized(sample: Any, length: int) -> Any:
     return (sample * (length // len(sample) + 1))[:length]
 
 
-def string_variants(text: str, cap: int = 24) -> list[str]:
+def string_variants(text: str, cap: int = 24, prefixes: int = 8) -> list[str]:
     """An observed string with one word or number emptied, with a number turned into letters, cut
-    short, with one character dropped: where parsers move a boundary or drop a case."""
+    short, with one character dropped, then cut right after a separator (a line ending in its
+    newline): where parsers move a boundary or drop a case."""
     found = [text[:match.start()] + text[match.end():] for match in re.finditer(r"[\w-]+", text)]
     found += [text[:match.start()] + "x" + text[match.end():] for match in re.finditer(r"\d+", text)]
     found += [text[:end] for end in range(len(text) - 1, max(len(text) - 4, 0), -1)]
     found += [text[:i] + text[i + 1:] for i in range(min(len(text), 4))]
-    unique = [value for value in dict.fromkeys(found) if value != text]
-    return unique[:cap]
+    unique = [value for value in dict.fromkeys(found) if value != text][:cap]
+    cuts = [text[:match.end()] for match in re.finditer(r"[^\w\s]|\n", text)]
+    return unique + [value for value in dict.fromkeys(cuts) if value != text and value not in unique][:prefixes]
 
 
 def _hint_kinds(hint: ast.expr | None) -> set[type]:
@@ -196,7 +199,7 @@ def _hint_kinds(hint: ast.expr | None) -> set[type]:
 
 def boundary_inputs(params: list[Param], bases: list[Input], constants: list[Any], limit: int) -> list[Input]:
     """Each base input with one parameter (or one attribute of an object argument) replaced by a
-    boundary value, or one list of objects reshaped; the (base, parameter) pairs take turns, so a small `limit` still reaches each."""
+    boundary value, or one list of objects reshaped or one literal part of one of its tuple items varied; the (base, parameter) pairs take turns, so a small `limit` still reaches each."""
     per_param: list[list[Input]] = []
     for base in bases:
         for param in (p for p in params if not p.variadic):
@@ -216,6 +219,11 @@ def boundary_inputs(params: list[Param], bases: list[Input], constants: list[Any
         for param in base.get("sequences", ()):  # where ties and order show (stable sorts, first of the max)
             per_param.append([{"source": "boundary", "base": base["base"], "set": base["set"],
                                "reshape": {param: how}} for how in RESHAPES])
+        for param, parts in base.get("items", {}).items():  # a literal part of a tuple item varied
+            for index, position, sample in parts:
+                per_param.append([{"source": "boundary", "base": base["base"], "set": base["set"],
+                                   "item": {param: [index, position, to_source(value)]}}
+                                  for value in boundary_values([sample], None, constants)])
     interleaved = [item for group in _zip_longest(per_param) for item in group]
     return interleaved[:limit]
 
