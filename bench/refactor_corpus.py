@@ -67,7 +67,7 @@ async def refactor(entry: dict, rewrite: dict, checker: str) -> dict:
         request = ActionRequest("refactor", read_snapshot(source),
                                 implementation_target(source.read_text(), entry["qualname"]),
                                 workspace=str(workspace), options=ActionOptions(
-                                    instruction=INSTRUCTION, differential_inputs=0 if checker == "tests" else 200))
+                                    instruction=INSTRUCTION, **({"differential_inputs": 0} if checker == "tests" else {})))
         started = time.perf_counter()
         result = await swarm.run(request)
         failed = sorted({g.name for a in result.attempts for g in a.gates if not g.passed})

@@ -61,7 +61,7 @@ class ActionOptions:
     test_memory_mb: int = 1024  # tests: address-space limit per sandboxed pytest process
     mutants: int = 30  # tests: mutants run for the mutation score (0: off)
     audit_skip: tuple[str, ...] = ()  # audit: rule ids and CWE labels never reported
-    differential_inputs: int = 200  # refactor (and tests: pinning survivors): inputs both sides run on (0: off)
+    differential_inputs: int = 500  # refactor (and tests: pinning survivors): inputs both sides run on (0: off)
     differential_seconds: float = 30.0  # refactor: time for those runs, per candidate
 
     instruction: str | None = None  # refactor: what to change

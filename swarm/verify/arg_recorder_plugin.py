@@ -13,7 +13,10 @@ from which the parent infers their shapes; `fields` the literal attributes of th
 `sequences` the parameters holding a non-empty list that is not a literal (a list of objects),
 whose items the parent reorders or repeats; `items` the literal parts of their tuple items
 ({parameter: [[item, position, repr]]}: the text of a (token type, text) pair), which it varies.
-Arguments that cannot be pickled are not recorded.
+An object argument (`self` too) whose attributes cannot all be pickled (a lock, a connection) is
+recorded with those attributes replaced by `Unpicklable` stand-ins, named in the record's
+`stand_ins`: a method that never touches them still runs, one that does fails alike on both sides.
+Calls that still cannot be pickled are not recorded; the first such call writes {"unpicklable": why}.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ MAX_FIELDS = 12
 MAX_ITEMS = 4  # tuple items of a list argument whose literal parts are recorded
 
 _seen: Set[bytes] = set()
+_unpicklable: List[str] = []
 
 
 def _literal(value: object) -> Any:
@@ -74,6 +78,43 @@ def _tuple_item_literals(value: list) -> List[List[Any]]:
     return found
 
 
+class Unpicklable:
+    """Stands in for an attribute the recorder could not pickle."""
+
+    def __init__(self, why: str = "") -> None:
+        self.why = why
+
+    def __repr__(self) -> str:
+        return "<not recorded: %s>" % self.why
+
+
+def _pickles(value: Any) -> bool:
+    try:
+        pickle.dumps(value, protocol=4)
+    except Exception:
+        return False
+    return True
+
+
+def _stood_in(value: Any, names: List[str]) -> Any:
+    """`value`, or when it does not pickle, a copy without `__init__` whose unpicklable attributes are
+    `Unpicklable` stand-ins (their names appended to `names`)."""
+    state = getattr(value, "__dict__", None)
+    if _pickles(value) or not isinstance(state, dict) or isinstance(value, type):
+        return value
+    try:
+        clone = object.__new__(type(value))
+    except TypeError:
+        return value
+    for name, item in state.items():
+        if _pickles(item):
+            clone.__dict__[name] = item
+        else:
+            clone.__dict__[name] = Unpicklable(type(item).__name__)
+            names.append(str(name))
+    return clone
+
+
 def _wrap(function: Any, out_path: str, max_calls: int, is_method: bool) -> Any:
     try:
         signature = inspect.signature(function)
@@ -87,9 +128,19 @@ def _wrap(function: Any, out_path: str, max_calls: int, is_method: bool) -> Any:
         return function(*args, **kwargs)
 
     def _record(args: Any, kwargs: Any) -> None:
+        stand_ins = []  # type: List[str]
         try:
-            blob = pickle.dumps((args, kwargs), protocol=4)
-        except Exception:
+            try:
+                blob = pickle.dumps((args, kwargs), protocol=4)
+            except Exception:
+                args = tuple(_stood_in(a, stand_ins) for a in args)
+                kwargs = {k: _stood_in(v, stand_ins) for k, v in kwargs.items()}
+                blob = pickle.dumps((args, kwargs), protocol=4)
+        except Exception as exc:
+            if not _unpicklable:
+                _unpicklable.append(type(exc).__name__ + ": " + str(exc)[:200])
+                with open(out_path, "a", encoding="utf-8") as out:
+                    out.write(json.dumps({"unpicklable": _unpicklable[0]}) + "\n")
             return
         if len(blob) > MAX_PICKLE_BYTES or blob in _seen:
             return
@@ -116,7 +167,7 @@ def _wrap(function: Any, out_path: str, max_calls: int, is_method: bool) -> Any:
                             items[name] = parts
         record = {"pickle": base64.b64encode(blob).decode("ascii"), "literals": literals,
                   "fields": {name: found for name, found in fields.items() if found}, "sequences": sequences,
-                  "items": items}
+                  "items": items, "stand_ins": stand_ins}
         with open(out_path, "a", encoding="utf-8") as out:
             out.write(json.dumps(record) + "\n")
 

@@ -72,6 +72,7 @@ class DifferentialReport:
     skipped: int = 0  # inputs whose arguments could not be built
     nondeterministic: int = 0  # inputs on which the original disagreed with itself (not counted)
     seconds: float = 0.0
+    stand_ins: list[str] = field(default_factory=list)  # attributes the recorder could not pickle
 
     @property
     def passed(self) -> bool:
@@ -90,7 +91,8 @@ class DifferentialReport:
                 "divergences": [{k: v for k, v in asdict(d).items() if k in SHOWN} for d in self.divergences[:5]],
                 "divergent_inputs": len(self.divergences),
                 "skipped_inputs": self.skipped, "nondeterministic_inputs": self.nondeterministic,
-                "seconds": round(self.seconds, 2)}
+                "seconds": round(self.seconds, 2),
+                **({"attributes_not_recorded": self.stand_ins} if self.stand_ins else {})}
 
 
 def find_definition(text: str, qualname: str) -> ast.AST | None:
@@ -118,6 +120,8 @@ class DifferentialCheck:
         self.inputs: list[Input] = []
         self.reason = ""  # set when the check cannot run on this target
         self._runs = 0
+        self._unpicklable = ""  # why the recorder could not keep a call, when it could not
+        self.stand_ins: set[str] = set()  # attributes recorded as stand-ins (arg_recorder_plugin.Unpicklable)
         definition = find_definition(bench.target.source_text, qualname)
         self.is_method = "." in qualname and not isinstance(definition, ast.ClassDef)
         if isinstance(definition, ast.ClassDef) or definition is None:
@@ -141,7 +145,8 @@ class DifferentialCheck:
             return
         calls = self._record(exercising, cancel)[:MAX_OBSERVED]
         if self.is_method and not calls:
-            self.reason = f"the tests built no instance to call {self.qualname} on"
+            self.reason = (f"the calls the tests make could not be recorded ({self._unpicklable})" if self._unpicklable
+                           else f"the tests built no instance to call {self.qualname} on")
             return
         if self.observed_only:
             self.inputs = observed_inputs(calls)[: self.limits.inputs]
@@ -174,6 +179,9 @@ class DifferentialCheck:
             self.bench.run(test_file, tests, measure=False, env=env, cancel=cancel)
         calls, seen = [], set()
         for record in read_records(out):
+            if "unpicklable" in record:
+                self._unpicklable = f"their arguments cannot be pickled: {record['unpicklable']}"
+            self.stand_ins.update(str(name) for name in record.get("stand_ins") or ())
             blob = str(record.get("pickle", ""))
             if blob and blob not in seen:
                 seen.add(blob)
@@ -212,7 +220,7 @@ class DifferentialCheck:
         except Stalled:
             stopped = True
         report = self._report(read_records(result_path), stopped)
-        report.seconds = time.monotonic() - started
+        report.seconds, report.stand_ins = time.monotonic() - started, sorted(self.stand_ins)
         return report
 
     def _report(self, records: list[dict[str, Any]], stopped: bool) -> DifferentialReport:

@@ -62,12 +62,23 @@ class _SideUnpickler(pickle.Unpickler):
         self.module_name, self.side = module_name, side
 
     def find_class(self, module: str, name: str) -> Any:
+        if module == "arg_recorder_plugin":  # its Unpicklable stand-ins; the plugin sits beside this script
+            return getattr(_recorder_module(), name)
         if module == self.module_name:
             found: Any = self.side
             for part in name.split("."):
                 found = getattr(found, part)
             return found
         return pickle.Unpickler.find_class(self, module, name)
+
+
+def _recorder_module() -> ModuleType:
+    if "arg_recorder_plugin" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("arg_recorder_plugin", os.path.join(HERE, "arg_recorder_plugin.py"))
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        sys.modules["arg_recorder_plugin"] = module
+    return sys.modules["arg_recorder_plugin"]
 
 
 def fingerprint(value: Any, depth: int = 0, origins: Optional[Dict[int, str]] = None) -> str:

@@ -17,6 +17,7 @@ from swarm_lsp.swarm.types import ActionRequest
 
 SHOP = textwrap.dedent('''\
     import random
+    import threading
     from collections import namedtuple
 
     Address = namedtuple("Address", "host port")
@@ -48,6 +49,14 @@ SHOP = textwrap.dedent('''\
         return sorted(addresses, key=lambda a: a.port)
 
 
+    class Guarded:
+        def __init__(self, n):
+            self.n, self.lock = n, threading.Lock()
+
+        def doubled(self):
+            return self.n * 2
+
+
     class Meter:
         def __init__(self, start):
             self.value = start
@@ -56,7 +65,7 @@ SHOP = textwrap.dedent('''\
             return self.value + n
 ''')
 TESTS = textwrap.dedent('''\
-    from shop import Address, Meter, by_port, first_or_zero, jitter, rank, render, sorted_copy
+    from shop import Address, Guarded, Meter, by_port, first_or_zero, jitter, rank, render, sorted_copy
 
 
     def test_first():
@@ -76,6 +85,9 @@ TESTS = textwrap.dedent('''\
 
     def test_meter():
         assert Meter(1).peek(2) == 3
+
+    def test_guarded():
+        assert Guarded(2).doubled() == 4
 
     def test_by_port():
         assert [a.host for a in by_port([Address("a", 2), Address("b", 1)])] == ["b", "a"]
@@ -155,6 +167,16 @@ async def test_what_cannot_run_falls_back_to_the_tests_and_says_why(project):
     result, _ = await refactor(project, "first_or_zero", ["def first_or_zero(items):\n    return items[0]"],
                                differential_inputs=0)
     assert result.status == "accepted" and result.evidence["differential"]["reason"] == "differential_inputs is 0"
+
+
+async def test_an_attribute_that_cannot_be_pickled_is_a_stand_in_and_the_rest_is_compared(project):
+    result, _ = await refactor(project, "Guarded.doubled", ["def doubled(self):\n    return self.n * 2 if self.n > 0 else 0",
+                                                            "def doubled(self):\n    return self.n + self.n"])
+    assert result.status == "accepted" and len(result.attempts) == 2, result.message
+    assert gate(result.attempts[0], "differential").reasons[0].startswith(
+        "for doubled(Guarded(n=-1, lock=<not recorded: lock>)) the original returns -2, the rewrite returns 0")
+    differential = result.evidence["differential"]
+    assert differential["status"] == "same" and differential["attributes_not_recorded"] == ["lock"]
 
 
 async def test_an_attribute_of_an_object_argument_is_varied_too(project):
