@@ -7,7 +7,8 @@ After anchoring (`anchors`), a swarm finding of an audited class is dropped, wit
   is their own rule: the primitive must be on the line;
 - the untrusted input the auditor named reaches none of the line's calls or its statement's value:
   the names those arguments are built from are followed back through plain assignments (a few
-  hops), and the input's first name must be among them.
+  hops), and the input's first name must be among them, or be a key read on the way
+  (`url` for `user_url = request.args.get("url")`: small auditors name the request's field).
 Anything the gate cannot follow keeps the finding: an input written as prose, a name bound by a
 loop, `with`, unpacking or an augmented assignment, a flow through a call it does not know.
 Bandit's findings are not judged here: its rules already point at the operation.
@@ -64,7 +65,18 @@ def reaching_names(scope: Scope) -> set[str] | None:
     for root in roots:
         if not _collect(scope, root, scope.line, MAX_HOPS * 2, found):
             return None
-    return found
+    read = roots + [value for name in found for value in _values(scope, name)]
+    keys = {node.value for value in read for node in ast.walk(value)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    return found | {key for key in keys if key.isidentifier()}
+
+
+def _values(scope: Scope, name: str) -> list[ast.expr]:
+    """The values assigned to `name` in the function (any line), for the keys they read."""
+    index = scope.index
+    if name not in index.assignments:
+        return []
+    return scope.bindings(name, scope.line) or []
 
 
 def _collect(scope: Scope, node: ast.AST, line: int, hops: int, found: set[str]) -> bool:

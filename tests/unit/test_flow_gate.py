@@ -14,6 +14,8 @@ WEB = textwrap.dedent('''\
     import hashlib
     import subprocess
 
+    import requests
+
     from flask import request
 
 
@@ -31,6 +33,11 @@ WEB = textwrap.dedent('''\
     def each(db, names):
         for name in names:
             db.execute("DELETE FROM t WHERE n = '%s'" % name)
+
+
+    def preview():
+        target = request.args.get("url", "")
+        return requests.get(target, timeout=5).text
 
 
     def digest(data):
@@ -79,6 +86,13 @@ def test_the_line_that_builds_the_query_is_an_operation_the_input_reaches():
     assert [(f.start_line, f.input) for f in kept] == [(line_of(WEB, "query = f"), "user_id")]
     kept, reasons = judged(finding("cur = db.cursor()", 89, "user_id"))  # moved to the query, reached
     assert [(f.start_line, f.input) for f in kept] == [(line_of(WEB, "query = f"), "user_id")]
+
+
+def test_an_input_named_by_the_request_field_it_is_read_from_reaches_the_operation():
+    kept, _ = judged(finding("requests.get(target", 918, "url"))  # target = request.args.get("url", "")
+    assert [f.input for f in kept] == ["url"]
+    kept, reasons = judged(finding("requests.get(target", 918, "host"))
+    assert kept == [] and "`host`, does not reach" in reasons[0]
 
 
 @pytest.mark.parametrize("named", ["name", "the user's name", ""])
