@@ -2,7 +2,10 @@
 without a medium or high finding of its class on its (fixed) operation, whatever the model claims, and the
 flawed files bandit has rules for still reported. Detection and false-positive rates per class
 are measured by bench/audit_corpus.py (docs/benchmarks.md); this test pins the pipeline: model
-answer parsed, findings anchored, gated and reported."""
+answer parsed, findings anchored, gated and reported. It samples the corpus (one class per kind of
+gate: query, command, path, request, primitive, secret, parser; three bandit rules), since each
+audit takes the 0.5B 30-90 s on two cores; that every twin is excused at its operation and no
+flawed file is, is checked for all of them without a model in tests/unit/test_mitigations.py."""
 
 from __future__ import annotations
 
@@ -23,10 +26,12 @@ pytestmark = pytest.mark.real
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "audit_corpus"
 MANIFEST = json.loads((CORPUS / "manifest.json").read_text())
-TWINS = [e for e in MANIFEST if e["file"].endswith("/safe_1.py")]
+SAMPLED = {"sql_injection", "command_injection", "path_traversal", "ssrf", "weak_hash", "hardcoded_secret", "xxe"}
+TWINS = [e for e in MANIFEST if e["file"].endswith("/safe_1.py") and e["class"] in SAMPLED]
 BANDIT_CLASSES = {"sql_injection", "command_injection", "unsafe_deserialization", "weak_hash", "weak_cipher",
                   "insecure_randomness"}
-FLAWED = [e for e in MANIFEST if e["file"].endswith("/vulnerable_1.py") and e["class"] in BANDIT_CLASSES]
+FLAWED = [e for e in MANIFEST if e["file"].endswith("/vulnerable_1.py") and e["class"] in BANDIT_CLASSES
+          and e["class"] in {"sql_injection", "unsafe_deserialization", "weak_cipher"}]
 
 
 @pytest.fixture(scope="module")
