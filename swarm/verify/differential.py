@@ -33,7 +33,7 @@ from swarm_lsp.swarm.verify.pytest_bench import TestBench
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-SCRIPTS = ("differential_child.py", "doc_examples_child.py", "arg_recorder_plugin.py")
+SCRIPTS = ("differential_child.py", "doc_examples_child.py", "arg_recorder_plugin.py", "differential_values.py")
 RUNNER_FOLDER = "differential"
 PER_CALL_S = 2.0
 IMPORT_S = 10.0

@@ -1,15 +1,15 @@
 """Runs the original and the rewritten target side by side on the same inputs, inside the sandbox.
 
 Executed as a script by whatever interpreter the project uses, so it imports nothing but the
-standard library (and doc_examples_child.py, copied beside it, for the per-call alarm) and keeps to
-Python 3.8 syntax. Usage: `python differential_child.py IN OUT`. IN is a JSON object {"module",
+standard library (and, copied beside it, doc_examples_child.py for the per-call alarm and
+differential_values.py for fingerprints and argument changes) and keeps to Python 3.8 syntax. Usage: `python differential_child.py IN OUT`. IN is a JSON object {"module",
 "qualname", "is_method", "rewrite_path", "module_file", "inputs", "per_call_timeout_s",
 "import_timeout_s"}; each input is {"id", "base": base64 pickle of (args, kwargs) or null, "set":
 {parameter: expression}, "attrs": {parameter: {attribute: expression}}, "reshape": {parameter:
 "tie" | "reversed"}} (a list with an equal copy of its first item appended, or reversed), "item":
 {parameter: [item, position, expression]}} (one part of one tuple item of a list replaced). The
-original is the module as imported; the rewrite is the rewritten module's text executed as a second module of the same name (its own helpers, classes and imports).
-Pickled arguments are loaded once per side; a class of the target module is taken from that side's
+original is the module as imported; the rewrite is the rewritten module's text executed as a
+second module of the same name (its own helpers, classes and imports). Pickled arguments are loaded once per side; a class of the target module is taken from that side's
 module, so a method's instance is rebuilt from the recorded state as an instance of each side's
 class. OUT receives JSON lines: {"kind": "imported"} or {"kind": "import_failed", "reason"}; one
 {"kind": "compared", "id", "call", "same", "original", "rewrite", "nondeterministic", "call_source",
@@ -20,10 +20,8 @@ class. OUT receives JSON lines: {"kind": "imported"} or {"kind": "import_failed"
 
 from __future__ import annotations
 
-import ast
 import base64
 import builtins
-import copy
 import importlib.util
 import inspect
 import io
@@ -31,7 +29,6 @@ import json
 import linecache
 import os
 import pickle
-import re
 import signal
 import sys
 from types import ModuleType
@@ -41,13 +38,10 @@ HERE = os.path.dirname(os.path.realpath(__file__))
 _spec = importlib.util.spec_from_file_location("_swarm_doc_examples_child", os.path.join(HERE, "doc_examples_child.py"))
 timing: Any = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
 _spec.loader.exec_module(timing)  # type: ignore[union-attr]
+_spec = importlib.util.spec_from_file_location("_swarm_differential_values", os.path.join(HERE, "differential_values.py"))
+values: Any = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(values)  # type: ignore[union-attr]
 
-FINGERPRINT_CAP = 20000
-SUMMARY_CAP = 300
-ITEMS_CAP = 200
-PIN_CAP = 200  # longest literal a pinning test states
-ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-SCALARS = (type(None), bool, int, float, complex, str, bytes)
 # Raised by the interpreter (not a `raise` statement), these say the value was of the wrong kind; a
 # rewrite that fails on it with the other one (None.sort() vs iter(None)) rejects the same input.
 WRONG_KIND = (TypeError, AttributeError)
@@ -81,57 +75,6 @@ def _recorder_module() -> ModuleType:
     return sys.modules["arg_recorder_plugin"]
 
 
-def fingerprint(value: Any, depth: int = 0, origins: Optional[Dict[int, str]] = None) -> str:
-    """A text that two equal behaviours give alike: structure and values, never addresses. With
-    `origins` (id -> "items[2]"), an object that is an item of an argument is named by its place:
-    equal items in another order (a sort that is not stable, the last of the maxima) then differ."""
-    kind = type(value)
-    if kind in SCALARS:
-        return repr(value)
-    if origins and id(value) in origins:
-        return "@%s:%s" % (origins[id(value)], fingerprint(value, depth))
-    if depth > 8:
-        return "..."
-    name = kind.__module__ + "." + kind.__qualname__
-    if isinstance(value, (list, tuple)):
-        inner = ",".join(fingerprint(v, depth + 1, origins) for v in list(value)[:ITEMS_CAP])
-        return "%s[%s]" % (name, inner)
-    if isinstance(value, (set, frozenset)):
-        return "%s{%s}" % (name, ",".join(sorted(fingerprint(v, depth + 1, origins) for v in list(value)[:ITEMS_CAP])))
-    if isinstance(value, dict):
-        items = list(value.items())[:ITEMS_CAP]
-        return "%s{%s}" % (name, ",".join(fingerprint(k, depth + 1, origins) + ":" + fingerprint(v, depth + 1, origins)
-                                          for k, v in items))
-    if inspect.isgenerator(value) or (hasattr(value, "__next__") and hasattr(value, "__iter__")):
-        produced = []  # type: List[str]
-        for item in value:
-            produced.append(fingerprint(item, depth + 1, origins))
-            if len(produced) >= ITEMS_CAP:
-                break
-        return "iterator[%s]" % ",".join(produced)
-    if inspect.isroutine(value) or inspect.isclass(value):
-        return "%s %s" % (name, getattr(value, "__qualname__", "?"))
-    state = getattr(value, "__dict__", None)
-    slots = [s for c in kind.__mro__ for s in getattr(c, "__slots__", ()) if isinstance(s, str)]
-    if state is None and slots:
-        state = {s: getattr(value, s) for s in slots if hasattr(value, s)}
-    text = ADDRESS.sub("", repr(value))
-    if isinstance(state, dict) and state:
-        return "%s(%s)%s" % (name, fingerprint(dict(state), depth + 1), "" if " at 0x" in repr(value) else text)
-    return "%s:%s" % (name, text)
-
-
-def _origins(names: List[str], values: List[Any]) -> Dict[int, str]:
-    """id -> place of every object (not a plain value) that is an item of a list or tuple argument."""
-    found = {}  # type: Dict[int, str]
-    for name, value in zip(names, values):
-        if type(value) in (list, tuple):
-            for index, item in enumerate(list(value)[:ITEMS_CAP]):
-                if type(item) not in SCALARS:
-                    found[id(item)] = "%s[%d]" % (name, index)
-    return found
-
-
 def _raised_by_a_statement(exc: BaseException) -> bool:
     """Whether the innermost frame raised it with a `raise` statement (not the interpreter)."""
     tb = exc.__traceback__
@@ -142,55 +85,18 @@ def _raised_by_a_statement(exc: BaseException) -> bool:
     return linecache.getline(tb.tb_frame.f_code.co_filename, tb.tb_lineno).strip().startswith("raise")
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= SUMMARY_CAP else text[: SUMMARY_CAP - 3] + "..."
-
-
-def _shown(value: Any) -> str:
-    """repr, or for an object without its own repr, its class and attributes."""
-    try:
-        text = repr(value)
-        state = getattr(value, "__dict__", None)
-        if " at 0x" in text and isinstance(state, dict):
-            text = "%s(%s)" % (type(value).__name__, ", ".join("%s=%r" % item for item in list(state.items())[:8]))
-        return _short(ADDRESS.sub("", text))
-    except Exception:
-        return "<unrepresentable>"
-
-
-def _literal_source(value: Any) -> Optional[str]:
-    """repr(value) when it reads back as an equal value of the same type (a test can assert it)."""
-    try:
-        text = repr(value)
-        back = ast.literal_eval(text)
-    except Exception:
-        return None
-    if len(text) > PIN_CAP or type(back) is not type(value) or back != value:
-        return None  # NaN is not equal to itself, and a long literal makes an unreadable test
-    return text
-
-
-def _call_source(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Optional[str]:
-    """The arguments as Python source, "(1, 'a', width=3)", when every one is a plain literal."""
-    parts = [_literal_source(a) for a in args]
-    for name, value in kwargs.items():
-        text = _literal_source(value)
-        parts.append(None if text is None else "%s=%s" % (name, text))
-    return None if any(part is None for part in parts) else "(" + ", ".join(parts) + ")"  # type: ignore[arg-type]
-
-
 def _run(function: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any], names: List[str],
          timeout_s: float) -> Tuple[str, str, str, str, Optional[str]]:
     """Calling function: (fingerprint, summary) of what it returned or raised, then (fingerprint,
     summary) of what its mutable arguments hold afterwards, then the outcome as a test can pin it."""
-    origins = _origins(names, list(args) + list(kwargs.values()))  # before the call reorders anything
+    origins = values.origins_of(names, list(args) + list(kwargs.values()))  # before the call reorders anything
     try:
         timing._arm(timeout_s)
         try:
             value = function(*args, **kwargs)
-            print_ = fingerprint(value, origins=origins)[:FINGERPRINT_CAP]
-            summary = "returns " + _shown(value)
-            literal = _literal_source(value)
+            print_ = values.fingerprint(value, origins=origins)[:values.FINGERPRINT_CAP]
+            summary = "returns " + values.shown(value)
+            literal = values.literal_source(value)
             pin = None if literal is None else "returns " + literal
         finally:
             timing._disarm()
@@ -210,9 +116,9 @@ def _run(function: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, 
         summary = "raises " + timing._describe(exc)
     after = []
     for name, arg in zip(names, list(args) + list(kwargs.values())):
-        if type(arg) not in SCALARS:
+        if type(arg) not in values.SCALARS:
             try:
-                after.append((name, fingerprint(arg)[:FINGERPRINT_CAP], _shown(arg)))
+                after.append((name, values.fingerprint(arg)[:values.FINGERPRINT_CAP], values.shown(arg)))
             except Exception:
                 continue
     state = "|".join(name + "=" + fp for name, fp, _ in after)
@@ -248,43 +154,18 @@ class Side:
             bound.arguments[name] = eval(expression, {"__builtins__": builtins})
         for name, changes in (item.get("attrs") or {}).items():
             for attribute, expression in changes.items():
-                bound.arguments[name] = _with_attribute(bound.arguments[name], attribute,
+                bound.arguments[name] = values.with_attribute(bound.arguments[name], attribute,
                                                         eval(expression, {"__builtins__": builtins}))
         for name, how in (item.get("reshape") or {}).items():
-            bound.arguments[name] = _reshaped(bound.arguments[name], how)
+            bound.arguments[name] = values.reshaped(bound.arguments[name], how)
         for name, (index, position, expression) in (item.get("item") or {}).items():
-            bound.arguments[name] = _with_item_part(bound.arguments[name], index, position,
+            bound.arguments[name] = values.with_item_part(bound.arguments[name], index, position,
                                                     eval(expression, {"__builtins__": builtins}))
-        call_source = _call_source(tuple(bound.args), dict(bound.kwargs))
+        call_source = values.call_source(tuple(bound.args), dict(bound.kwargs))
         bound.apply_defaults()
         names = [n for n in bound.arguments if signature.parameters[n].kind not in
                  (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
         return tuple(bound.args), dict(bound.kwargs), names, call_source
-
-
-def _reshaped(value: List[Any], how: str) -> List[Any]:
-    if type(value) is not list or not value:
-        raise ValueError("not a non-empty list")
-    return value + [copy.copy(value[0])] if how == "tie" else value[::-1]
-
-
-def _with_item_part(value: List[Any], index: int, position: int, new: Any) -> List[Any]:
-    """A copy of the list whose tuple item `index` has `new` at `position` (a named tuple stays one)."""
-    item = value[index]
-    parts = list(item)
-    parts[position] = new
-    changed = list(value)
-    changed[index] = item._make(parts) if hasattr(item, "_make") else type(item)(parts)
-    return changed
-
-
-def _with_attribute(value: Any, name: str, new: Any) -> Any:
-    """`value` with one attribute replaced: a named tuple's `_replace`, else a shallow copy."""
-    if hasattr(value, "_replace") and name in getattr(value, "_fields", ()):
-        return value._replace(**{name: new})
-    changed = copy.copy(value)
-    object.__setattr__(changed, name, new)  # frozen dataclasses too
-    return changed
 
 
 def _load_rewrite(request: Dict[str, Any], original: ModuleType) -> ModuleType:
@@ -310,8 +191,8 @@ def compare(item: Dict[str, Any], sides: Tuple[Side, Side], signature: inspect.S
         except Exception as exc:
             return {"kind": "skipped", "id": item["id"], "reason": "arguments not built: " + timing._describe(exc)}
         if len(outcomes) == 0:
-            shown = [_shown(a) for a in args] + ["%s=%s" % (k, _shown(v)) for k, v in kwargs.items()]
-            record["call"] = _short("(" + ", ".join(shown) + ")")
+            shown = [values.shown(a) for a in args] + ["%s=%s" % (k, values.shown(v)) for k, v in kwargs.items()]
+            record["call"] = values.short("(" + ", ".join(shown) + ")")
             record["call_source"] = call_source
         outcomes.append(_run(side.function, args, kwargs, names, timeout_s))
     first, second = outcomes[0], outcomes[1]
