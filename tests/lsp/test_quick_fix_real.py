@@ -33,6 +33,19 @@ def test_run_returns_the_exit_code():
 '''
 
 
+def applied_to(text: str, edits: list[types.TextEdit]) -> str:
+    """`text` after the LSP text edits (0-based lines and UTF-16 columns; ASCII here)."""
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        start = offsets[edit.range.start.line] + edit.range.start.character
+        end = offsets[edit.range.end.line] + edit.range.end.character
+        text = text[:start] + edit.new_text + text[end:]
+    return text
+
+
 @pytest_lsp.fixture(config=SERVER, params=["visual-studio-code"])
 async def client(lsp_client: LanguageClient, request):
     root = prepare_workspace(request.getfixturevalue("tmp_path"))
@@ -66,7 +79,9 @@ async def test_the_quick_fix_runs_a_refactor_aimed_at_the_finding(client: Langua
     if summary["status"] == "accepted":
         [applied] = client.applied_edits
         [change] = applied.edit.document_changes or [None]
-        new_text = change.edits[0].new_text if change else next(iter(applied.edit.changes.values()))[0].new_text
-        assert "shell=True" not in new_text and "def run(command" in new_text
+        edits = change.edits if change else next(iter(applied.edit.changes.values()))
+        new_text = applied_to(TOOLS, edits)  # the edit covers the lines that changed, not the whole module
+        assert "shell=True" not in new_text and "def run(command" in new_text, new_text
+        compile(new_text, "tools.py", "exec")
     else:
         assert client.applied_edits == [] and summary["message"]
