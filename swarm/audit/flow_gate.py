@@ -54,7 +54,8 @@ def input_root(text: str) -> str:
 
 def reaching_names(scope: Scope) -> set[str] | None:
     """Every name the line's call arguments and statement value are built from, followed back
-    through plain assignments; None when one of them is bound in a way the gate cannot follow."""
+    through plain assignments, and the string keys read on the way (`"url"` of `.get("url")`); None
+    when one of the names is bound in a way the gate cannot follow."""
     roots: list[ast.AST] = [arg for call in scope.calls_on_line()
                             for arg in [call.func, *call.args, *(k.value for k in call.keywords)]]
     statement = scope.statement()
@@ -72,7 +73,7 @@ def reaching_names(scope: Scope) -> set[str] | None:
 
 
 def _values(scope: Scope, name: str) -> list[ast.expr]:
-    """The values assigned to `name` in the function (any line), for the keys they read."""
+    """The values assigned to `name` before the scope's line, for the keys they read."""
     index = scope.index
     if name not in index.assignments:
         return []
