@@ -35,12 +35,18 @@ from types import ModuleType
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.realpath(__file__))
-_spec = importlib.util.spec_from_file_location("_swarm_doc_examples_child", os.path.join(HERE, "doc_examples_child.py"))
-timing: Any = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(timing)  # type: ignore[union-attr]
-_spec = importlib.util.spec_from_file_location("_swarm_differential_values", os.path.join(HERE, "differential_values.py"))
-values: Any = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(values)  # type: ignore[union-attr]
+
+
+def _beside(filename: str, name: str) -> Any:
+    """The module in `filename`, copied beside this script, loaded as `name`."""
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, filename))
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+timing: Any = _beside("doc_examples_child.py", "_swarm_doc_examples_child")
+values: Any = _beside("differential_values.py", "_swarm_differential_values")
 
 # Raised by the interpreter (not a `raise` statement), these say the value was of the wrong kind; a
 # rewrite that fails on it with the other one (None.sort() vs iter(None)) rejects the same input.
@@ -68,10 +74,7 @@ class _SideUnpickler(pickle.Unpickler):
 
 def _recorder_module() -> ModuleType:
     if "arg_recorder_plugin" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("arg_recorder_plugin", os.path.join(HERE, "arg_recorder_plugin.py"))
-        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
-        sys.modules["arg_recorder_plugin"] = module
+        sys.modules["arg_recorder_plugin"] = _beside("arg_recorder_plugin.py", "arg_recorder_plugin")
     return sys.modules["arg_recorder_plugin"]
 
 
