@@ -15,7 +15,8 @@ import pytest
 
 from tests.editors.code_server import REPO, SETUP_HINT, VSIX, CodeServer, missing_parts, python_for_server
 from tests.editors.workbench import (
-    documented, editor_text, keep, notification, open_file_at, run_palette_command, wait_for_server, workbench,
+    TRUNCATE, TRUNCATE_LINE, documented, editor_text, keep, notification, open_file_at, run_palette_command,
+    wait_for_server, workbench,
 )
 
 pytestmark = [pytest.mark.real, pytest.mark.editor]
@@ -57,28 +58,28 @@ def code_server(tmp_path: Path, settings: dict | None = None, env: dict | None =
 def test_document_from_the_command_palette_puts_a_docstring_in_the_editor(workspace, tmp_path):
     before = (workspace / "textutils.py").read_text()
     with workbench(code_server(tmp_path), workspace, tmp_path) as page:
-        open_file_at(page, "textutils.py", 7)  # def slugify(...)
+        open_file_at(page, "textutils.py", TRUNCATE_LINE)
         wait_for_server(page)
         page.keyboard.press("Control+.")  # quick fixes and refactorings: the refactor presets
         menu = page.locator(".action-widget")
         menu.wait_for(state="visible", timeout=60_000)
-        assert "Refactor slugify: simplify (swarm)" in menu.inner_text()
+        assert "Refactor Truncator.truncate: simplify (swarm)" in menu.inner_text()
         page.keyboard.press("Escape")
         menu.wait_for(state="hidden")
         run_palette_command(page, "Source Action...")  # document, tests, audit
         menu.wait_for(state="visible", timeout=60_000)
-        assert "Document slugify (swarm)" in menu.inner_text()
-        assert "Generate tests for slugify (swarm)" in menu.inner_text()
+        assert "Document Truncator.truncate (swarm)" in menu.inner_text()
+        assert "Generate tests for Truncator.truncate (swarm)" in menu.inner_text()
         keep(page, tmp_path, "vscode-code-actions.png")
         page.keyboard.press("Escape")
 
         run_palette_command(page, "Swarm: Document Symbol")
         deadline = time.monotonic() + JOB_GUARD_S
-        while not documented(editor_text(page)) and time.monotonic() < deadline:
+        while not documented(editor_text(page), TRUNCATE) and time.monotonic() < deadline:
             page.wait_for_timeout(1000)
-        assert documented(editor_text(page)), editor_text(page)
+        assert documented(editor_text(page), TRUNCATE), editor_text(page)
         summary = notification(page, "accepted")
-        assert "document slugify" in summary.inner_text()
+        assert "document" in summary.inner_text() and "truncate" in summary.inner_text()
         keep(page, tmp_path, "vscode-document-result.png")
     assert (workspace / "textutils.py").read_text() == before  # an edit in the editor, not a write
 

@@ -12,6 +12,8 @@ from typing import Iterator
 from tests.editors.code_server import CHROMIUM, CHROMIUM_ARGS, CodeServer
 
 SLUGIFY = 'def slugify(text, max_len=40, separator="-"):'
+TRUNCATE = "def truncate(self, text):"
+TRUNCATE_LINE = 35  # examples/textutils.py: Truncator.truncate, which the small models document reliably
 
 
 @contextmanager
