@@ -37,6 +37,7 @@ from swarm_lsp.server.config import load_config
 from swarm_lsp.server.session.build import build_swarm
 from swarm_lsp.swarm.audit.bandit_pass import bandit_findings
 from swarm_lsp.swarm.audit.mitigations import gate_findings
+from swarm_lsp.swarm.audit.pipeline import deterministic_pass
 from swarm_lsp.swarm.ledger import Ledger
 from swarm_lsp.swarm.types import ActionRequest, DocumentSnapshot
 
@@ -44,6 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 BEGIN = "<!-- audit-corpus-benchmark:begin -->"
 END = "<!-- audit-corpus-benchmark:end -->"
+DETERMINISTIC = "bandit + flow pass + gates"  # the audit's deterministic first pass, what `check` reports
 
 
 def function_lines(text: str, name: str) -> tuple[int, int]:
@@ -73,8 +75,10 @@ def run_bandit(entry: dict) -> list[dict]:
     first, last = function_lines(text, entry["function"])
     raw = bandit_findings(entry["file"], text)
     gated, _ = gate_findings(raw, text)
+    first_pass = deterministic_pass(entry["file"], text).kept
     return [{**entry, "auditor": "bandit", **score(entry, raw, first, last)},
-            {**entry, "auditor": "bandit + gates", **score(entry, gated, first, last)}]
+            {**entry, "auditor": "bandit + gates", **score(entry, gated, first, last)},
+            {**entry, "auditor": DETERMINISTIC, **score(entry, first_pass, first, last)}]
 
 
 async def run_swarm(entry: dict, model: str, reviewers: int, ledger: Ledger) -> list[dict]:
@@ -176,8 +180,10 @@ def markdown(summary: list[dict]) -> str:
         f"{platform.system()}, bandit {bandit.__version__}. Each cell: flawed files detected (any finding inside "
         "the flawed function, any severity) / with the corpus CWE / mitigated twins flagged (a medium or high "
         "finding inside the function). TP rate = flawed files detected, FP rate = twins flagged. `bandit + gates` "
-        "is bandit's findings after the location and mitigation gates (what `swarm-lsp check` reports); the audit "
-        "action is bandit plus the swarm auditors on one embedded model (`candidates=2`), behind the same gates, "
+        "is bandit's findings after the location and mitigation gates; `bandit + flow pass + gates` adds the flow "
+        "pass (request input reaching an operation unmitigated, swarm/audit/taint.py): what `swarm-lsp check` "
+        "reports and the audit action's first pass. The audit action is that first pass plus the swarm auditors "
+        "on one embedded model (`candidates=2`), behind the same gates, "
         "with reviewers voting on every finding when the column says so (one yes/no token per finding; "
         "\"the same answers without the votes\" puts the findings they rejected back; \"without the flow gate\" "
         "puts back the findings the flow gate dropped, where the mitigation gate would keep them). "
@@ -208,7 +214,7 @@ async def main() -> int:
     done = {(r["corpus"], r["auditor"], r["file"]) for r in rows}
     entries = [{**entry, "corpus": corpus} for corpus in args.corpus.split(",")
                for entry in json.loads((FIXTURES / corpus / "manifest.json").read_text())]
-    rows = [r for r in rows if r["auditor"] not in ("bandit", "bandit + gates")]
+    rows = [r for r in rows if r["auditor"] not in ("bandit", "bandit + gates", DETERMINISTIC)]
     rows += [row for entry in entries for row in run_bandit(entry)]
     with tempfile.TemporaryDirectory() as state:
         ledger = Ledger(Path(state) / "ledger.sqlite3")  # keep benchmark calls out of the user's ledger

@@ -1,6 +1,7 @@
 """The audit action: security findings for a file or one symbol, as an ActionResult (issue 7).
 
-Bandit is the deterministic first pass (Python). Swarm auditors then read each function or method
+Bandit and the flow pass (`audit.taint`: request input that reaches an operation unmitigated) are
+the deterministic first pass (Python). Swarm auditors then read each function or method
 (the code fenced as data, never as instructions) for the CWE classes in `audit_prompt`; one
 writer call per function, so the job is incremental: `complete` once every function was read.
 Every finding, bandit's included, passes the location gate, then (Python) the mitigation gate
@@ -203,7 +204,7 @@ class AuditJob(ActionJob):
             "findings": [f.to_dict() for f in findings],
             "suppressed": [{"finding": f.to_dict(), "reason": why} for f, why in suppressed],
             "by_severity": {s: sum(f.severity == s for f in findings) for s in SEVERITIES},
-            "by_source": {s: sum(f.source == s for f in findings) for s in ("bandit", "swarm")},
+            "by_source": {s: sum(f.source == s for f in findings) for s in ("bandit", "flow", "swarm")},
             "functions_audited": min(self.next, len(self.chunks)), "functions": len(self.chunks),
             "dropped": self.dropped,
             "votes": {key: votes for key, votes in self.votes.items()
@@ -216,7 +217,7 @@ def _key(finding: Finding) -> str:
 
 
 def _without_duplicates(findings: list[Finding]) -> list[Finding]:
-    """One finding per (line, CWE): bandit's wins over the swarm's for the same flaw."""
+    """One finding per (line, CWE): the first pass's wins over the swarm's for the same flaw."""
     seen: set[tuple[int, int]] = set()
     unique = []
     for finding in findings:

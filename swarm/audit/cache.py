@@ -18,7 +18,7 @@ from platformdirs import user_cache_dir
 
 from swarm_lsp.swarm.audit.findings import Finding
 
-FORMAT_VERSION = 2  # 2: swarm findings carry their input and passed the flow gate
+FORMAT_VERSION = 3  # 2: swarm findings carry their input and passed the flow gate; 3: the flow pass
 
 
 def default_cache_path() -> Path:
