@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from swarm_lsp.swarm.audit.findings import Finding
 
 NOSEC = re.compile(r"#\s*nosec\b:?\s*(?P<ids>[\w\-, ]*)", re.IGNORECASE)
-RULE_OR_CWE = re.compile(r"^(B\d{3}|swarm-cwe-\d+|CWE-\d+)$", re.IGNORECASE)
+RULE_OR_CWE = re.compile(r"^(B\d{3}|(swarm|flow)-cwe-\d+|CWE-\d+)$", re.IGNORECASE)
 
 
 def parse_rule(text: str) -> str:
-    """A rule id (B602, swarm-cwe-89) or CWE label (CWE-89), normalised; ValueError otherwise."""
+    """A rule id (B602, swarm-cwe-89, flow-cwe-22) or CWE label (CWE-89), normalised; ValueError otherwise."""
     text = text.strip()
     if not RULE_OR_CWE.match(text):
-        raise ValueError(f"{text!r} is not a rule id (B602, swarm-cwe-89) or a CWE label (CWE-89)")
-    return text.upper() if not text.lower().startswith("swarm") else text.lower()
+        raise ValueError(f"{text!r} is not a rule id (B602, swarm-cwe-89, flow-cwe-22) or a CWE label (CWE-89)")
+    return text.upper() if not text.lower().startswith(("swarm", "flow")) else text.lower()
 
 
 def _names(finding: Finding) -> set[str]:

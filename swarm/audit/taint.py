@@ -25,7 +25,7 @@ import ast
 from swarm_lsp.swarm.audit.findings import CWE_CLASSES, Finding
 from swarm_lsp.swarm.audit.flow_index import Function, Source, call_name, end_line
 from swarm_lsp.swarm.audit.mitigations import mitigation
-from swarm_lsp.swarm.audit.python_flow import MAX_HOPS, SANITISERS, Scope, dotted
+from swarm_lsp.swarm.audit.python_flow import SANITISERS, Scope, dotted
 from swarm_lsp.swarm.audit.taint_sinks import interpolated_parts, sink_values
 
 REQUEST_NAMES = {"request", "req"}
@@ -41,6 +41,7 @@ RESHAPERS = {
     "parse_qs", "parse_qsl", "unquote", "unquote_plus", "loads", "b64decode", "urlsafe_b64decode", "normpath",
     "abspath", "realpath", "expanduser", "dedent", "Template", "substitute", "safe_substitute",
 }
+HOPS = 64  # nodes and assignments followed back from a sink: a bound on depth; each name is followed once
 SEVERITY = {89: "high", 78: "high", 22: "high"}  # the rest: medium
 # Query languages: text interpolated into a query, filter or path expression is the flaw wherever
 # it comes from (as bandit's B608 judges SQL), so a parameter interpolated into one counts as input
@@ -55,8 +56,9 @@ def flow_findings(path: str, source: Source) -> list[Finding]:
     if module is None:
         return []
     found: dict[tuple[int, int], Finding] = {}
+    handler_methods = _http_handler_methods(module.tree)
     for function in (n for n in ast.walk(module.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
-        handler = _handler_class_of(module.tree, function)
+        handler = id(function) in handler_methods
         flows = Flows(module, function, handler, _route_parameters(function))
         query_flows = Flows(module, function, handler, flows.parameters)
         for line in range(function.lineno, end_line(function) + 1):
@@ -81,8 +83,9 @@ class Flows:
         self.untrusted_parameters = untrusted_parameters
         self.parameters = Scope(module, function, function.lineno).parameters() - {"self", "cls"}
         self.request_names = {name for name in REQUEST_NAMES if name in module.imports or name in self.parameters}
+        self.names: dict[tuple[str, int], str | None] = {}  # (name, line) -> its origin, each followed once
 
-    def origin(self, node: ast.expr | None, line: int, hops: int = MAX_HOPS * 6) -> str | None:
+    def origin(self, node: ast.expr | None, line: int, hops: int = HOPS) -> str | None:
         """The request input `node` (read on `line`) may carry, as code (`request.args.get("url")`), or None."""
         if node is None or hops <= 0:
             return None
@@ -94,6 +97,8 @@ class Flows:
                 return ast.unparse(node)
             return self.origin(node.value, line, hops - 1)
         if isinstance(node, ast.Subscript):
+            if self._request_field(node.value):
+                return ast.unparse(node)  # request.args["url"]: the field, as the code reads it
             return self.origin(node.value, line, hops - 1)
         if isinstance(node, ast.Call):
             return self._call(node, line, hops)
@@ -114,16 +119,23 @@ class Flows:
     def _first(self, line: int, hops: int, nodes: list[ast.expr]) -> str | None:
         return self.first(line, nodes, hops - 1)
 
-    def first(self, line: int, nodes: list[ast.expr], hops: int = MAX_HOPS * 6) -> str | None:
+    def first(self, line: int, nodes: list[ast.expr], hops: int = HOPS) -> str | None:
         """The request input the first carrying node of `nodes` may carry."""
         return next((o for n in nodes if (o := self.origin(n, line, hops)) is not None), None)
 
     def _name(self, scope: Scope, node: ast.Name, line: int, hops: int) -> str | None:
-        if scope.checked_before(node.id):
+        key = (node.id, line)
+        if key not in self.names:
+            self.names[key] = None  # a name met again while it is followed carries nothing new
+            self.names[key] = self._followed(scope, node.id, line, hops)
+        return self.names[key]
+
+    def _followed(self, scope: Scope, name: str, line: int, hops: int) -> str | None:
+        if scope.checked_before(name):
             return None  # compared against an allow-list (or a fixed value) before use
-        bound = scope.bindings(node.id, line)
+        bound = scope.bindings(name, line)
         if bound is None:
-            return f"parameter `{node.id}`" if node.id in self.untrusted_parameters - self.request_names else None
+            return f"parameter `{name}`" if name in self.untrusted_parameters - self.request_names else None
         return next((o for value in bound if (o := self.origin(value, value.lineno, hops - 1)) is not None), None)
 
     def _call(self, node: ast.Call, line: int, hops: int) -> str | None:
@@ -160,12 +172,11 @@ def _route_parameters(function: Function) -> set[str]:
     return {name for name in names if name not in {"self", "cls", *REQUEST_NAMES}}
 
 
-def _handler_class_of(tree: ast.Module, function: Function) -> bool:
-    """`function` is a method of a class deriving from an http.server request handler."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and function in node.body:
-            return any(dotted(base).endswith("RequestHandler") for base in node.bases)
-    return False
+def _http_handler_methods(tree: ast.Module) -> set[int]:
+    """The ids of the methods of classes deriving from an http.server request handler."""
+    return {id(method) for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
+            and any(dotted(base).endswith("RequestHandler") for base in node.bases)
+            for method in node.body if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
 def _finding(path: str, lines: list[str], line: int, cwe: int, origin: str, operation: str) -> Finding:
