@@ -160,7 +160,8 @@ class DifferentialCheck:
                   "items": c.items}
                  for c in calls[:BOUNDARY_BASES]]
         bases = bases or generated[:BOUNDARY_BASES]
-        boundary = boundary_inputs(params, bases, self._constants(), room * 2 // 3) if bases else []
+        # a third of the room stays for generated inputs: new boundary kinds must not crowd them out
+        boundary = boundary_inputs(params, bases, self._constants(), room // 2, room // 6) if bases else []
         self.inputs = _first_of_each(observed_inputs(calls) + boundary + generated)[: self.limits.inputs]
         if not self.inputs:
             self.reason = why or "no input could be built"

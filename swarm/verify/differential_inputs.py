@@ -2,8 +2,9 @@
 
 Three sources, in this order of trust: calls *observed* while the project's tests ran (pickled by
 arg_recorder_plugin.py); *boundary* inputs, an observed call with one argument replaced by None, an
-empty or tied container, or a constant of the code and its neighbours (`n > 9` gives 8, 9 and 10);
-and *generated* inputs, drawn by hypothesis from what is known of each parameter: the shapes of its
+empty or tied container, or a constant of the code and its neighbours (`n > 9` gives 8, 9 and 10),
+or with two changed at once (one set to 0, "" or False, another to its boundary values); and
+*generated* inputs, drawn by hypothesis from what is known of each parameter: the shapes of its
 observed values, its type hint, its default. An input is {"source", "base", "set"}: `base` the
 pickled (args, kwargs) of an observed call (None: defaults only) and `set` the parameters replaced,
 each by the source text of a literal, which the child evaluates once per side.
@@ -141,11 +142,13 @@ def boundary_values(samples: list[Any], hint: ast.expr | None, constants: list[A
         if type(sample) in (str, bytes, list):  # `len(x) > 3` moved by one shows on lengths 2, 3 and 4
             values += [_resized(sample, length) for length in lengths[:3 * MAX_LENGTH_CONSTANTS]]
         if type(sample) is str:
-            values += string_variants(sample)
+            values += numeric_neighbours(sample) + string_variants(sample)
         if type(sample) is bytes:
             values += [v.encode("latin-1") for v in string_variants(sample.decode("latin-1"))]
         if type(sample) is list:
             values += [[], [sample[0], sample[0]] if sample else [0, 0], sample[::-1]]
+            # an item occurring twice: where the first and the last occurrence differ
+            values += [sample + [item] for item in sample[:MAX_ITEM_VARIANTS]]
             values += [sample[:i] + [None] + sample[i + 1:] for i in range(min(len(sample), MAX_ITEM_VARIANTS))]
         elif type(sample) is dict:  # an entry missing, or None: where a `.get` default or a None check matters
             keys = list(sample)[:MAX_ITEM_VARIANTS]
@@ -170,6 +173,19 @@ def _resized(sample: Any, length: int) -> Any:
     if not sample:
         sample = "a" if isinstance(sample, str) else b"a" if isinstance(sample, bytes) else [0]
     return (sample * (length // len(sample) + 1))[:length]
+
+
+def numeric_neighbours(text: str) -> list[str]:
+    """A number written as text, one below and one above, and negated: where a parser's or a
+    range check's boundary shows (`'0'` gives `'-1'`, `'1'`, and `'-0'`)."""
+    try:
+        number = int(text) if re.fullmatch(r"\s*[-+]?\d+\s*", text) else float(text)
+    except ValueError:
+        return []
+    if not math.isfinite(number):
+        return []
+    return [str(number - 1), str(number + 1), "-" + text.strip().lstrip("+-") if not text.strip().startswith("-")
+            else text.strip()[1:]]
 
 
 def string_variants(text: str, cap: int = 24, prefixes: int = 8) -> list[str]:
@@ -197,24 +213,28 @@ def _hint_kinds(hint: ast.expr | None) -> set[type]:
     return {table[name] for name in names if name in table}
 
 
-def boundary_inputs(params: list[Param], bases: list[Input], constants: list[Any], limit: int) -> list[Input]:
+def boundary_inputs(params: list[Param], bases: list[Input], constants: list[Any], limit: int,
+                    pair_limit: int = 0) -> list[Input]:
     """Each base input with one parameter (or one attribute of an object argument) replaced by a
-    boundary value, or one list of objects reshaped or one literal part of one of its tuple items varied; the (base, parameter) pairs take turns, so a small `limit` still reaches each."""
+    boundary value, or one list of objects reshaped or one literal part of one of its tuple items
+    varied; the (base, parameter) pairs take turns, so a small `limit` still reaches each. Then, up
+    to `pair_limit` more (and what `limit` leaves), pairs: one variable (a parameter or an
+    attribute) set to a falsy value that is not None (0, "", False) while another parameter takes
+    its boundary values, where `if x and ...` written for `if x is not None and ...` shows."""
     per_param: list[list[Input]] = []
+    pairs: list[list[Input]] = []
     for base in bases:
-        for param in (p for p in params if not p.variadic):
-            samples = [base["literals"][param.name]] if param.name in base.get("literals", {}) else []
-            if param.default not in (NO_DEFAULT, UNKNOWN):
-                samples.append(param.default)
-            per_param.append([{"source": "boundary", "base": base["base"],
-                               "set": {**base["set"], param.name: to_source(value)}}
-                              for value in boundary_values(samples, param.annotation, constants)])
-    for base in bases:  # an observed object with one attribute varied the same way
-        for param, fields in base.get("fields", {}).items():
-            for attribute, sample in fields.items():
-                per_param.append([{"source": "boundary", "base": base["base"], "set": base["set"],
-                                   "attrs": {param: {attribute: to_source(value)}}}
-                                  for value in boundary_values([sample], None, constants)])
+        values = {param.name: boundary_values(_samples(base, param), param.annotation, constants)
+                  for param in params if not param.variadic}
+        for name, options in values.items():
+            per_param.append([{"source": "boundary", "base": base["base"], "set": {**base["set"], name: to_source(v)}}
+                              for v in options])
+        attributes = {(param, attribute): boundary_values([sample], None, constants)
+                      for param, fields in base.get("fields", {}).items() for attribute, sample in fields.items()}
+        for (param, attribute), options in attributes.items():  # an observed object with one attribute varied
+            per_param.append([{"source": "boundary", "base": base["base"], "set": base["set"],
+                               "attrs": {param: {attribute: to_source(v)}}} for v in options])
+        pairs += _falsy_pairs(base, values, attributes)
     for base in bases:  # a list of objects reordered, or with an equal copy of its first item added:
         for param in base.get("sequences", ()):  # where ties and order show (stable sorts, first of the max)
             per_param.append([{"source": "boundary", "base": base["base"], "set": base["set"],
@@ -224,8 +244,38 @@ def boundary_inputs(params: list[Param], bases: list[Input], constants: list[Any
                 per_param.append([{"source": "boundary", "base": base["base"], "set": base["set"],
                                    "item": {param: [index, position, to_source(value)]}}
                                   for value in boundary_values([sample], None, constants)])
-    interleaved = [item for group in _zip_longest(per_param) for item in group]
-    return interleaved[:limit]
+    singles = [item for group in _zip_longest(per_param) for item in group]
+    paired = [item for group in _zip_longest(pairs) for item in group]
+    return singles[:limit] + paired[:pair_limit + max(limit - len(singles), 0)]
+
+
+def _samples(base: Input, param: Param) -> list[Any]:
+    samples = [base["literals"][param.name]] if param.name in base.get("literals", {}) else []
+    if param.default not in (NO_DEFAULT, UNKNOWN):
+        samples.append(param.default)
+    return samples
+
+
+def _falsy_pairs(base: Input, values: dict[str, list[Any]],
+                 attributes: dict[tuple[str, str], list[Any]]) -> list[list[Input]]:
+    """For each falsy, not-None value of one variable, a group: that value with each boundary value
+    of another parameter."""
+    groups = []
+    falsy = [("set", key, v) for key, options in values.items() for v in options if _falsy(v)]
+    falsy += [("attrs", key, v) for key, options in attributes.items() for v in options if _falsy(v)]
+    for kind, key, value in falsy:
+        for other, options in values.items():
+            if kind == "set" and other == key:
+                continue
+            fixed: Input = ({"set": {**base["set"], key: to_source(value)}} if kind == "set" else
+                            {"set": base["set"], "attrs": {key[0]: {key[1]: to_source(value)}}})
+            groups.append([{"source": "boundary", "base": base["base"], **fixed,
+                            "set": {**fixed["set"], other: to_source(option)}} for option in options])
+    return groups
+
+
+def _falsy(value: Any) -> bool:
+    return value is not None and not value and type(value) in (int, float, str, bytes, bool)
 
 
 def _zip_longest(groups: list[list[Input]]) -> list[list[Input]]:

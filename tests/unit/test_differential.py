@@ -63,9 +63,26 @@ SHOP = textwrap.dedent('''\
 
         def peek(self, n):
             return self.value + n
+
+
+    class Clamp:
+        def __init__(self, minimum):
+            self.minimum = minimum
+
+        def clip(self, n):
+            if self.minimum is not None and n < self.minimum:
+                return self.minimum
+            return n
+
+
+    def level(text, floor=0):
+        number = int(text)
+        if floor is not None and number < floor:
+            raise ValueError(text)
+        return number
 ''')
 TESTS = textwrap.dedent('''\
-    from shop import Address, Guarded, Meter, by_port, first_or_zero, jitter, rank, render, sorted_copy
+    from shop import Address, Clamp, Guarded, Meter, by_port, first_or_zero, jitter, level, rank, render, sorted_copy
 
 
     def test_first():
@@ -88,6 +105,12 @@ TESTS = textwrap.dedent('''\
 
     def test_guarded():
         assert Guarded(2).doubled() == 4
+
+    def test_clamp():
+        assert Clamp(5).clip(7) == 7 and Clamp(5).clip(3) == 5
+
+    def test_level():
+        assert level("3") == 3
 
     def test_by_port():
         assert [a.host for a in by_port([Address("a", 2), Address("b", 1)])] == ["b", "a"]
@@ -200,6 +223,24 @@ async def test_equal_objects_in_another_order_are_a_divergence_and_a_stable_copy
     assert result.evidence["differential"]["status"] == "same"
 
 
+async def test_a_zero_attribute_with_a_negative_argument_shows_a_truthiness_test(project):
+    # Neither change alone shows `self.minimum and` for `self.minimum is not None and`: the pair does.
+    result, _ = await refactor(project, "Clamp.clip", [
+        "def clip(self, n):\n    if self.minimum and n < self.minimum:\n        return self.minimum\n    return n"])
+    assert result.status == "rejected"
+    reason = gate(result.attempts[0], "differential").reasons[0]
+    assert "the original returns 0, the rewrite returns -1" in reason, reason
+
+
+async def test_a_number_written_as_text_is_tried_below_zero(project):
+    result, _ = await refactor(project, "level", [
+        "def level(text, floor=0):\n    number = int(text)\n    if floor and number < floor:\n"
+        "        raise ValueError(text)\n    return number"])
+    assert result.status == "rejected"
+    reason = gate(result.attempts[0], "differential").reasons[0]
+    assert reason.startswith("for level('-") and "the original raises ValueError" in reason, reason
+
+
 def test_string_variants_empty_a_word_first_then_cut_and_drop():
     from swarm_lsp.swarm.verify.differential_inputs import boundary_values, string_variants
 
@@ -207,6 +248,7 @@ def test_string_variants_empty_a_word_first_then_cut_and_drop():
     assert b'type=""' in boundary_values([b'type="x"'], None, [])
     assert string_variants('"""one\ntwo"""')[-4:] == ['"', '""', '"""', '"""one\n']  # cut after a separator
     assert boundary_values([7], None, [9])[:4] == [None, 8, 9, 10]
+    assert boundary_values(["3"], None, [])[3:6] == ["2", "4", "-3"]  # after None, "" and " ": the neighbours
 
 
 async def test_cancelling_while_the_two_sides_run_cancels_the_refactor(project, monkeypatch):
