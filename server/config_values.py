@@ -97,12 +97,27 @@ def backend(spec: str) -> str:
             f"{json.dumps(name)} is not a backend name; expected \"kind:model\" with kind one of "
             f"{', '.join(BACKEND_KINDS)} (e.g. \"llamacpp:qwen2.5-coder-0.5b\")"
         )
+    if kind == "openai":
+        _check_endpoint_options(name)
     if kind == "llamacpp" and model not in MODELS:
         raise Invalid(
             f"{json.dumps(name)} is not an embedded model; expected llamacpp: followed by one of "
             f"{', '.join(MODELS)}"
         )
     return spec
+
+
+def _check_endpoint_options(name: str) -> None:
+    """What an OpenAI-compatible tier writes of its servers is well formed (OPENAI_BASE_URL is read at run time)."""
+    from swarm_lsp.swarm.backends.endpoints import check_url, parse_cloud, split_options
+
+    _, options = split_options(name)
+    try:
+        for url in filter(None, (u.strip() for u in options.get("base_url", "").split(","))):
+            check_url(url)
+        parse_cloud(options.get("cloud"))
+    except ValueError as exc:
+        raise Invalid(f"{json.dumps(name)}: {exc}") from None
 
 
 def backend_list(value: Any) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Callable, Mapping, Sequence
 
 from swarm_lsp.swarm.backends.base import BACKEND_KINDS
+from swarm_lsp.swarm.backends.endpoints import BACKEND_OPTIONS, endpoint_is_cloud
 from swarm_lsp.swarm.settings import LIMITS
 
 ESCALATION_MODES = ("never", "on-failure", "cloud-only")
@@ -39,13 +40,19 @@ class TierSpec:
 
 
 def parse_tier(spec: str) -> TierSpec:
-    """Parse `NAME[?key=value&...]`; raises ValueError naming the bad option and what is accepted."""
+    """Parse `NAME[?key=value&...]`; raises ValueError naming the bad option and what is accepted.
+    The backend's own options (an OpenAI-compatible tier's `base_url` and `cloud`) stay in the name."""
     name, _, query = spec.strip().partition("?")
     options: dict[str, float] = {}
+    kept: list[str] = []
     for pair in filter(None, query.split("&")):
         key, _, raw = pair.partition("=")
+        if key in BACKEND_OPTIONS and name.startswith("openai:"):
+            kept.append(pair)
+            continue
         if key not in TIER_OPTIONS:
-            raise ValueError(f"tier option {key!r} in {spec!r}: expected one of {', '.join(TIER_OPTIONS)}")
+            expected = [*TIER_OPTIONS, *(BACKEND_OPTIONS if name.startswith("openai:") else ())]
+            raise ValueError(f"tier option {key!r} in {spec!r}: expected one of {', '.join(expected)}")
         kind, low, high = TIER_OPTIONS[key]
         try:
             value = kind(raw)
@@ -55,13 +62,15 @@ def parse_tier(spec: str) -> TierSpec:
             raise ValueError(f"tier option {key}={raw} in {spec!r}: expected a number from {low} to {high}")
         options[key] = value
     candidates, max_tokens = options.get("candidates"), options.get("max_tokens")
+    name = f"{name}?{'&'.join(kept)}" if kept else name
     return TierSpec(name, candidates=int(candidates) if candidates is not None else None,
                     max_tokens=int(max_tokens) if max_tokens is not None else None,
                     temperature=options.get("temperature"))
 
 
 def is_cloud(backend_name: str) -> bool:
-    return backend_name.partition(":")[0] in CLOUD_KINDS
+    kind = backend_name.partition(":")[0]
+    return endpoint_is_cloud(backend_name) if kind == "openai" else kind in CLOUD_KINDS
 
 
 def reviewer_backends(reviewer_tiers: Sequence[str], plan: Sequence[str]) -> tuple[str, ...]:

@@ -51,7 +51,7 @@ def _call_sinks(scope: Scope, call: ast.Call) -> list[Sink]:
         listed = isinstance(first, (ast.List, ast.Tuple))
         if name in SHELL_RUNNERS or (name in LIST_RUNNERS and (is_true(keyword(call, "shell")) or not listed)):
             found.append((78, first, shown, False))
-        elif listed and first.elts:
+        elif isinstance(first, (ast.List, ast.Tuple)) and first.elts:
             found.append((78, first.elts[0], shown, False))  # the program itself; its arguments are data
     receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
     if name in PATH_METHODS and receiver is not None and not _is_module(scope, receiver):

@@ -40,8 +40,30 @@ def create_backend(name: str, settings: BackendSettings = BackendSettings()) -> 
         from swarm_lsp.swarm.backends.ollama import OllamaBackend
 
         return OllamaBackend(model, options={"repeat_penalty": settings.repeat_penalty})
+    if kind == "openai":
+        return _openai_backend(name, settings)
     if kind == "anthropic":
         from swarm_lsp.swarm.backends.anthropic import AnthropicBackend
 
         return AnthropicBackend(model, extra_secrets=settings.secrets)
     raise BackendError(f"backend kind {kind!r} is unknown (available: {', '.join(BACKEND_KINDS)})")
+
+
+def _openai_backend(name: str, settings: BackendSettings) -> Backend:
+    import os
+
+    from swarm_lsp.swarm.backends.endpoints import (
+        BACKEND_OPTIONS, base_urls, endpoint_is_cloud, parse_cloud, split_options,
+    )
+    from swarm_lsp.swarm.backends.openai_compat import OpenAICompatBackend
+
+    bare, options = split_options(name)
+    unknown = sorted(set(options) - set(BACKEND_OPTIONS))
+    if unknown:
+        raise BackendError(f"{name}: unknown option(s) {', '.join(unknown)} (expected {', '.join(BACKEND_OPTIONS)})")
+    try:
+        parse_cloud(options.get("cloud"))
+        return OpenAICompatBackend(name, bare.partition(":")[2], base_urls(options), cloud=endpoint_is_cloud(name),
+                                   api_key=os.environ.get("OPENAI_API_KEY") or None, extra_secrets=settings.secrets)
+    except ValueError as exc:
+        raise BackendError(str(exc)) from exc

@@ -19,12 +19,8 @@ code is the prefix shared by retries and reviewers, the instructions and feedbac
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import json
 import logging
-import os
 import random
-import threading
 import time
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -32,25 +28,18 @@ from pathlib import Path
 from typing import Any, Awaitable, Iterable, TypeVar
 
 import anthropic
-import platformdirs
 
+from swarm_lsp.swarm.backends import cloud_audit
 from swarm_lsp.swarm.backends.anthropic_wire import build_request, to_reply
+from swarm_lsp.swarm.backends.cloud_audit import AUDIT_ENV, default_audit_log  # noqa: F401 - re-exported
 from swarm_lsp.swarm.backends.base import BackendError, Message, Reply
+from swarm_lsp.swarm.backends.host_pool import retry_after
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled
 from swarm_lsp.swarm.redact import redact_messages
 
 log = logging.getLogger(__name__)
 
-AUDIT_ENV = "SWARM_LSP_CLOUD_AUDIT_LOG"
-_audit_lock = threading.Lock()
 T = TypeVar("T")
-
-
-def default_audit_log() -> Path:
-    configured = os.environ.get(AUDIT_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    return Path(platformdirs.user_state_dir("swarm-lsp")) / "cloud_calls.jsonl"
 
 
 class AnthropicBackend:
@@ -140,8 +129,7 @@ class AnthropicBackend:
             raise BackendError("ANTHROPIC_API_KEY is not set")
         # Nothing may leave the machine unlogged: refuse to send when the audit log is unwritable.
         try:
-            self.audit_log.parent.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(self.audit_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+            cloud_audit.ensure_writable(self.audit_log)
         except OSError as exc:
             await client.close()
             raise BackendError(f"{self.name}: cannot write the cloud audit log {self.audit_log}: {exc}") from exc
@@ -166,7 +154,7 @@ class AnthropicBackend:
                 detail = f"HTTP {exc.status_code}: {_api_message(exc)}"
                 if not _retryable(exc.response) or attempt == self.max_attempts:
                     raise BackendError(f"{self.name}: {detail} (after {attempt} attempt(s))") from exc
-                delay = _retry_after(exc.response.headers)
+                delay = retry_after(exc.response.headers)
             except anthropic.APIConnectionError as exc:  # includes APITimeoutError
                 detail = f"{type(exc).__name__}: {exc}"
                 if attempt == self.max_attempts:
@@ -199,14 +187,7 @@ class AnthropicBackend:
 
     def _write_audit(self, record: dict[str, Any], started: float, **outcome: Any) -> None:
         record = {**record, "latency_s": round(time.perf_counter() - started, 3), **outcome}
-        line = json.dumps(record, ensure_ascii=False) + "\n"
-        try:
-            with _audit_lock:
-                fd = os.open(self.audit_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-                with os.fdopen(fd, "a", encoding="utf-8") as handle:
-                    handle.write(line)
-        except OSError as exc:
-            log.error("%s: cannot append to the cloud audit log %s: %s", self.name, self.audit_log, exc)
+        cloud_audit.append(self.audit_log, record, self.name)
 
     async def probe(self) -> dict[str, Any]:
         """Configuration for `swarm-lsp doctor`: builds a client (it reads the env) but sends nothing."""
@@ -237,14 +218,3 @@ def _retryable(response: Any) -> bool:
     if should in ("true", "false"):
         return should == "true"
     return response.status_code == 429 or response.status_code >= 500
-
-
-def _retry_after(headers: Any) -> float | None:
-    """Seconds the server asked us to wait: `retry-after-ms`, else `retry-after` (seconds or a date)."""
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        try:
-            return float(headers.get(name)) * scale
-        except (TypeError, ValueError):
-            pass
-    date = email.utils.parsedate_tz(headers.get("retry-after") or "")
-    return None if date is None else float(email.utils.mktime_tz(date) - time.time())

@@ -15,8 +15,9 @@ from swarm_lsp.swarm.errors import SwarmLspError
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": str}
 
-# Every backend kind, and whether it is a cloud service (the one list: config, tiers and the factory read it).
-BACKEND_KINDS: dict[str, bool] = {"llamacpp": False, "ollama": False, "anthropic": True}
+# Every backend kind, and whether it is a cloud service (the one list: config, tiers and the factory
+# read it). An OpenAI-compatible tier is local or cloud by where its servers are (`endpoints`).
+BACKEND_KINDS: dict[str, bool] = {"llamacpp": False, "ollama": False, "openai": False, "anthropic": True}
 
 
 class BackendError(SwarmLspError):

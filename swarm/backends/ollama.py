@@ -1,10 +1,8 @@
 """The Ollama backend: `ollama:<model>` (e.g. `ollama:qwen2.5-coder:7b`) through the official client.
 
-Several hosts (comma-separated `OLLAMA_HOST`, or `hosts=`) share the load: each call goes to the
-host with the fewest requests in flight, and a host that refuses the connection, answers 5xx or
-lacks the model is cooled down for `cooldown_s` while the call fails over to the next host.
-Hosts that are cooling down are still tried last, so a single flaky host never makes the
-backend refuse work outright.
+Several hosts (comma-separated `OLLAMA_HOST`, or `hosts=`) share the load (`host_pool`): each call
+goes to the host with the fewest requests in flight, and a host that refuses the connection,
+answers 5xx or lacks the model is cooled down for `cooldown_s` while the call fails over.
 
 `num_ctx` is sized to each prompt because Ollama silently truncates prompts longer than its
 default context. Ollama reloads the model whenever `num_ctx` changes, so sizes are powers of two
@@ -14,7 +12,6 @@ and never shrink on a host: a few reloads while prompts grow, none afterwards.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
 import math
@@ -28,6 +25,7 @@ import httpx
 import ollama
 
 from swarm_lsp.swarm.backends.base import BackendError, Message, Reply, TokenUsage
+from swarm_lsp.swarm.backends.host_pool import Host, HostPool, NoHostServed, RefusedOnHost, Verdict
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled
 
 log = logging.getLogger(__name__)
@@ -67,13 +65,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-@dataclass(eq=False)
-class _Host:
-    url: str
-    client: ollama.AsyncClient
-    in_flight: int = 0
-    down_until: float = 0.0  # time.monotonic() before which the host is cooling down
-    ctx_high_water: int = 0  # num_ctx never shrinks on a host: changing it reloads the model
+_Host = Host[ollama.AsyncClient]  # its state["num_ctx"] never shrinks: changing it reloads the model
 
 
 class OllamaBackend:
@@ -108,12 +100,13 @@ class OllamaBackend:
         self.extra_options = dict(options or {})  # e.g. repeat_penalty, num_gpu; ours take precedence
         # read_timeout bounds the gap between streamed chunks, which includes loading the model.
         timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
-        self._hosts = [_Host(url, ollama.AsyncClient(host=url, timeout=timeout)) for url in urls]
-        self._turn = itertools.count()
+        self._pool = HostPool(self.name, [Host(url, ollama.AsyncClient(host=url, timeout=timeout)) for url in urls],
+                              cooldown_s)
+        self._hosts = self._pool.hosts
 
     @property
     def hosts(self) -> list[str]:
-        return [host.url for host in self._hosts]
+        return self._pool.urls
 
     async def chat(
         self,
@@ -136,8 +129,8 @@ class OllamaBackend:
         sized = context_size(messages, max_tokens, min_ctx=self.min_ctx, max_ctx=self.max_ctx)
 
         async def on_host(host: _Host) -> Reply:
-            host.ctx_high_water = max(host.ctx_high_water, sized)
-            request_options = {**options, "num_ctx": host.ctx_high_water}
+            host.state["num_ctx"] = max(host.state.get("num_ctx", 0), sized)
+            request_options = {**options, "num_ctx": host.state["num_ctx"]}
             stream = await host.client.chat(
                 model=self.model,
                 messages=messages,
@@ -229,47 +222,26 @@ class OllamaBackend:
     async def aclose(self) -> None:
         await asyncio.gather(*(host.client.close() for host in self._hosts), return_exceptions=True)
 
-    def _candidates(self) -> list[_Host]:
-        """Healthy hosts, least busy first (ties in round-robin order), then cooling ones, soonest back first."""
-        now = time.monotonic()
-        start = next(self._turn) % len(self._hosts)
-        rotated = self._hosts[start:] + self._hosts[:start]
-        healthy = sorted((host for host in rotated if host.down_until <= now), key=lambda host: host.in_flight)
-        cooling = sorted((host for host in rotated if host.down_until > now), key=lambda host: host.down_until)
-        return healthy + cooling
-
     async def _on_hosts(self, call: Callable[[_Host], Awaitable[T]]) -> T:
         """Run `call` on the best host, failing over to the others on host-specific errors."""
-        failures: list[str] = []
-        missing_model = False
-        for host in self._candidates():
-            host.in_flight += 1
-            try:
-                result = await call(host)
-            except ollama.ResponseError as exc:
-                if exc.status_code == 404:
-                    missing_model = True
-                elif not (exc.status_code >= 500 or exc.status_code < 0):  # 4xx: every host would refuse it
-                    raise BackendError(f"{self.name} on {host.url}: {_describe(exc)}") from exc
-                self._cool_down(host, exc, failures)
-            except (ConnectionError, httpx.TransportError, ValueError) as exc:  # ValueError: malformed reply
-                self._cool_down(host, exc, failures)
-            else:
-                host.down_until = 0.0
-                return result
-            finally:
-                host.in_flight -= 1
-        hint = f"; run `ollama pull {self.model}` on the host(s) that lack it" if missing_model else ""
-        raise BackendError(
-            f"{self.name}: no Ollama host could serve the request "
-            f"(tried {', '.join(self.hosts)}; {'; '.join(failures)}){hint}"
-        )
+        try:
+            return await self._pool.run(call, self._judge, _describe)
+        except RefusedOnHost as exc:  # 4xx: every host would refuse it
+            raise BackendError(f"{self.name} on {exc.url}: {_describe(exc.error)}") from exc.error
+        except NoHostServed as exc:
+            hint = f"; run `ollama pull {self.model}` on the host(s) that lack it" if exc.missing else ""
+            raise BackendError(f"{self.name}: no Ollama host could serve the request "
+                               f"(tried {', '.join(self.hosts)}; {exc}){hint}") from None
 
-    def _cool_down(self, host: _Host, exc: BaseException, failures: list[str]) -> None:
-        reason = _describe(exc)
-        host.down_until = time.monotonic() + self.cooldown_s
-        failures.append(f"{host.url}: {reason}")
-        log.warning("%s: %s failed (%s); cooling it down for %.0fs", self.name, host.url, reason, self.cooldown_s)
+    @staticmethod
+    def _judge(exc: BaseException) -> Verdict | None:
+        if isinstance(exc, ollama.ResponseError):
+            if exc.status_code == 404:
+                return "missing"
+            return "failover" if exc.status_code >= 500 or exc.status_code < 0 else "fatal"
+        if isinstance(exc, (ConnectionError, httpx.TransportError, ValueError)):  # ValueError: malformed reply
+            return "failover"
+        return None
 
 
 def _parse_json(text: str) -> Any:

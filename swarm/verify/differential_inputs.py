@@ -261,7 +261,7 @@ def _falsy_pairs(base: Input, values: dict[str, list[Any]],
     """For each falsy, not-None value of one variable, a group: that value with each boundary value
     of another parameter."""
     groups = []
-    falsy = [("set", key, v) for key, options in values.items() for v in options if _falsy(v)]
+    falsy: list[tuple[str, Any, Any]] = [("set", key, v) for key, options in values.items() for v in options if _falsy(v)]
     falsy += [("attrs", key, v) for key, options in attributes.items() for v in options if _falsy(v)]
     for kind, key, value in falsy:
         for other, options in values.items():

@@ -139,8 +139,10 @@ def test_relative_paths_in_files_are_relative_to_the_workspace(tmp_path):
     ("tiers = []", "tiers = [] in {file}: expected at least one backend name"),
     ("tiers = 3", "tiers = 3 in {file}: expected a list of backend names"),
     ('tiers = ["gpt4"]', 'tiers = ["gpt4"] in {file}: "gpt4" is not a backend name; '
-                         'expected "kind:model" with kind one of llamacpp, ollama, anthropic'),
-    ('tiers = ["openai:gpt-4o"]', '"openai:gpt-4o" is not a backend name'),
+                         'expected "kind:model" with kind one of llamacpp, ollama, openai, anthropic'),
+    ('tiers = ["cohere:command-r"]', '"cohere:command-r" is not a backend name'),
+    ('tiers = ["openai:m?base_url=ftp://gpu/v1"]', "base URL 'ftp://gpu/v1': expected http:// or https://"),
+    ('tiers = ["openai:m?base_url=http://gpu/v1&cloud=maybe"]', "cloud='maybe': expected true or false"),
     ('tiers = ["ollama:"]', '"ollama:" is not a backend name'),
     ('tiers = ["llamacpp:qwen-7b"]',
      '"llamacpp:qwen-7b" is not an embedded model; expected llamacpp: followed by one of '
