@@ -9,7 +9,7 @@ response and the server stops generating; usage comes from the stream's last chu
 and marked so, from a server that sends none).
 
 Structured output asks for `response_format` `json_schema` first; a server that refuses it (HTTP
-400/422 naming the field) is asked for `json_object` with the schema (llama-cpp-python's form),
+400, 422 or, from llama-cpp-python, 500 naming the field) is asked for `json_object` with the schema (llama-cpp-python's form),
 then for plain text with the schema in the instructions, and each server's answer is remembered.
 A tier that counts as cloud (`endpoints.endpoint_is_cloud`) gets what Anthropic calls get: secrets
 redacted first, every request in the cloud audit log.
@@ -138,8 +138,10 @@ class OpenAICompatBackend:
             asked, extra = _structured_request(messages, schema, form)
             try:
                 return await self._stream(host, asked, {**params, **extra}, schema, form, cancel)
-            except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-                if form is None or form == FORMATS[-1] or "response_format" not in _describe(exc) + str(exc.body):
+            except openai.APIStatusError as exc:
+                # 400 or 422 naming the field; llama-cpp-python answers its validation error with a 500
+                refused = exc.status_code in (400, 422, 500) and "response_format" in f"{exc.message} {exc.body}"
+                if form is None or form == FORMATS[-1] or not refused:
                     raise
                 host.state["format"] = FORMATS[FORMATS.index(form) + 1]
                 log.warning("%s: %s refuses response_format %s; asking for %s", self.name, host.url, form,
