@@ -107,7 +107,8 @@ def _print_report(report: dict[str, Any]) -> None:
             f"{k}={v}" for k, v in entry.items() if k not in ("backend", "ok", "error", "kind", "hosts") and v is not None
         )
         for host in entry.get("hosts") or []:
-            details += f"; {host['host']}: " + (host.get("error") or f"ok, version {host.get('version')}")
+            version = f", version {host['version']}" if host.get("version") else ""
+            details += f"; {host['host']}: " + (host.get("error") or f"ok{version}")
         table.add_row(entry["backend"], "yes" if entry["backend"] in report["tiers"] else "",
                       "[green]yes[/green]" if entry.get("ok") else "[red]no[/red]", details)
     console.print(table)

@@ -38,8 +38,10 @@ DESCRIPTIONS = {
              "coverage; the evidence gives coverage, mutation score and why other tests were dropped. The "
              "tests go where the project keeps them (merged into an existing module).",
     "refactor": "Rewrite one symbol per `instruction`, keeping its behaviour (tests pass before and after).",
-    "audit": "Report security and quality findings (CWE-tagged) for one symbol.",
+    "audit": "Report security findings (CWE-tagged) for one symbol, or for the whole file when neither "
+             "`symbol` nor `line` is given (as `swarm-lsp run audit PATH` does).",
 }
+WHOLE_FILE_ACTIONS = frozenset({"audit"})  # may name no symbol: the whole file is the target
 COMMON_NOTE = (" Local models write, deterministic gates verify; the cloud tier is used only if configured."
                " Name the target with exactly one of `symbol` (qualified name) or `line` (1-based)."
                " `apply` defaults to false: a dry run that returns the unified diff and writes nothing;"
@@ -69,10 +71,15 @@ def tool_name(kind: str) -> str:
     return TOOL_NAMES.get(kind, kind)
 
 
-def target_of(symbol: str | None, line: int | None) -> str:
-    if (symbol is None or not symbol.strip()) == (line is None):
-        raise ToolError("name the target with exactly one of `symbol` (qualified name) or `line` (1-based)")
-    return symbol.strip() if symbol is not None and symbol.strip() else str(line)
+def target_of(symbol: str | None, line: int | None, whole_file: bool = False) -> str:
+    """The action's target: a symbol, a line, or ("" ) the whole file where the action allows it."""
+    named = symbol is not None and bool(symbol.strip())
+    if whole_file and not named and line is None:
+        return ""
+    if named == (line is not None):
+        what = "at most" if whole_file else "exactly"
+        raise ToolError(f"name the target with {what} one of `symbol` (qualified name) or `line` (1-based)")
+    return symbol.strip() if symbol is not None and named else str(line)
 
 
 class ProgressForwarder:
@@ -105,7 +112,7 @@ class ProgressForwarder:
 async def run_action_tool(state: McpState, ctx: Context, kind: str, path: str, symbol: str | None,
                           line: int | None, apply: bool, tiers: list[str] | None,
                           options: dict[str, Any] | None = None) -> ActionToolResult:
-    target = target_of(symbol, line)
+    target = target_of(symbol, line, whole_file=kind in WHOLE_FILE_ACTIONS)
     overrides = {**(options or {}), **({"tiers": tiers} if tiers else {})}
     session = state.session
     try:

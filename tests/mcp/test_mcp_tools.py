@@ -259,3 +259,16 @@ async def test_audit_tool_returns_findings_as_evidence_and_writes_nothing(root):
     assert result["status"] == "accepted" and result["diff"] == "" and result["applied"] is False
     [finding] = result["evidence"]["findings"]
     assert finding["cwe"] == 328 and finding["source"] == "bandit" and finding["path"] == "pkg/hashing.py"
+
+
+async def test_audit_takes_a_path_alone_and_audits_the_whole_file(root):
+    (root / "pkg" / "hashing.py").write_text(
+        "import hashlib\nimport random\n\n\ndef digest(data):\n    return hashlib.md5(data).hexdigest()\n\n\n"
+        "def token():\n    return random.random()\n")
+    factory = scripted_factory(lambda messages: {"untrusted_inputs": [], "operations": []})
+    async with Client(create_mcp_server(root, swarm_factory=factory), mode="legacy") as client:
+        result = (await client.call_tool("audit", {"path": "pkg/hashing.py"})).structured_content
+        both = await client.call_tool("audit", {"path": "pkg/hashing.py", "symbol": "digest", "line": 5})
+    assert result["status"] == "accepted" and result["evidence"]["functions"] == 2
+    assert {f["cwe"] for f in result["evidence"]["findings"]} == {328, 338}  # one in each function
+    assert both.is_error and "at most one of `symbol`" in text_of(both)

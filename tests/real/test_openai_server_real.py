@@ -130,3 +130,15 @@ async def test_a_tier_with_one_server_down_fails_over_to_the_other(server):
     assert [r.extra["host"] for r in replies] == [server, server]
     down_host = next(h for h in backend._pool.hosts if h.url == down)
     assert down_host.down_until > 0  # cooled down after the refused connection
+
+
+async def test_doctor_finds_the_server_and_its_model_and_names_the_tier_local(server, tmp_path):
+    from swarm_lsp.server.cli_doctor import doctor_report
+
+    tier = f"openai:qwen2.5-coder-0.5b?base_url={server}"
+    (tmp_path / "pyproject.toml").write_text(f'[tool.swarm-lsp]\ntiers = ["{tier}"]\n')
+    report = await doctor_report(load_config(tmp_path))
+    [entry] = [b for b in report["backends"] if b["backend"] == tier]
+    assert entry["ok"] and entry["cloud"] is False and entry["kind"] == "openai"
+    assert entry["hosts"] == [{"host": server, "reachable": True, "model_present": True, "error": None}]
+    assert report["ok"] and report["tiers"] == [tier]
