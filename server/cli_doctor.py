@@ -16,7 +16,7 @@ from rich.table import Table
 
 from swarm_lsp.server.cli_options import config_from_args
 from swarm_lsp.server.errors import EXIT_OK, EXIT_REJECTED
-from swarm_lsp.server.config import Config
+from swarm_lsp.server.config import ACTION_NAMES, Config
 from swarm_lsp.server.workspace import find_workspace
 from swarm_lsp.swarm import models
 from swarm_lsp.swarm.backends import BackendSettings, create_backend
@@ -72,20 +72,39 @@ async def _probe(name: str, settings: BackendSettings) -> dict[str, Any]:
     return {**entry, **report, "backend": name}
 
 
-async def doctor_report(config: Config) -> dict[str, Any]:
+def _plan(config: Config) -> tuple[list[str], str | None]:
     try:
-        plan, plan_error = [parse_tier(t).name for t in plan_tiers(config.tiers, config.escalation)], None
+        return [parse_tier(t).name for t in plan_tiers(config.tiers, config.escalation)], None
     except ValueError as exc:
-        plan, plan_error = [], str(exc)
+        return [], str(exc)
+
+
+def _action_plans(config: Config) -> dict[str, dict[str, Any]]:
+    """Per action: the tiers it tries, its candidates and reviewers (its `actions.<name>` settings applied)."""
+    plans = {}
+    for action in ACTION_NAMES:
+        own = config.for_action(action)
+        plan, error = _plan(own)
+        plans[action] = {"tiers": plan, "candidates": own.candidates, "reviewers": own.reviewers, "error": error,
+                         "own": sorted(dict(dict(config.actions).get(action, ())))}
+    return plans
+
+
+async def doctor_report(config: Config) -> dict[str, Any]:
+    plan, plan_error = _plan(config)
+    actions = _action_plans(config)
     reviewers = list(reviewer_backends(config.reviewer_tiers, plan))
-    names = list(dict.fromkeys([*(parse_tier(t).name for t in config.tiers), *reviewers]))
+    per_action = [name for entry in actions.values() for name in entry["tiers"]]
+    names = list(dict.fromkeys([*(parse_tier(t).name for t in config.tiers), *per_action, *reviewers]))
     settings = BackendSettings(n_ctx=config.n_ctx, threads=config.threads,
                                repeat_penalty=config.repeat_penalty, models_dir=config.models_dir)
     backends = list(await asyncio.gather(*(_probe(name, settings) for name in names)))
     usable = {b["backend"] for b in backends if b.get("ok")}
     return {
-        "ok": plan_error is None and bool(plan) and all(t in usable for t in plan),
+        "ok": plan_error is None and bool(plan) and all(t in usable for e in actions.values() for t in e["tiers"])
+        and all(t in usable for t in plan) and not any(e["error"] for e in actions.values()),
         "tiers": plan,
+        "actions": actions,
         "escalation": config.escalation,
         "error": plan_error,
         "reviewers": {"n": config.reviewers, "backends": reviewers if config.reviewers else []},
@@ -109,10 +128,16 @@ def _print_report(report: dict[str, Any]) -> None:
         for host in entry.get("hosts") or []:
             version = f", version {host['version']}" if host.get("version") else ""
             details += f"; {host['host']}: " + (host.get("error") or f"ok{version}")
-        table.add_row(entry["backend"], "yes" if entry["backend"] in report["tiers"] else "",
+        in_plan = entry["backend"] in report["tiers"] or any(entry["backend"] in a["tiers"] for a in report["actions"].values())
+        table.add_row(entry["backend"], "yes" if in_plan else "",
                       "[green]yes[/green]" if entry.get("ok") else "[red]no[/red]", details)
     console.print(table)
     console.print(f"tiers ({report['escalation']}): {' -> '.join(report['tiers']) or 'none'}")
+    for action, entry in report["actions"].items():
+        if entry["own"]:  # only the actions configured apart from the rest
+            console.print(f"  {action} ({', '.join(entry['own'])} of its own): {' -> '.join(entry['tiers']) or 'none'}, "
+                          f"{entry['candidates']} candidate(s), {entry['reviewers']} reviewer(s)"
+                          + (f" [red]{entry['error']}[/red]" if entry["error"] else ""))
     reviewers = report["reviewers"]
     console.print(f"reviewers: {reviewers['n']}" + (f" on {', '.join(reviewers['backends'])}" if reviewers["n"] else ""))
     if report["error"]:

@@ -73,6 +73,9 @@ class Config:
     models_dir: str | None = None  # None: swarm.models' default
     log_level: str = "warning"
     seed: int = SwarmSettings.seed
+    # Per action, settings that replace the ones above for that action's jobs:
+    # ((action, ((key, value), ...)), ...), from `[tool.swarm-lsp.actions.<action>]`.
+    actions: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
 
     def __post_init__(self) -> None:
         # Direct construction (and dataclasses.replace) gets the same checks as loaded values.
@@ -83,10 +86,13 @@ class Config:
             object.__setattr__(self, name, _parse_field(name, name, value, "Config arguments"))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        shown = {
             f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
             for f in dataclasses.fields(self)
         }
+        shown["actions"] = {action: {key: list(value) if isinstance(value, tuple) else value for key, value in items}
+                            for action, items in self.actions}
+        return shown
 
     def swarm_settings(self) -> SwarmSettings:
         return SwarmSettings(**{f.name: getattr(self, f.name) for f in dataclasses.fields(SwarmSettings)})
@@ -97,7 +103,14 @@ class Config:
 
     def merged(self, data: Any, source: str, *, base_dir: Path | None = None) -> Config:
         """This config with the settings in `data` (e.g. LSP initializationOptions) on top."""
-        return dataclasses.replace(self, **parse_config_dict(data, source, base_dir=base_dir))
+        values = {"actions": self.actions}
+        _update(values, parse_config_dict(data, source, base_dir=base_dir))
+        return dataclasses.replace(self, **values)
+
+    def for_action(self, action: str) -> Config:
+        """The configuration one job of `action` runs with: its `actions.<action>` settings on top."""
+        own = dict(self.actions).get(action)
+        return dataclasses.replace(self, **dict(own)) if own else self
 
 
 def _bounded(name: str) -> Callable[[Any], Any]:
@@ -136,6 +149,53 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "audit_skip": parse.string_list(parse_rule, '["B101", "CWE-703"]'),
     "audit_exclude": parse.string_list(example='["tests/**", "bench/"]'),
 }
+ACTION_NAMES = ("document", "tests", "refactor", "audit")
+ACTION_KEYS = ("tiers", "candidates", "reviewers")  # what one action may set for itself
+
+
+def _actions(value: Any) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+    """`{audit = {tiers = [...]}, ...}`: per action, validated as the same keys at the top level."""
+    if isinstance(value, tuple):  # already parsed (direct construction, dataclasses.replace)
+        value = {action: dict(items) for action, items in value}
+    if not isinstance(value, Mapping):
+        raise Invalid('expected a table of actions such as {audit = {tiers = ["llamacpp:qwen2.5-coder-1.5b"]}}')
+    parsed = []
+    for action, table in value.items():
+        if action not in ACTION_NAMES:
+            raise Invalid(f"unknown action {action!r}; expected one of {', '.join(ACTION_NAMES)}")
+        if not isinstance(table, Mapping):
+            raise Invalid(f"actions.{action}: expected a table of {', '.join(ACTION_KEYS)}")
+        items = []
+        for raw_key, item in table.items():
+            key = raw_key.replace("-", "_") if isinstance(raw_key, str) else str(raw_key)
+            if key not in ACTION_KEYS:
+                raise Invalid(f"actions.{action}.{raw_key}: an action may set {', '.join(ACTION_KEYS)}")
+            try:
+                items.append((key, _PARSERS[key](item)))
+            except Invalid as exc:
+                raise Invalid(f"actions.{action}.{raw_key} = {_show(item)}: {exc}") from None
+        parsed.append((action, tuple(sorted(items))))
+    return tuple(sorted(parsed))
+
+
+def _update(values: dict[str, Any], new: dict[str, Any]) -> None:
+    """`values.update(new)` for a later source, except that per-action settings merge key by key
+    with earlier ones, and a key the later source sets for every action (`tiers` from the command
+    line or the editor) replaces what earlier sources set for one action."""
+    overridden = set(new) & set(ACTION_KEYS)
+    if overridden and values.get("actions"):
+        values["actions"] = tuple((action, kept) for action, items in values["actions"]
+                                  if (kept := tuple((k, v) for k, v in items if k not in overridden)))
+    for name, value in new.items():
+        if name == "actions":
+            merged = {action: dict(items) for action, items in values.get("actions", ())}
+            for action, items in value:
+                merged.setdefault(action, {}).update(dict(items))
+            value = _actions(merged)
+        values[name] = value
+
+
+_PARSERS["actions"] = _actions
 _OPTIONAL = frozenset({"threads", "ledger_path", "models_dir"})
 _PATHS = frozenset({"ledger_path", "models_dir"})
 KNOWN_KEYS = tuple(_PARSERS)
@@ -197,6 +257,16 @@ def parse_config_dict(data: Any, source: str, *, base_dir: Path | None = None) -
     return result
 
 
+def _env_value(name: str, raw: str) -> Any:
+    """SWARM_LSP_ACTIONS holds JSON (`{"audit": {"tiers": [...]}}`); the other variables plain text."""
+    if name != "actions":
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return f"not JSON: {exc}"  # refused by the parser with the variable named
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
@@ -223,19 +293,19 @@ def load_config(
         table = tool.get(PYPROJECT_TABLE) if isinstance(tool, dict) else None
         if table is not None:
             source = f"{pyproject} [tool.{PYPROJECT_TABLE}]"
-            values.update(parse_config_dict(table, source, base_dir=workspace))
+            _update(values, parse_config_dict(table, source, base_dir=workspace))
 
     own_file = workspace / CONFIG_FILE
     if own_file.is_file():
-        values.update(parse_config_dict(_read_toml(own_file), str(own_file), base_dir=workspace))
+        _update(values, parse_config_dict(_read_toml(own_file), str(own_file), base_dir=workspace))
 
     for name in KNOWN_KEYS:
         var = ENV_PREFIX + name.upper()
         raw = env.get(var, "")
         if raw.strip():  # an empty variable counts as unset
-            values.update(parse_config_dict({name: raw}, f"environment variable {var}"))
+            _update(values, parse_config_dict({name: _env_value(name, raw)}, f"environment variable {var}"))
 
     if overrides:
-        values.update(parse_config_dict(overrides, "command line"))
+        _update(values, parse_config_dict(overrides, "command line"))
     values.setdefault("tiers", default_tiers(env))
     return Config(**values)

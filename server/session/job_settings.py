@@ -46,6 +46,7 @@ def job_settings(config: Config, action: Action, overrides: Any, source: str) ->
             configured[raw_key] = value
         else:
             raise _not_a_job_option(str(raw_key), key, action, source)
+    config = config.for_action(action.kind)  # `actions.<kind>` settings, then the request's on top
     merged = config.merged(configured, source) if configured else config
     return JobSettings(merged.swarm_settings(), merged.action_options(**per_request))
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ def test_defaults(tmp_path):
         "differential_inputs": 500, "differential_seconds": 30.0,
         "audit_on_save": False, "audit_skip": [], "audit_exclude": [],
         "ledger_path": None, "models_dir": None, "log_level": "warning",
-        "seed": 0,
+        "seed": 0, "actions": {},
     }
 
 
@@ -227,3 +228,33 @@ def test_audit_skip_and_exclude_take_lists_or_comma_separated_text_and_check_rul
     assert config.action_options().audit_skip == ("B101", "CWE-703")
     with pytest.raises(ConfigError, match="'assert' is not a rule id"):
         load_config(tmp_path, env={"SWARM_LSP_AUDIT_SKIP": "assert"})
+
+
+def test_per_action_settings_merge_by_key_across_sources_and_a_later_top_level_key_wins(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.swarm-lsp]\ntiers = ["llamacpp:qwen2.5-coder-0.5b"]\n'
+        '[tool.swarm-lsp.actions.audit]\ntiers = ["llamacpp:qwen2.5-coder-1.5b"]\ncandidates = 1\n')
+    (tmp_path / "swarm-lsp.toml").write_text("[actions.audit]\nreviewers = 2\n")
+    config = load_config(tmp_path, env={})
+    audit = config.for_action("audit")
+    assert (audit.tiers, audit.candidates, audit.reviewers) == (("llamacpp:qwen2.5-coder-1.5b",), 1, 2)
+    assert config.for_action("tests").tiers == ("llamacpp:qwen2.5-coder-0.5b",)
+    flagged = load_config(tmp_path, env={}, overrides={"tiers": ["llamacpp:qwen2.5-coder-0.5b"]})
+    assert flagged.for_action("audit").tiers == ("llamacpp:qwen2.5-coder-0.5b",)  # the command line wins
+    assert flagged.for_action("audit").candidates == 1
+    from_env = load_config(tmp_path, env={"SWARM_LSP_ACTIONS": '{"document": {"candidates": 4}}'})
+    assert from_env.for_action("document").candidates == 4 and from_env.for_action("audit").reviewers == 2
+    editor = config.merged({"actions": {"audit": {"candidates": 3}}}, "initializationOptions")
+    assert (editor.for_action("audit").candidates, editor.for_action("audit").reviewers) == (3, 2)
+
+
+@pytest.mark.parametrize("actions, message", [
+    ({"lint": {}}, "unknown action 'lint'; expected one of document, tests, refactor, audit"),
+    ({"audit": {"escalation": "never"}}, "actions.audit.escalation: an action may set tiers, candidates, reviewers"),
+    ({"audit": {"candidates": 0}}, "actions.audit.candidates = 0: expected an integer from 1 to 16"),
+    ({"audit": {"tiers": ["gpt4"]}}, '"gpt4" is not a backend name'),
+    ({"audit": "1.5b"}, "actions.audit: expected a table"),
+])
+def test_bad_per_action_settings_say_which_action_and_key(actions, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_config_dict({"actions": actions}, "test")

@@ -38,3 +38,17 @@ def test_doctor_explains_cloud_only_without_a_cloud_tier(tmp_path, capsys):
     code = cli.main(["doctor", str(tmp_path), "--json", "--escalation", "cloud-only"])
     report = json.loads(capsys.readouterr().out)
     assert code == 1 and report["tiers"] == [] and "no cloud tier" in report["error"]
+
+
+def test_doctor_shows_the_plan_of_an_action_with_its_own_tiers(tmp_path, capsys):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.swarm-lsp]\ntiers = ["llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b"]\n'
+        '[tool.swarm-lsp.actions.audit]\ntiers = ["llamacpp:qwen2.5-coder-1.5b"]\ncandidates = 1\n')
+    code = cli.main(["doctor", str(tmp_path), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["ok"]
+    assert report["actions"]["audit"] == {"tiers": ["llamacpp:qwen2.5-coder-1.5b"], "candidates": 1, "reviewers": 0,
+                                          "error": None, "own": ["candidates", "tiers"]}
+    assert report["actions"]["document"]["tiers"] == report["tiers"] and report["actions"]["document"]["own"] == []
+    cli.main(["doctor", str(tmp_path)])
+    assert "audit (candidates, tiers of its own): llamacpp:qwen2.5-coder-1.5b, 1 candidate(s)" in capsys.readouterr().out

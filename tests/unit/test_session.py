@@ -172,3 +172,16 @@ async def test_ledger_rows_are_written_off_the_event_loop_before_the_run_returns
     await session.run("document", session.read(root / "calc.py"), "add")
     assert writers and all(name.startswith("swarm-ledger") for name in writers)
     assert session.swarm.ledger is not None and session.swarm.ledger.totals()["calls"] == 1
+
+
+async def test_an_actions_own_tiers_and_candidates_apply_to_its_jobs_and_a_request_overrides_them(root):
+    other = "llamacpp:qwen2.5-coder-1.5b"
+    backend = ScriptedBackend(TIER, ["not json"] * 6)
+    session = session_with(root, backend, actions={"document": {"tiers": [other], "candidates": 2}})
+    own = session.job_settings("document", None, "t")
+    assert (own.swarm.tiers, own.swarm.candidates) == ((other,), 2)
+    assert session.job_settings("audit", None, "t").swarm.tiers == (TIER,)  # the others keep the top level
+    assert session.job_settings("document", {"tiers": [TIER]}, "t").swarm.tiers == (TIER,)
+    outcome = await session.run("document", session.read(root / "calc.py"), "add")
+    assert outcome.result.status == "rejected" and len(backend.calls) == 2
+    assert {attempt.tier for attempt in outcome.result.attempts} == {other}  # the document action's own tier

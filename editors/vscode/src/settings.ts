@@ -10,6 +10,7 @@ export interface ServerSetting {
   setting: string; // under swarmLsp.
   key: string; // the server's configuration key
   emptyListIsUnset?: boolean; // the server refuses an empty list for this key
+  emptyObjectIsUnset?: boolean; // an empty object sets nothing: not sent
 }
 
 export const SERVER_SETTINGS: readonly ServerSetting[] = [
@@ -32,6 +33,7 @@ export const SERVER_SETTINGS: readonly ServerSetting[] = [
   { setting: 'differentialSeconds', key: 'differential_seconds' },
   { setting: 'auditOnSave', key: 'audit_on_save' },
   { setting: 'auditSkip', key: 'audit_skip' },
+  { setting: 'actions', key: 'actions', emptyObjectIsUnset: true },
 ];
 
 /** Settings of the extension itself, never sent to the server. */
@@ -59,8 +61,11 @@ export function userValue(inspected: Inspected | undefined): unknown {
 
 export function serverSection(inspect: Inspect): Record<string, unknown> {
   const section: Record<string, unknown> = {};
-  for (const { setting, key, emptyListIsUnset } of SERVER_SETTINGS) {
+  for (const { setting, key, emptyListIsUnset, emptyObjectIsUnset } of SERVER_SETTINGS) {
     let value = userValue(inspect(setting));
+    if (emptyObjectIsUnset && isEmptyObject(value)) {
+      continue;
+    }
     if (Array.isArray(value)) {
       value = value.filter((item) => typeof item !== 'string' || item.trim() !== '');
       if (emptyListIsUnset && (value as unknown[]).length === 0) {
@@ -72,6 +77,10 @@ export function serverSection(inspect: Inspect): Record<string, unknown> {
     }
   }
   return section;
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
 }
 
 /** initializationOptions and didChangeConfiguration `settings`: the section under its name. */

@@ -140,3 +140,13 @@ describe('package.json contributes exactly these settings', () => {
     assert.deepEqual(properties['swarmLsp.docStyle'].enum, [...styles[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]));
   });
 });
+
+describe('per-action settings', () => {
+  test('swarmLsp.actions is sent as the server key `actions`; an empty object is not sent', () => {
+    const audit = { audit: { tiers: ['llamacpp:qwen2.5-coder-1.5b'], candidates: 1 } };
+    assert.deepEqual(serverSection(inspector({ actions: audit })), { actions: audit });
+    assert.deepEqual(serverSection(inspector({ actions: {} })), {});
+    const declared = properties['swarmLsp.actions'] as { properties: Record<string, unknown> };
+    assert.deepEqual(Object.keys(declared.properties), ['document', 'tests', 'refactor', 'audit']);
+  });
+});
