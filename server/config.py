@@ -103,7 +103,7 @@ class Config:
 
     def merged(self, data: Any, source: str, *, base_dir: Path | None = None) -> Config:
         """This config with the settings in `data` (e.g. LSP initializationOptions) on top."""
-        values = {"actions": self.actions}
+        values: dict[str, Any] = {"actions": self.actions}
         _update(values, parse_config_dict(data, source, base_dir=base_dir))
         return dataclasses.replace(self, **values)
 
