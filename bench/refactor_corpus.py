@@ -1,6 +1,6 @@
 """The refactor action's gates on the labelled refactor corpus (issue 16, step 1).
 
-    .venv/bin/python bench/refactor_corpus.py [--half dev|heldout|both] [--checker differential|tests]
+    .venv/bin/python bench/refactor_corpus.py [--half dev|heldout|heldout2|all] [--checker differential|tests]
                                               [--write docs/benchmarks.md]
 
 Each rewrite in tests/fixtures/refactor_corpus is given to the refactor action as the reply of a
@@ -43,6 +43,7 @@ RESULTS = {"tests": ROOT / "bench" / "results" / "refactor_gates.json",
 BEGIN, END = "<!-- refactor-corpus-benchmark:begin -->", "<!-- refactor-corpus-benchmark:end -->"
 INSTRUCTION = "Make this function easier to read without changing its behaviour."
 TIER = "llamacpp:scripted"
+HALVES = ("dev", "heldout", "heldout2")
 
 
 def module_file(workspace: Path, module: str) -> Path:
@@ -105,7 +106,7 @@ def report(rows_by_checker: dict[str, list[dict]]) -> str:
              "on the calls the tests make, boundary variations and hypothesis-drawn values (default limits).", "",
              "| checker | half | behaviour-changing accepted | behaviour-preserving accepted | changing accepted per "
              "kind | gates that rejected | seconds per rewrite (median) |", "|---|---|---|---|---|---|---|"]
-    for checker, half in ((c, h) for c in ("tests", "differential") for h in ("dev", "heldout")):
+    for checker, half in ((c, h) for c in ("tests", "differential") for h in HALVES):
         mine = [r for r in rows_by_checker.get(checker, []) if r["half"] == half]
         if not mine:
             continue
@@ -126,12 +127,13 @@ def report(rows_by_checker: dict[str, list[dict]]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--half", choices=("dev", "heldout", "both"), default="both")
+    parser.add_argument("--half", choices=(*HALVES, "all"), default="all",
+                        help="heldout2: a second held-out half, written later without sight of the checker")
     parser.add_argument("--checker", choices=tuple(RESULTS), default="differential")
     parser.add_argument("--report", action="store_true", help="only recompute the table from the kept rows")
     parser.add_argument("--write", metavar="FILE", help="update this Markdown file's section")
     args = parser.parse_args()
-    halves = ["dev", "heldout"] if args.half == "both" else [args.half]
+    halves = [h for h in HALVES if (CORPUS / f"{h}.json").exists()] if args.half == "all" else [args.half]
     if not args.report:
         asyncio.run(run(halves, args.checker))
     section = report({name: json.loads(path.read_text()) for name, path in RESULTS.items() if path.exists()})
