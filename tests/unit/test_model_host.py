@@ -1,0 +1,101 @@
+"""One model host per machine: processes that need a model find the running host or start exactly
+one between them. The host here is a stand-in HTTP server answering `GET /v1/models` (the real one,
+llama.cpp's server, is exercised in tests/real/test_openai_server_real.py); every start appends a
+line to a file, so the tests count starts, never time them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from swarm_lsp.swarm.backends.model_host import HostStartError, answers, find_or_start, read_record, stop
+
+FAKE_HOST = textwrap.dedent('''\
+    import http.server, sys
+    port, starts = int(sys.argv[1]), sys.argv[2]
+    with open(starts, "a") as f:
+        f.write("start\\n")
+
+    class Models(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/v1/models" else 404)
+            self.end_headers()
+            self.wfile.write(b'{"data": []}')
+
+        def log_message(self, *args):
+            pass
+
+    http.server.HTTPServer(("127.0.0.1", port), Models).serve_forever()
+''')
+
+
+@pytest.fixture
+def host(tmp_path):
+    script = tmp_path / "fake_host.py"
+    script.write_text(FAKE_HOST)
+    starts = tmp_path / "starts.txt"
+    hosts_dir = tmp_path / "hosts"
+    yield hosts_dir, (lambda port: [sys.executable, str(script), str(port), str(starts)]), starts
+    record = read_record(hosts_dir, "m")
+    if record is not None:
+        stop(hosts_dir, "m")
+
+
+def started(starts: Path) -> int:
+    return len(starts.read_text().splitlines()) if starts.exists() else 0
+
+
+def test_the_first_call_starts_the_host_and_the_next_finds_it(host):
+    hosts_dir, command, starts = host
+    url = find_or_start("m", command, hosts_dir)
+    assert answers(url) and find_or_start("m", command, hosts_dir) == url
+    assert started(starts) == 1
+    record = read_record(hosts_dir, "m")
+    assert record.url == url and record.pid != os.getpid()
+
+
+def test_processes_starting_at_once_share_one_host(host, tmp_path):
+    hosts_dir, command, starts = host
+    script = tmp_path / "client.py"
+    script.write_text(textwrap.dedent(f'''\
+        import sys
+        from pathlib import Path
+        from swarm_lsp.swarm.backends.model_host import find_or_start
+        command = lambda port: [sys.executable, {str(tmp_path / "fake_host.py")!r}, str(port), {str(starts)!r}]
+        print(find_or_start("m", command, Path({str(hosts_dir)!r})))
+    '''))
+    clients = [subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    urls = {client.communicate(timeout=120)[0].strip() for client in clients}
+    assert len(urls) == 1 and started(starts) == 1
+
+
+def test_a_host_that_died_is_replaced(host):
+    hosts_dir, command, starts = host
+    find_or_start("m", command, hosts_dir)
+    os.kill(read_record(hosts_dir, "m").pid, signal.SIGKILL)
+    assert answers(find_or_start("m", command, hosts_dir)) and started(starts) == 2
+
+
+def test_a_record_left_by_a_process_that_is_gone_is_not_trusted(host):
+    hosts_dir, command, starts = host
+    hosts_dir.mkdir(parents=True)
+    (hosts_dir / "m.json").write_text(json.dumps({"model": "m", "pid": 2 ** 22 + 12345, "url": "http://127.0.0.1:9/v1",
+                                                  "log": "", "started": 0.0}))
+    url = find_or_start("m", command, hosts_dir)
+    assert url != "http://127.0.0.1:9/v1" and answers(url) and started(starts) == 1
+
+
+def test_a_host_that_cannot_start_is_an_error_with_its_log(tmp_path):
+    def failing(port: int) -> list[str]:
+        return [sys.executable, "-c", "import sys; print('no model file here'); sys.exit(3)"]
+
+    with pytest.raises(HostStartError, match=r"(?s)did not start \(exit 3\).*no model file here"):
+        find_or_start("m", failing, tmp_path / "hosts")
+    assert read_record(tmp_path / "hosts", "m") is None
