@@ -96,7 +96,7 @@ async def doctor_report(config: Config) -> dict[str, Any]:
     reviewers = list(reviewer_backends(config.reviewer_tiers, plan))
     per_action = [name for entry in actions.values() for name in entry["tiers"]]
     names = list(dict.fromkeys([*(parse_tier(t).name for t in config.tiers), *per_action, *reviewers]))
-    settings = BackendSettings(n_ctx=config.n_ctx, threads=config.threads,
+    settings = BackendSettings(n_ctx=config.n_ctx, threads=config.threads, model_host=config.model_host,
                                repeat_penalty=config.repeat_penalty, models_dir=config.models_dir)
     backends = list(await asyncio.gather(*(_probe(name, settings) for name in names)))
     usable = {b["backend"] for b in backends if b.get("ok")}
@@ -111,7 +111,17 @@ async def doctor_report(config: Config) -> dict[str, Any]:
         "cloud_budget": {"per_action": config.cloud_budget_action, "per_day": config.cloud_budget_day},
         "backends": backends,
         "embedded_models": {m.name: _llamacpp_status(m.name) for m in models.MODELS.values()},
+        "model_host": {"mode": config.model_host, "running": _running_hosts()},
     }
+
+
+def _running_hosts() -> dict[str, str]:
+    """The shared model hosts that answer now, by model (`model_host = "shared"` starts them)."""
+    from swarm_lsp.swarm.backends.model_host import answers, read_record
+    from swarm_lsp.swarm.backends.shared_host import hosts_dir
+
+    records = (read_record(hosts_dir(), name) for name in models.MODELS)
+    return {r.model: r.url for r in records if r is not None and answers(r.url, timeout_s=0.5)}
 
 
 def _print_report(report: dict[str, Any]) -> None:
@@ -138,6 +148,9 @@ def _print_report(report: dict[str, Any]) -> None:
             console.print(f"  {action} ({', '.join(entry['own'])} of its own): {' -> '.join(entry['tiers']) or 'none'}, "
                           f"{entry['candidates']} candidate(s), {entry['reviewers']} reviewer(s)"
                           + (f" [red]{entry['error']}[/red]" if entry["error"] else ""))
+    host = report["model_host"]
+    running = ", ".join(f"{model} on {url}" for model, url in host["running"].items()) or "none running"
+    console.print(f"embedded models: {host['mode']}" + (f" ({running})" if host["mode"] == "shared" else ""))
     reviewers = report["reviewers"]
     console.print(f"reviewers: {reviewers['n']}" + (f" on {', '.join(reviewers['backends'])}" if reviewers["n"] else ""))
     if report["error"]:

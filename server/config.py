@@ -27,6 +27,7 @@ from swarm_lsp.swarm.settings import CONFIGURED_OPTIONS, DOC_EXAMPLES, DOC_REVIE
 from swarm_lsp.swarm.tiers import ESCALATION_MODES, LOCAL_DEFAULT_TIERS, default_tiers
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+MODEL_HOSTS = ("in-process", "shared")
 ENV_PREFIX = "SWARM_LSP_"
 CONFIG_FILE = "swarm-lsp.toml"
 PYPROJECT_TABLE = "swarm-lsp"
@@ -57,6 +58,7 @@ class Config:
     repeat_penalty: float = 1.1
     n_ctx: int = 4096
     threads: int | None = None  # None: all cores
+    model_host: str = "in-process"  # embedded models: in this process, or "shared" by one host per machine
     doc_style: str = ActionOptions.doc_style
     doc_examples: str = ActionOptions.doc_examples
     doc_reviewers: str = ActionOptions.doc_reviewers
@@ -132,6 +134,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "repeat_penalty": parse.number(1, 2),
     "n_ctx": parse.integer(512, 32768),
     "threads": parse.threads,
+    "model_host": parse.choice(MODEL_HOSTS),
     "doc_style": parse.choice(DOC_STYLES),
     "doc_examples": parse.choice(DOC_EXAMPLES),
     "doc_reviewers": parse.choice(DOC_REVIEWERS),

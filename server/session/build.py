@@ -19,6 +19,7 @@ def build_swarm(config: Config, ledger: Ledger | None = None, workspace: Path | 
         threads=config.threads,
         repeat_penalty=config.repeat_penalty,
         models_dir=config.models_dir,
+        model_host=config.model_host,
     )
     return Swarm(
         config.swarm_settings(),

@@ -15,6 +15,7 @@ class BackendSettings:
     repeat_penalty: float = 1.1
     models_dir: str | Path | None = None
     secrets: tuple[str, ...] = ()  # values redacted from anything sent to a cloud backend (.env values)
+    model_host: str = "in-process"  # embedded models: loaded in this process, or "shared" by the machine's host
 
 
 def create_backend(name: str, settings: BackendSettings = BackendSettings()) -> Backend:
@@ -23,6 +24,15 @@ def create_backend(name: str, settings: BackendSettings = BackendSettings()) -> 
         kind, model = split_backend_name(name)
     except ValueError as exc:
         raise BackendError(str(exc)) from exc
+    if kind == "llamacpp" and settings.model_host == "shared":
+        from swarm_lsp.swarm.backends.shared_host import SharedHostBackend
+        from swarm_lsp.swarm.models import UnknownModel
+
+        try:
+            return SharedHostBackend(model, n_ctx=settings.n_ctx, threads=settings.threads,
+                                     models_dir=settings.models_dir)
+        except UnknownModel as exc:
+            raise BackendError(str(exc)) from exc
     if kind == "llamacpp":
         from swarm_lsp.swarm.backends.llamacpp import LlamaCppBackend
 

@@ -99,3 +99,17 @@ def test_a_host_that_cannot_start_is_an_error_with_its_log(tmp_path):
     with pytest.raises(HostStartError, match=r"(?s)did not start \(exit 3\).*no model file here"):
         find_or_start("m", failing, tmp_path / "hosts")
     assert read_record(tmp_path / "hosts", "m") is None
+
+
+def test_a_shared_embedded_tier_is_built_without_starting_anything(tmp_path):
+    from swarm_lsp.swarm.backends import BackendSettings, create_backend
+    from swarm_lsp.swarm.backends.base import BackendError
+    from swarm_lsp.swarm.backends.shared_host import SharedHostBackend
+
+    backend = create_backend("llamacpp:qwen2.5-coder-0.5b", BackendSettings(model_host="shared"))
+    assert isinstance(backend, SharedHostBackend) and backend.host_url is None and backend.is_cloud is False
+    assert backend.name == "llamacpp:qwen2.5-coder-0.5b"  # the plan and the ledger see the embedded tier
+    argv = backend.command(43210)
+    assert argv[1:3] == ["-m", "swarm_lsp.swarm.backends.model_host_server"] and "43210" in argv
+    with pytest.raises(BackendError, match="qwen-7b"):
+        create_backend("llamacpp:qwen-7b", BackendSettings(model_host="shared"))
