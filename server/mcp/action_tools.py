@@ -54,6 +54,9 @@ ApplyArg = Annotated[bool, Field(description="write the edit to the file (defaul
 TiersArg = Annotated[list[str] | None, Field(description="backends to try in order for this call, e.g. "
                                                          "[\"llamacpp:qwen2.5-coder-0.5b\"]; default: configured tiers")]
 InstructionArg = Annotated[str, Field(description="what to change, e.g. `extract the parsing into a helper`")]
+CandidatesArg = Annotated[int | None, Field(description="writer attempts per tier for this call (default: configured)",
+                                            ge=1, le=16)]
+ReviewersArg = Annotated[int | None, Field(description="reviewers voting for this call (default: configured)", ge=0, le=31)]
 
 
 class ActionToolResult(BaseModel):
@@ -110,10 +113,14 @@ class ProgressForwarder:
 
 
 async def run_action_tool(state: McpState, ctx: Context, kind: str, path: str, symbol: str | None,
-                          line: int | None, apply: bool, tiers: list[str] | None,
+                          line: int | None, apply: bool, plan: dict[str, Any],
                           options: dict[str, Any] | None = None) -> ActionToolResult:
+    """`plan`: the call's own tiers, candidates and reviewers (None or empty: the configured ones,
+    the action's own `actions.<kind>` settings included)."""
     target = target_of(symbol, line, whole_file=kind in WHOLE_FILE_ACTIONS)
-    overrides = {**(options or {}), **({"tiers": tiers} if tiers else {})}
+    overrides = {**(options or {}), **{key: value for key, value in plan.items() if value}}
+    if plan.get("reviewers") == 0:
+        overrides["reviewers"] = 0  # zero is a choice, not "unset"
     session = state.session
     try:
         file = resolve_file_inside(state.root, path)
@@ -181,17 +188,21 @@ def _make_tool(state: McpState, kind: str):
     if kind == "refactor":
         async def refactor_tool(path: PathArg, instruction: InstructionArg, ctx: Context,
                                 symbol: SymbolArg = None, line: LineArg = None, apply: ApplyArg = False,
-                                tiers: TiersArg = None) -> ActionToolResult:
+                                tiers: TiersArg = None, candidates: CandidatesArg = None,
+                                reviewers: ReviewersArg = None) -> ActionToolResult:
             if not instruction.strip():
                 raise ToolError("`instruction` must say what to change")
-            return await run_action_tool(state, ctx, kind, path, symbol, line, apply, tiers,
+            plan = {"tiers": tiers, "candidates": candidates, "reviewers": reviewers}
+            return await run_action_tool(state, ctx, kind, path, symbol, line, apply, plan,
                                          {"instruction": instruction})
 
         return refactor_tool
 
     async def action_tool(path: PathArg, ctx: Context, symbol: SymbolArg = None, line: LineArg = None,
-                          apply: ApplyArg = False, tiers: TiersArg = None) -> ActionToolResult:
-        return await run_action_tool(state, ctx, kind, path, symbol, line, apply, tiers)
+                          apply: ApplyArg = False, tiers: TiersArg = None, candidates: CandidatesArg = None,
+                          reviewers: ReviewersArg = None) -> ActionToolResult:
+        plan = {"tiers": tiers, "candidates": candidates, "reviewers": reviewers}
+        return await run_action_tool(state, ctx, kind, path, symbol, line, apply, plan)
 
     return action_tool
 

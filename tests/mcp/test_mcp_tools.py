@@ -272,3 +272,16 @@ async def test_audit_takes_a_path_alone_and_audits_the_whole_file(root):
     assert result["status"] == "accepted" and result["evidence"]["functions"] == 2
     assert {f["cwe"] for f in result["evidence"]["findings"]} == {328, 338}  # one in each function
     assert both.is_error and "at most one of `symbol`" in text_of(both)
+
+
+async def test_candidates_for_one_call_and_an_actions_own_settings_apply(root):
+    (root / "swarm-lsp.toml").write_text(f'tiers = ["{TIER}"]\ncandidates = 1\n[actions.document]\ncandidates = 2\n')
+    async with Client(create_mcp_server(root, swarm_factory=scripted_factory(lambda m: "not json")),
+                      mode="legacy") as client:
+        own = (await client.call_tool("document", {"path": "pkg/scale.py", "symbol": "scale"})).structured_content
+        call = (await client.call_tool("document", {"path": "pkg/scale.py", "symbol": "scale",
+                                                    "candidates": 3})).structured_content
+        bad = await client.call_tool("document", {"path": "pkg/scale.py", "symbol": "scale", "candidates": 0})
+    assert own["status"] == "rejected" and own["evidence"] is not None
+    assert "after 2 attempts" in own["message"] and "after 3 attempts" in call["message"]
+    assert bad.is_error
