@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ import httpx
 import openai
 
 from swarm_lsp.swarm.backends import cloud_audit
-from swarm_lsp.swarm.backends.base import BackendError, Message, Reply, TokenUsage
+from swarm_lsp.swarm.backends.base import BackendError, Judgement, Message, Reply, TokenUsage
 from swarm_lsp.swarm.backends.host_pool import Host, HostPool, NoHostServed, RefusedOnHost, Verdict, retry_after
 from swarm_lsp.swarm.cancel import Cancelled, CancelToken, race_cancel
 from swarm_lsp.swarm.redact import redact_messages
@@ -173,6 +174,42 @@ class OpenAICompatBackend:
                      parsed=_parse_json(text) if schema is not None else None, finish_reason=finish or "stop",
                      extra={"host": host.url, "response_format": form, "usage_estimated": estimated})
 
+    async def judge(self, messages: list[Message], options: tuple[str, ...] = ("yes", "no"), *,
+                    cancel: CancelToken | None = None) -> Judgement:
+        """The most probable option as the reply's first token, from the server's top log-probabilities
+        of that token (each option in any capitalisation, with or without a leading space, as the
+        embedded model reads them). A server that sends no log-probabilities answers in plain text,
+        and the judgement then has no confidence."""
+        if self.is_cloud:  # a cloud call takes the audited chat path with its redaction
+            reply = await self.chat(messages, max_tokens=1, temperature=0.0, cancel=cancel)
+            return _plain_judgement(reply, options)
+        started = time.perf_counter()
+
+        async def on_host(host: Host[openai.AsyncOpenAI]) -> Any:
+            return await host.client.chat.completions.create(
+                model=self.model, messages=messages, max_tokens=1, temperature=0.0,  # type: ignore[arg-type]
+                logprobs=True, top_logprobs=20)
+
+        try:
+            completion = await race_cancel(self._pool.run(on_host, _judge, _describe), cancel)
+        except (RefusedOnHost, NoHostServed) as exc:
+            raise BackendError(f"{self.name}: {exc}") from None
+        choice = completion.choices[0]
+        usage = completion.usage
+        reply = Reply(text=choice.message.content or "", model=self.name, latency_s=time.perf_counter() - started,
+                      usage=TokenUsage(prompt=usage.prompt_tokens if usage else 0, completion=1), finish_reason="stop")
+        content = choice.logprobs.content if choice.logprobs is not None else None
+        if not content:
+            return _plain_judgement(reply, options)
+        candidates = {item.token: math.exp(item.logprob) for item in content[0].top_logprobs or []}
+        probabilities = {option: sum(p for token, p in candidates.items() if token.strip().lower() == option)
+                         for option in options}
+        mass = sum(probabilities.values())
+        if mass <= 0:
+            return _plain_judgement(reply, options)
+        best = max(options, key=lambda option: probabilities[option])
+        return Judgement(best, probabilities[best] / mass, reply, probabilities, mass)
+
     def _audit_record(self, params: dict[str, Any], redactions: Any) -> dict[str, Any]:
         if not self._audit_ready:
             try:
@@ -208,6 +245,14 @@ class OpenAICompatBackend:
 
     async def aclose(self) -> None:
         await asyncio.gather(*(host.client.close() for host in self._pool.hosts), return_exceptions=True)
+
+
+def _plain_judgement(reply: Reply, options: tuple[str, ...]) -> Judgement:
+    answer = reply.text.strip().lower()
+    choice = next((option for option in options if answer.startswith(option)), None)
+    if choice is None:
+        raise BackendError(f"{reply.model}: no answer among {', '.join(options)} in {reply.text[:80]!r}")
+    return Judgement(choice, None, reply)
 
 
 def _structured_request(messages: list[Message], schema: dict[str, Any] | None,

@@ -15,7 +15,7 @@ from typing import Any
 
 import platformdirs
 
-from swarm_lsp.swarm.backends.base import BackendError, Message, Reply
+from swarm_lsp.swarm.backends.base import BackendError, Judgement, Message, Reply
 from swarm_lsp.swarm.backends.model_host import HostStartError, answers, find_or_start
 from swarm_lsp.swarm.backends.openai_compat import OpenAICompatBackend, Retries
 from swarm_lsp.swarm.cancel import CancelToken
@@ -66,6 +66,10 @@ class SharedHostBackend:
             await backend.aclose()
             self._inner = None  # the host went away: find or start it again, once
             return await (await self._backend()).chat(messages, cancel=cancel, **options)
+
+    async def judge(self, messages: list[Message], options: tuple[str, ...] = ("yes", "no"), *,
+                    cancel: CancelToken | None = None) -> Judgement:
+        return await (await self._backend()).judge(messages, options, cancel=cancel)
 
     @property
     def host_url(self) -> str | None:

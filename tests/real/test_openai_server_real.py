@@ -142,3 +142,14 @@ async def test_doctor_finds_the_server_and_its_model_and_names_the_tier_local(se
     assert entry["ok"] and entry["cloud"] is False and entry["kind"] == "openai"
     assert entry["hosts"] == [{"host": server, "reachable": True, "model_present": True, "error": None}]
     assert report["ok"] and report["tiers"] == [tier]
+
+
+async def test_a_judgement_through_the_server_has_the_first_tokens_probabilities(server):
+    backend = create_backend(f"openai:qwen2.5-coder-0.5b?base_url={server}")
+    question = [{"role": "user", "content": "Is 2 + 2 equal to 4? Answer yes or no."}]
+    try:
+        judgement = await backend.judge(question)
+    finally:
+        await backend.aclose()
+    assert judgement.choice == "yes" and judgement.confidence is not None and judgement.confidence > 0.5
+    assert 0 < judgement.mass <= 1.0 and set(judgement.probabilities) == {"yes", "no"}

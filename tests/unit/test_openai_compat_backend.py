@@ -241,3 +241,32 @@ def test_a_tier_without_a_usable_server_is_a_clear_error(monkeypatch, name, mess
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     with pytest.raises(BackendError, match=message):
         create_backend(name)
+
+
+def completion_with_logprobs(top: dict[str, float] | None) -> Response:
+    logprobs = None if top is None else {"content": [{"token": max(top, key=top.get), "logprob": max(top.values()),
+                                                      "bytes": None, "top_logprobs": [
+        {"token": token, "logprob": value, "bytes": None} for token, value in top.items()]}]}
+    body = {"id": "c2", "object": "chat.completion", "created": 0, "model": MODEL,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "Yes"}, "finish_reason": "length",
+                         "logprobs": logprobs}],
+            "usage": {"prompt_tokens": 30, "completion_tokens": 1, "total_tokens": 31}}
+    return Response(json.dumps(body), content_type="application/json")
+
+
+async def test_a_judgement_reads_the_first_tokens_log_probabilities(httpserver, make):
+    import math
+
+    httpserver.expect_request("/v1/chat/completions").respond_with_response(completion_with_logprobs(
+        {"Yes": math.log(0.6), " yes": math.log(0.1), "No": math.log(0.2), "Maybe": math.log(0.05)}))
+    judgement = await make(base(httpserver)).judge(MESSAGES)
+    assert judgement.choice == "yes" and judgement.confidence == pytest.approx(0.7 / 0.9)
+    assert judgement.probabilities == pytest.approx({"yes": 0.7, "no": 0.2}) and judgement.mass == pytest.approx(0.9)
+    body = sent(httpserver)
+    assert (body["max_tokens"], body["logprobs"], body["top_logprobs"], body.get("stream")) == (1, True, 20, None)
+
+
+async def test_a_server_without_log_probabilities_gives_a_plain_judgement(httpserver, make):
+    httpserver.expect_request("/v1/chat/completions").respond_with_response(completion_with_logprobs(None))
+    judgement = await make(base(httpserver)).judge(MESSAGES)
+    assert (judgement.choice, judgement.confidence) == ("yes", None)
