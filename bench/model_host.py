@@ -34,8 +34,8 @@ BEGIN, END = "<!-- model-host-benchmark:begin -->", "<!-- model-host-benchmark:e
 TARGET = "Truncator.truncate"
 
 
-async def worker(mode: str, model: str, actions: int, workspace: Path) -> list[float]:
-    """One process's run: `actions` document actions, the wall time of each."""
+async def worker(mode: str, model: str, actions: int, workspace: Path) -> list[list]:
+    """One process's run: `actions` document actions, [wall time, status] of each."""
     from swarm_lsp.server.config import load_config
     from swarm_lsp.server.session.build import build_swarm
     from swarm_lsp.server.workspace import read_snapshot
@@ -48,8 +48,8 @@ async def worker(mode: str, model: str, actions: int, workspace: Path) -> list[f
     for _ in range(actions):
         request = ActionRequest("document", read_snapshot(workspace / "textutils.py"), TARGET, workspace=str(workspace))
         started = time.perf_counter()
-        await swarm.run(request)
-        times.append(time.perf_counter() - started)
+        result = await swarm.run(request)
+        times.append([time.perf_counter() - started, result.status])
     return times
 
 
@@ -82,11 +82,14 @@ def run_mode(mode: str, model: str, actions: int, state: Path) -> dict:
         peak = max(peak, threads_of([p.pid for p in processes] + hosts))
         time.sleep(0.5)
     wall = time.perf_counter() - started
-    times = [json.loads(p.stdout.read()) for p in processes]
+    runs = [json.loads(p.stdout.read()) for p in processes]
     if any(p.returncode for p in processes):
         raise SystemExit(f"a worker failed in mode {mode}")
+    times = [[seconds for seconds, _ in run] for run in runs]
+    statuses = [status for run in runs for _, status in run]
     rest = [t for run in times for t in run[1:]]
-    return {"mode": mode, "first_action_s": [round(run[0], 1) for run in times],
+    return {"mode": mode, "statuses": {s: statuses.count(s) for s in sorted(set(statuses))},
+            "first_action_s": [round(run[0], 1) for run in times],
             "median_action_s": round(statistics.median(rest), 1) if rest else None,
             "wall_s": round(wall, 1), "peak_threads": peak, "actions_per_process": actions}
 
@@ -103,11 +106,12 @@ def markdown(rows: list[dict], model: str) -> str:
              f"`bench/model_host.py`: two processes each run {rows[0]['actions_per_process']} document actions "
              f"(examples/textutils.py::{TARGET}, `llamacpp:{model}`, one candidate) at the same time. The first "
              "action of each process loads its model (in-process) or finds or starts the host (shared).", "",
-             "| model_host | first action, each process (s) | later actions, median (s) | wall, both processes (s) | "
-             "peak threads |", "|---|---|---|---|---|"]
+             "| model_host | outcomes | first action, each process (s) | later actions, median (s) | "
+             "wall, both processes (s) | peak threads |", "|---|---|---|---|---|---|"]
     for row in rows:
-        lines.append(f"| {row['mode']} | {', '.join(map(str, row['first_action_s']))} | {row['median_action_s']} | "
-                     f"{row['wall_s']} | {row['peak_threads']} |")
+        outcomes = ", ".join(f"{n} {status}" for status, n in row["statuses"].items())
+        lines.append(f"| {row['mode']} | {outcomes} | {', '.join(map(str, row['first_action_s']))} | "
+                     f"{row['median_action_s']} | {row['wall_s']} | {row['peak_threads']} |")
     return "\n".join(lines + ["", END])
 
 
@@ -116,6 +120,7 @@ def main() -> int:
     parser.add_argument("--actions", type=int, default=4)
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--modes", default="in-process,shared", help="which of in-process,shared to run")
     parser.add_argument("--write", metavar="MARKDOWN")
     parser.add_argument("--worker", choices=("in-process", "shared"), help=argparse.SUPPRESS)
     parser.add_argument("--workspace", help=argparse.SUPPRESS)
@@ -124,7 +129,7 @@ def main() -> int:
         print(json.dumps(asyncio.run(worker(args.worker, args.model, args.actions, Path(args.workspace)))))
         return 0
     rows = []
-    for mode in ("in-process", "shared"):
+    for mode in args.modes.split(","):
         state = Path(tempfile.mkdtemp(prefix="model-host-state-"))
         try:
             rows.append(run_mode(mode, args.model, args.actions, state))

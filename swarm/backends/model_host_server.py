@@ -1,7 +1,7 @@
 """The model host process (issue 17, step 4): llama.cpp's OpenAI-compatible server (llama-cpp-python's
 own app) on one embedded model, on a loopback port, shared by every swarm-lsp process of the user
-(`model_host.find_or_start` starts it, `shared_host` talks to it). Requests queue inside it, so two
-processes never run the model at once. It exits once it has served no request for `--idle-s`
+(`model_host.find_or_start` starts it, `shared_host` talks to it). Requests queue inside it (one
+runs, the others wait; none is cut off), so two processes never run the model at once. It exits once it has served no request for `--idle-s`
 seconds, so a closed editor does not leave a model in memory.
 
     python -m swarm_lsp.swarm.backends.model_host_server --model GGUF --alias NAME --port PORT
@@ -75,7 +75,9 @@ def main(argv: list[str] | None = None) -> None:
     from llama_cpp.server.app import create_app
     from llama_cpp.server.settings import ModelSettings, ServerSettings
 
-    app = create_app(server_settings=ServerSettings(host="127.0.0.1", port=args.port),
+    # interrupt_requests=False: a request waits for the one running instead of cutting it off (the
+    # server's default ends the running stream early, which two processes sharing it would do to each other).
+    app = create_app(server_settings=ServerSettings(host="127.0.0.1", port=args.port, interrupt_requests=False),
                      model_settings=[ModelSettings(model=args.model, model_alias=args.alias, n_ctx=args.n_ctx,
                                                    n_threads=args.threads, n_threads_batch=args.threads,
                                                    verbose=False)])

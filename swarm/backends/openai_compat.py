@@ -166,12 +166,14 @@ class OpenAICompatBackend:
             # Closing the response makes the server stop generating; shielded so that a cancel of
             # this task mid-close cannot leave the connection open.
             await asyncio.shield(stream.close())
+        if not finish:
+            raise IncompleteStream(f"{host.url}: the reply stream ended without a finish reason")
         text = "".join(parts)
         estimated = usage is None
         tokens = (TokenUsage(prompt=usage.prompt_tokens or 0, completion=usage.completion_tokens or 0) if usage else
                   TokenUsage(prompt=_estimate(messages), completion=_estimate([{"content": text}])))
         return Reply(text=text, usage=tokens, model=self.name, latency_s=0.0,
-                     parsed=_parse_json(text) if schema is not None else None, finish_reason=finish or "stop",
+                     parsed=_parse_json(text) if schema is not None else None, finish_reason=finish,
                      extra={"host": host.url, "response_format": form, "usage_estimated": estimated})
 
     async def judge(self, messages: list[Message], options: tuple[str, ...] = ("yes", "no"), *,
@@ -245,6 +247,10 @@ class OpenAICompatBackend:
 
     async def aclose(self) -> None:
         await asyncio.gather(*(host.client.close() for host in self._pool.hosts), return_exceptions=True)
+
+
+class IncompleteStream(ConnectionError):
+    """A stream cut off by the server (interrupted by another request, a crash): a failover, not a reply."""
 
 
 def _plain_judgement(reply: Reply, options: tuple[str, ...]) -> Judgement:

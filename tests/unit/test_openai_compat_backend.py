@@ -270,3 +270,14 @@ async def test_a_server_without_log_probabilities_gives_a_plain_judgement(httpse
     httpserver.expect_request("/v1/chat/completions").respond_with_response(completion_with_logprobs(None))
     judgement = await make(base(httpserver)).judge(MESSAGES)
     assert (judgement.choice, judgement.confidence) == ("yes", None)
+
+
+async def test_a_stream_cut_off_without_a_finish_reason_is_not_taken_as_a_reply(httpserver, second, make):
+    httpserver.expect_request("/v1/chat/completions").respond_with_response(sse(delta('{"ok":')))  # cut off
+    second.expect_request("/v1/chat/completions").respond_with_response(sse(delta('{"ok": true}', "stop")))
+    backend = make(base(httpserver), base(second))
+    backend._pool.candidates = lambda: list(backend._pool.hosts)  # the cut-off server first
+    reply = await backend.chat(MESSAGES, schema=SCHEMA)
+    assert reply.parsed == {"ok": True} and reply.extra["host"] == base(second)
+    with pytest.raises(BackendError, match="without a finish reason"):
+        await make(base(httpserver)).chat(MESSAGES)
