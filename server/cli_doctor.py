@@ -16,7 +16,8 @@ from rich.table import Table
 
 from swarm_lsp.server.cli_options import config_from_args
 from swarm_lsp.server.errors import EXIT_OK, EXIT_REJECTED
-from swarm_lsp.server.config import ACTION_NAMES, Config
+from swarm_lsp.server.config import Config
+from swarm_lsp.server.config_actions import ACTION_NAMES
 from swarm_lsp.server.workspace import find_workspace
 from swarm_lsp.swarm import models
 from swarm_lsp.swarm.backends import BackendSettings, create_backend

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from swarm_lsp.server import config_values as parse
-from swarm_lsp.server.config_values import Invalid
+from swarm_lsp.server.config_actions import actions_parser, update_settings
+from swarm_lsp.server.config_values import Invalid, show
 from swarm_lsp.swarm.audit.suppress import parse_rule
 from swarm_lsp.swarm.errors import InputError
 from swarm_lsp.swarm.settings import CONFIGURED_OPTIONS, DOC_EXAMPLES, DOC_REVIEWERS, DOC_STYLES, LIMITS, ActionOptions, SwarmSettings
@@ -106,7 +107,7 @@ class Config:
     def merged(self, data: Any, source: str, *, base_dir: Path | None = None) -> Config:
         """This config with the settings in `data` (e.g. LSP initializationOptions) on top."""
         values: dict[str, Any] = {"actions": self.actions}
-        _update(values, parse_config_dict(data, source, base_dir=base_dir))
+        update_settings(values, parse_config_dict(data, source, base_dir=base_dir))
         return dataclasses.replace(self, **values)
 
     def for_action(self, action: str) -> Config:
@@ -152,68 +153,10 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "audit_skip": parse.string_list(parse_rule, '["B101", "CWE-703"]'),
     "audit_exclude": parse.string_list(example='["tests/**", "bench/"]'),
 }
-ACTION_NAMES = ("document", "tests", "refactor", "audit")
-ACTION_KEYS = ("tiers", "candidates", "reviewers")  # what one action may set for itself
-
-
-def _actions(value: Any) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
-    """`{audit = {tiers = [...]}, ...}`: per action, validated as the same keys at the top level."""
-    if isinstance(value, tuple):  # already parsed (direct construction, dataclasses.replace)
-        value = {action: dict(items) for action, items in value}
-    if not isinstance(value, Mapping):
-        raise Invalid('expected a table of actions such as {audit = {tiers = ["llamacpp:qwen2.5-coder-1.5b"]}}')
-    parsed = []
-    for action, table in value.items():
-        if action not in ACTION_NAMES:
-            raise Invalid(f"unknown action {action!r}; expected one of {', '.join(ACTION_NAMES)}")
-        if not isinstance(table, Mapping):
-            raise Invalid(f"actions.{action}: expected a table of {', '.join(ACTION_KEYS)}")
-        items = []
-        for raw_key, item in table.items():
-            key = raw_key.replace("-", "_") if isinstance(raw_key, str) else str(raw_key)
-            if key not in ACTION_KEYS:
-                raise Invalid(f"actions.{action}.{raw_key}: an action may set {', '.join(ACTION_KEYS)}")
-            try:
-                items.append((key, _PARSERS[key](item)))
-            except Invalid as exc:
-                raise Invalid(f"actions.{action}.{raw_key} = {_show(item)}: {exc}") from None
-        parsed.append((action, tuple(sorted(items))))
-    return tuple(sorted(parsed))
-
-
-def _update(values: dict[str, Any], new: dict[str, Any]) -> None:
-    """`values.update(new)` for a later source, except that per-action settings merge key by key
-    with earlier ones, and a key the later source sets for every action (`tiers` from the command
-    line or the editor) replaces what earlier sources set for one action."""
-    overridden = set(new) & set(ACTION_KEYS)
-    if overridden and values.get("actions"):
-        values["actions"] = tuple((action, kept) for action, items in values["actions"]
-                                  if (kept := tuple((k, v) for k, v in items if k not in overridden)))
-    for name, value in new.items():
-        if name == "actions":
-            merged = {action: dict(items) for action, items in values.get("actions", ())}
-            for action, items in value:
-                merged.setdefault(action, {}).update(dict(items))
-            value = _actions(merged)
-        values[name] = value
-
-
-_PARSERS["actions"] = _actions
+_PARSERS["actions"] = actions_parser(_PARSERS)
 _OPTIONAL = frozenset({"threads", "ledger_path", "models_dir"})
 _PATHS = frozenset({"ledger_path", "models_dir"})
 KNOWN_KEYS = tuple(_PARSERS)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    if isinstance(value, os.PathLike):
-        return json.dumps(os.fspath(value), ensure_ascii=False)
-    return repr(value)
 
 
 def _parse_field(name: str, shown_key: str, value: Any, source: str) -> Any:
@@ -221,7 +164,7 @@ def _parse_field(name: str, shown_key: str, value: Any, source: str) -> Any:
         return _PARSERS[name](value)
     except Invalid as exc:
         raise ConfigError(
-            f"{shown_key} = {_show(value)} in {source}: {exc}", key=name, source=source, value=value
+            f"{shown_key} = {show(value)} in {source}: {exc}", key=name, source=source, value=value
         ) from None
 
 
@@ -238,7 +181,7 @@ def parse_config_dict(data: Any, source: str, *, base_dir: Path | None = None) -
     """Validate settings from one source into {field: typed value}. Keys may be snake_case or
     kebab-case; None values mean "not set". Relative paths are taken relative to `base_dir`."""
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{source}: expected a table of settings, got {_show(data)}", source=source)
+        raise ConfigError(f"{source}: expected a table of settings, got {show(data)}", source=source)
     result: dict[str, Any] = {}
     spelled: dict[str, str] = {}
     for raw_key, value in data.items():
@@ -296,19 +239,19 @@ def load_config(
         table = tool.get(PYPROJECT_TABLE) if isinstance(tool, dict) else None
         if table is not None:
             source = f"{pyproject} [tool.{PYPROJECT_TABLE}]"
-            _update(values, parse_config_dict(table, source, base_dir=workspace))
+            update_settings(values, parse_config_dict(table, source, base_dir=workspace))
 
     own_file = workspace / CONFIG_FILE
     if own_file.is_file():
-        _update(values, parse_config_dict(_read_toml(own_file), str(own_file), base_dir=workspace))
+        update_settings(values, parse_config_dict(_read_toml(own_file), str(own_file), base_dir=workspace))
 
     for name in KNOWN_KEYS:
         var = ENV_PREFIX + name.upper()
         raw = env.get(var, "")
         if raw.strip():  # an empty variable counts as unset
-            _update(values, parse_config_dict({name: _env_value(name, raw)}, f"environment variable {var}"))
+            update_settings(values, parse_config_dict({name: _env_value(name, raw)}, f"environment variable {var}"))
 
     if overrides:
-        _update(values, parse_config_dict(overrides, "command line"))
+        update_settings(values, parse_config_dict(overrides, "command line"))
     values.setdefault("tiers", default_tiers(env))
     return Config(**values)

@@ -151,3 +151,16 @@ def string_list(check: Callable[[str], str] | None = None, example: str = '["a",
         return tuple(items)
 
     return parse
+
+
+def show(value: Any) -> str:
+    """A setting's value as the user would have written it in TOML, for error messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(show(v) for v in value) + "]"
+    if isinstance(value, os.PathLike):
+        return json.dumps(os.fspath(value), ensure_ascii=False)
+    return repr(value)

@@ -17,6 +17,7 @@ from werkzeug import Request, Response
 from swarm_lsp.swarm.backends.base import Backend, BackendError
 from swarm_lsp.swarm.backends.ollama import DEFAULT_HOST, OllamaBackend, context_size
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled
+from tests.unit.http_replay import sent
 
 MODEL = "qwen2.5-coder:7b"
 SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
@@ -54,26 +55,6 @@ def replies(server: HTTPServer, *parts: str, **final) -> None:
     server.expect_request("/api/chat", method="POST").respond_with_response(
         ndjson(*(chunk(part) for part in parts), final_chunk(**final))
     )
-
-
-def sent(server: HTTPServer, index: int = 0) -> dict:
-    request, _ = server.log[index]
-    return request.get_json()
-
-
-@pytest.fixture(scope="module")
-def _second_server_for_module():
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.stop()  # takes up to 0.5 s, so once per module rather than per test
-
-
-@pytest.fixture
-def second_server(_second_server_for_module):
-    _second_server_for_module.clear()
-    yield _second_server_for_module
-    _second_server_for_module.clear()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from swarm_lsp.swarm.backends import create_backend
 from swarm_lsp.swarm.backends.base import Backend, BackendError
 from swarm_lsp.swarm.backends.openai_compat import OpenAICompatBackend, Retries
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled
+from tests.unit.http_replay import sent
 
 MODEL = "qwen2.5-coder-7b"
 SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
@@ -49,26 +50,6 @@ def sse(*chunks: dict) -> Response:
 def error(status: int, message: str, **headers: str) -> Response:
     body = {"error": {"message": message, "type": "invalid_request_error", "code": status}}
     return Response(json.dumps(body), status=status, content_type="application/json", headers=headers)
-
-
-def sent(server: HTTPServer, index: int = 0) -> dict:
-    request, _ = server.log[index]
-    return request.get_json()
-
-
-@pytest.fixture(scope="module")
-def _second():
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def second(_second):
-    _second.clear()
-    yield _second
-    _second.clear()
 
 
 @pytest.fixture
@@ -147,12 +128,12 @@ async def test_429_is_retried_after_the_wait_the_server_asks_for(httpserver, mak
     assert reply.text == "done" and len(httpserver.log) == 2  # Retry-After: 0 overrode the 60 s backoff
 
 
-async def test_a_failing_server_is_retried_then_the_call_fails_over_and_it_cools_down(httpserver, second, make):
+async def test_a_failing_server_is_retried_then_the_call_fails_over_and_it_cools_down(httpserver, second_server, make):
     httpserver.expect_request("/v1/chat/completions").respond_with_response(error(503, "overloaded"))
-    second.expect_request("/v1/chat/completions").respond_with_response(sse(delta("from two", "stop")))
-    backend = make(base(httpserver), base(second))
+    second_server.expect_request("/v1/chat/completions").respond_with_response(sse(delta("from two", "stop")))
+    backend = make(base(httpserver), base(second_server))
     replies = [await backend.chat(MESSAGES) for _ in range(3)]
-    assert [r.extra["host"] for r in replies] == [base(second)] * 3
+    assert [r.extra["host"] for r in replies] == [base(second_server)] * 3
     assert len(httpserver.log) == FAST.attempts  # tried, retried, then cooled down: not asked again
     assert all(host.in_flight == 0 for host in backend._pool.hosts)
 
@@ -167,14 +148,14 @@ async def test_a_refused_connection_fails_over_and_all_down_is_one_clear_error(h
         await make(closed).chat(MESSAGES)
 
 
-async def test_a_bad_request_is_not_retried_elsewhere(httpserver, second, make):
+async def test_a_bad_request_is_not_retried_elsewhere(httpserver, second_server, make):
     httpserver.expect_request("/v1/chat/completions").respond_with_response(error(400, "max_tokens too large"))
-    second.expect_request("/v1/chat/completions").respond_with_response(sse(delta("x", "stop")))
-    backend = make(base(httpserver), base(second))
+    second_server.expect_request("/v1/chat/completions").respond_with_response(sse(delta("x", "stop")))
+    backend = make(base(httpserver), base(second_server))
     backend._pool.candidates = lambda: list(backend._pool.hosts)  # the first server first, deterministically
     with pytest.raises(BackendError, match="HTTP 400.*max_tokens too large"):
         await backend.chat(MESSAGES)
-    assert len(httpserver.log) == 1 and len(second.log) == 0
+    assert len(httpserver.log) == 1 and len(second_server.log) == 0
 
 
 async def test_cancelling_mid_stream_closes_the_response(httpserver, make):
@@ -272,12 +253,12 @@ async def test_a_server_without_log_probabilities_gives_a_plain_judgement(httpse
     assert (judgement.choice, judgement.confidence) == ("yes", None)
 
 
-async def test_a_stream_cut_off_without_a_finish_reason_is_not_taken_as_a_reply(httpserver, second, make):
+async def test_a_stream_cut_off_without_a_finish_reason_is_not_taken_as_a_reply(httpserver, second_server, make):
     httpserver.expect_request("/v1/chat/completions").respond_with_response(sse(delta('{"ok":')))  # cut off
-    second.expect_request("/v1/chat/completions").respond_with_response(sse(delta('{"ok": true}', "stop")))
-    backend = make(base(httpserver), base(second))
+    second_server.expect_request("/v1/chat/completions").respond_with_response(sse(delta('{"ok": true}', "stop")))
+    backend = make(base(httpserver), base(second_server))
     backend._pool.candidates = lambda: list(backend._pool.hosts)  # the cut-off server first
     reply = await backend.chat(MESSAGES, schema=SCHEMA)
-    assert reply.parsed == {"ok": True} and reply.extra["host"] == base(second)
+    assert reply.parsed == {"ok": True} and reply.extra["host"] == base(second_server)
     with pytest.raises(BackendError, match="without a finish reason"):
         await make(base(httpserver)).chat(MESSAGES)
