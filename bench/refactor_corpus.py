@@ -79,8 +79,7 @@ async def refactor(entry: dict, rewrite: dict, checker: str) -> dict:
                 "seconds": round(time.perf_counter() - started, 1)}
 
 
-async def run(halves: list[str], checker: str) -> list[dict]:
-    path = RESULTS[checker]
+async def run(halves: list[str], checker: str, path: Path) -> list[dict]:
     rows = {row["id"]: row for row in json.loads(path.read_text())} if path.exists() else {}
     for half in halves:
         entries = json.loads((CORPUS / f"{half}.json").read_text())
@@ -130,13 +129,16 @@ def main() -> int:
     parser.add_argument("--half", choices=(*HALVES, "all"), default="all",
                         help="heldout2: a second held-out half, written later without sight of the checker")
     parser.add_argument("--checker", choices=tuple(RESULTS), default="differential")
+    parser.add_argument("--rows", metavar="FILE", type=Path,
+                        help="keep (and resume) this run's rows here instead of bench/results/ (e.g. a re-measure)")
     parser.add_argument("--report", action="store_true", help="only recompute the table from the kept rows")
     parser.add_argument("--write", metavar="FILE", help="update this Markdown file's section")
     args = parser.parse_args()
     halves = [h for h in HALVES if (CORPUS / f"{h}.json").exists()] if args.half == "all" else [args.half]
     if not args.report:
-        asyncio.run(run(halves, args.checker))
-    section = report({name: json.loads(path.read_text()) for name, path in RESULTS.items() if path.exists()})
+        asyncio.run(run(halves, args.checker, args.rows or RESULTS[args.checker]))
+    paths = {**RESULTS, **({args.checker: args.rows} if args.rows else {})}
+    section = report({name: json.loads(path.read_text()) for name, path in paths.items() if path.exists()})
     print(section)
     if args.write:
         write_section(Path(args.write), section, BEGIN, END)

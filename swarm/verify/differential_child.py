@@ -25,6 +25,7 @@ import builtins
 import importlib.util
 import inspect
 import io
+import itertools
 import json
 import linecache
 import os
@@ -98,8 +99,11 @@ def _run(function: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, 
         timing._arm(timeout_s)
         try:
             value = function(*args, **kwargs)
+            if values.is_iterator(value):
+                value = values.Produced(itertools.islice(value, values.ITEMS_CAP))
             print_ = values.fingerprint(value, origins=origins)[:values.FINGERPRINT_CAP]
-            summary = "returns " + values.shown(value)
+            summary = ("yields " + values.shown(list(value))) if type(value) is values.Produced else (
+                "returns " + values.shown(value))
             literal = values.literal_source(value)
             pin = None if literal is None else "returns " + literal
         finally:

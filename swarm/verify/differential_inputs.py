@@ -30,9 +30,9 @@ RESHAPES = ("tie", "reversed")  # the child's list changes: an equal copy of the
 @dataclass(frozen=True)
 class Param:
     name: str
-    annotation: ast.expr | None
+    annotation: ast.expr | None  # for *args and **kwargs, the hint of each item
     default: Any  # the default's value when it is a literal; NO_DEFAULT / UNKNOWN otherwise
-    variadic: bool = False
+    star: str = ""  # "*" for *args (a tuple), "**" for **kwargs (a dict)
 
 
 NO_DEFAULT, UNKNOWN = object(), object()
@@ -45,7 +45,8 @@ def parameters(definition: ast.FunctionDef | ast.AsyncFunctionDef, is_method: bo
     defaults: list[Any] = [NO_DEFAULT] * (len(positional) - len(args.defaults)) + list(args.defaults)
     pairs = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
     found = [Param(arg.arg, arg.annotation, _literal_default(default)) for arg, default in pairs]
-    found += [Param(a.arg, None, NO_DEFAULT, True) for a in (args.vararg, args.kwarg) if a is not None]
+    found += [Param(a.arg, a.annotation, NO_DEFAULT, star) for a, star in ((args.vararg, "*"), (args.kwarg, "**"))
+              if a is not None]
     return found[1:] if is_method and found else found
 
 
@@ -168,6 +169,33 @@ def boundary_values(samples: list[Any], hint: ast.expr | None, constants: list[A
     return list(unique.values())
 
 
+def param_boundary_values(param: Param, samples: list[Any], constants: list[Any]) -> list[Any]:
+    """boundary_values for a parameter; for *args and **kwargs, variants of the observed tuple or
+    dict: none at all, and each item (each keyword's value) in turn given its boundary values."""
+    if not param.star:
+        return boundary_values(samples, param.annotation, constants)
+    found: list[Any]
+    if param.star == "*":
+        items: tuple = next((s for s in samples if type(s) is tuple), ())
+        sample: Any = items
+        found = [()]
+        for i, item in enumerate(items[:MAX_ITEM_VARIANTS]):
+            found += [items[:i] + (v,) + items[i + 1:] for v in boundary_values([item], param.annotation, constants)]
+        found += [items[:-1], items + items[-1:]] if items else []
+    else:
+        named: dict = next((s for s in samples if type(s) is dict), {})
+        sample, found = named, [{}]
+        for key in list(named)[:MAX_ITEM_VARIANTS]:
+            found += [{k: v for k, v in named.items() if k != key}]
+            found += [{**named, key: v} for v in boundary_values([named[key]], param.annotation, constants)]
+    unique: dict[str, Any] = {}
+    for value in found:
+        source = to_source(value)
+        if source is not None and source != to_source(sample):
+            unique.setdefault(source, value)
+    return list(unique.values())
+
+
 def _resized(sample: Any, length: int) -> Any:
     """`sample` repeated or cut to `length` items (characters, bytes, list items)."""
     if not sample:
@@ -224,8 +252,7 @@ def boundary_inputs(params: list[Param], bases: list[Input], constants: list[Any
     per_param: list[list[Input]] = []
     pairs: list[list[Input]] = []
     for base in bases:
-        values = {param.name: boundary_values(_samples(base, param), param.annotation, constants)
-                  for param in params if not param.variadic}
+        values = {param.name: param_boundary_values(param, _samples(base, param), constants) for param in params}
         for name, options in values.items():
             per_param.append([{"source": "boundary", "base": base["base"], "set": {**base["set"], name: to_source(v)}}
                               for v in options])

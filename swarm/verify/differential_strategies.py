@@ -108,11 +108,31 @@ def _union(strategies: Iterable[st.SearchStrategy | None], otherwise: Any = None
 
 def param_strategy(param: Param, observed: list[Any]) -> st.SearchStrategy | None:
     """What is known of one parameter: observed shapes, its hint, its default (and None)."""
+    if param.star:
+        return _starred_strategy(param, observed)
     parts = [shape_strategy(value) for value in observed]
     parts.append(hint_strategy(param.annotation))
     if param.default not in (NO_DEFAULT, UNKNOWN):
         parts += [shape_strategy(param.default), st.just(param.default)]
     return _union(parts)
+
+
+def _starred_strategy(param: Param, observed: list[Any]) -> st.SearchStrategy | None:
+    """*args: tuples of the observed lengths, each item like an observed item or of the items' hint;
+    **kwargs: dicts shaped like the observed ones. None when nothing is known (then none are passed)."""
+    if param.star == "**":  # keyword names: the observed ones (a call can only pass identifiers)
+        dicts = [value for value in observed if type(value) is dict and value]
+        names = sorted({key for value in dicts for key in value if isinstance(key, str) and key.isidentifier()})
+        items = _union(shape_strategy(item) for value in dicts for item in value.values())
+        if not names or items is None:
+            return None
+        return st.dictionaries(st.sampled_from(names), items, max_size=len(names))
+    tuples = [value for value in observed if type(value) is tuple]
+    item = _union([hint_strategy(param.annotation)] + [shape_strategy(i) for value in tuples for i in value])
+    if item is None:
+        return None
+    lengths = sorted({len(value) for value in tuples}) or [0, 1, 2]
+    return st.one_of(*(st.tuples(*[item] * length) for length in lengths))
 
 
 def draw(strategy: st.SearchStrategy, count: int) -> list[Any]:
@@ -138,12 +158,12 @@ def generated_inputs(params: list[Param], calls: list[ObservedCall], limit: int)
     """Up to `limit` inputs drawn from what is known of each parameter, each on an observed call in
     turn (so a method keeps its instance); and why there are none, when there are none."""
     strategies = {}
-    for param in (p for p in params if not p.variadic):
+    for param in params:
         observed = [call.literals[param.name] for call in calls if param.name in call.literals]
         strategy = param_strategy(param, observed)
         if strategy is not None:
             strategies[param.name] = strategy
-        elif param.default is NO_DEFAULT and not calls:
+        elif param.default is NO_DEFAULT and not param.star and not calls:
             return [], f"no value of {param.name} can be built (no hint, default or observed value)"
     if not strategies or limit <= 0:
         return [], "" if strategies else "no parameter has a hint, a default or an observed literal value"

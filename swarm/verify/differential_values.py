@@ -22,6 +22,15 @@ ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 SCALARS = (type(None), bool, int, float, complex, str, bytes)
 
 
+class Produced(list):
+    """What a generator or another iterator returned by the target produced (its first ITEMS_CAP
+    items, drawn inside the call's time limit, so an error it raises on the way is the call's)."""
+
+
+def is_iterator(value: Any) -> bool:
+    return inspect.isgenerator(value) or (hasattr(value, "__next__") and hasattr(value, "__iter__"))
+
+
 def fingerprint(value: Any, depth: int = 0, origins: Optional[Dict[int, str]] = None) -> str:
     """A text that two equal behaviours give alike: structure and values, never addresses. With
     `origins` (id -> "items[2]"), an object that is an item of an argument is named by its place:
@@ -34,6 +43,8 @@ def fingerprint(value: Any, depth: int = 0, origins: Optional[Dict[int, str]] = 
     if depth > 8:
         return "..."
     name = kind.__module__ + "." + kind.__qualname__
+    if kind is Produced:
+        return "iterator[%s]" % ",".join(fingerprint(v, depth + 1, origins) for v in value)
     if isinstance(value, (list, tuple)):
         inner = ",".join(fingerprint(v, depth + 1, origins) for v in list(value)[:ITEMS_CAP])
         return "%s[%s]" % (name, inner)
@@ -43,7 +54,7 @@ def fingerprint(value: Any, depth: int = 0, origins: Optional[Dict[int, str]] = 
         items = list(value.items())[:ITEMS_CAP]
         return "%s{%s}" % (name, ",".join(fingerprint(k, depth + 1, origins) + ":" + fingerprint(v, depth + 1, origins)
                                           for k, v in items))
-    if inspect.isgenerator(value) or (hasattr(value, "__next__") and hasattr(value, "__iter__")):
+    if is_iterator(value):  # one nested in a result; the result itself is drawn as a Produced
         produced = []  # type: List[str]
         for item in value:
             produced.append(fingerprint(item, depth + 1, origins))

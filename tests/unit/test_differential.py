@@ -80,9 +80,32 @@ SHOP = textwrap.dedent('''\
         if floor is not None and number < floor:
             raise ValueError(text)
         return number
+
+
+    def widest(*widths: int) -> int:
+        best = max(widths, default=0)
+        if best > LIMIT:
+            raise OverflowError(best)
+        return best
+
+
+    def flags(**given):
+        return sorted(name for name, value in given.items() if value is not None)
+
+
+    def pairs(items):
+        batch = []
+        for item in items:
+            batch.append(item)
+            if len(batch) == 2:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 ''')
 TESTS = textwrap.dedent('''\
-    from shop import Address, Clamp, Guarded, Meter, by_port, first_or_zero, jitter, level, rank, render, sorted_copy
+    from shop import (Address, Clamp, Guarded, Meter, by_port, first_or_zero, flags, jitter, level, pairs, rank,
+                      render, sorted_copy, widest)
 
 
     def test_first():
@@ -111,6 +134,15 @@ TESTS = textwrap.dedent('''\
 
     def test_level():
         assert level("3") == 3
+
+    def test_widest():
+        assert widest(2, 3) == 3
+
+    def test_flags():
+        assert flags(a=1, b=None) == ["a"]
+
+    def test_pairs():
+        assert list(pairs([1, 2, 3])) == [[1, 2], [3]]
 
     def test_by_port():
         assert [a.host for a in by_port([Address("a", 2), Address("b", 1)])] == ["b", "a"]
@@ -239,6 +271,40 @@ async def test_a_number_written_as_text_is_tried_below_zero(project):
     assert result.status == "rejected"
     reason = gate(result.attempts[0], "differential").reasons[0]
     assert reason.startswith("for level('-") and "the original raises ValueError" in reason, reason
+
+
+async def test_each_item_of_star_args_takes_the_boundary_values_and_none_at_all(project):
+    moved = "def widest(*widths: int) -> int:\n    best = max(widths, default=0)\n" \
+            "    if best >= LIMIT:\n        raise OverflowError(best)\n    return best"
+    no_default = "def widest(*widths: int) -> int:\n    best = max(widths)\n" \
+                 "    if best > LIMIT:\n        raise OverflowError(best)\n    return best"
+    for rewrite, expected in ((moved, "for widest(9, 3) the original returns 9, the rewrite raises OverflowError"),
+                              (no_default, "for widest() the original returns 0, the rewrite raises ValueError")):
+        result, _ = await refactor(project, "widest", [rewrite])
+        assert result.status == "rejected"
+        reason = gate(result.attempts[0], "differential").reasons[0]
+        assert reason.startswith(expected), reason
+        assert result.evidence["differential"]["inputs"]["generated"] > 0  # tuples of the observed length
+
+
+async def test_each_value_of_star_star_kwargs_is_varied(project):
+    result, _ = await refactor(project, "flags", [
+        "def flags(**given):\n    return sorted(name for name, value in given.items() if value)"])
+    assert result.status == "rejected"
+    reason = gate(result.attempts[0], "differential").reasons[0]
+    assert "the original returns ['a'], the rewrite returns []" in reason, reason
+
+
+async def test_a_generator_is_compared_by_what_it_yields(project):
+    always = "def pairs(items):\n    batch = []\n    for item in items:\n        batch.append(item)\n" \
+             "        if len(batch) == 2:\n            yield batch\n            batch = []\n    yield batch"
+    result, _ = await refactor(project, "pairs", [always])
+    assert result.status == "rejected"
+    reason = gate(result.attempts[0], "differential").reasons[0]
+    assert reason.startswith("for pairs([]) the original yields [], the rewrite yields [[]]"), reason
+    same, _ = await refactor(project, "pairs", [
+        "def pairs(items):\n    for start in range(0, len(items), 2):\n        yield items[start:start + 2]"])
+    assert same.status == "accepted", same.message
 
 
 def test_string_variants_empty_a_word_first_then_cut_and_drop():
