@@ -38,6 +38,7 @@ class CallRecorder:
             prompt_tokens=usage.prompt if usage else 0, completion_tokens=usage.completion if usage else 0,
             cache_read_tokens=usage.cache_read if usage else 0, cache_write_tokens=usage.cache_write if usage else 0,
             latency_s=reply.latency_s if reply else 0.0, outcome=outcome, error=error or None,
+            usage_estimated=bool(reply and usage and reply.extra.get("usage_estimated")),
         ))
 
     def action(self) -> None:

@@ -65,7 +65,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX calls_action_id ON calls (action_id)",
         "CREATE INDEX actions_time ON actions (time)",
     ),
+    # A server that sends no usage (llama-cpp-python's stream): the tokens were counted by us, not it.
+    (
+        "ALTER TABLE calls ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0 CHECK (usage_estimated IN (0, 1))",
+    ),
 )
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -105,6 +110,7 @@ class CallRecord:
     outcome: str = "ok"  # ok | error | cancelled
     error: str | None = None
     time: datetime = field(default_factory=_now)
+    usage_estimated: bool = False  # the backend reported no usage: the token counts are our estimate
 
 
 @dataclass(frozen=True)
@@ -124,7 +130,7 @@ class ActionRecord:
 _CALL_COLUMNS = (
     "time", "workspace", "action_id", "action", "tier", "backend", "model", "cloud",
     "prompt_tokens", "completion_tokens", "cache_read_tokens", "cache_write_tokens",
-    "latency_s", "outcome", "error",
+    "latency_s", "outcome", "error", "usage_estimated",
 )
 _ACTION_COLUMNS = (
     "action_id", "time", "workspace", "action", "target", "status", "tier",
@@ -196,7 +202,7 @@ class Ledger:
             format_time(record.time), record.workspace, record.action_id, record.action,
             record.tier, record.backend, record.model, int(record.cloud),
             record.prompt_tokens, record.completion_tokens, record.cache_read_tokens,
-            record.cache_write_tokens, record.latency_s, record.outcome, record.error,
+            record.cache_write_tokens, record.latency_s, record.outcome, record.error, int(record.usage_estimated),
         ))
 
     def record_action(self, record: ActionRecord) -> int:
@@ -219,7 +225,8 @@ class Ledger:
         )
         return [
             CallRecord(**{
-                **dict(row), "cloud": bool(row["cloud"]), "time": datetime.fromisoformat(row["time"])
+                **dict(row), "cloud": bool(row["cloud"]), "usage_estimated": bool(row["usage_estimated"]),
+                "time": datetime.fromisoformat(row["time"]),
             })
             for row in rows
         ]
@@ -236,8 +243,9 @@ class Ledger:
         ]
 
     def totals(self, since: datetime | None = None, workspace: str | None = None) -> dict[str, Any]:
-        """Measured token totals. `local_tokens`/`cloud_tokens` are prompt + completion tokens;
-        provider cache reads and writes are reported separately, not added in."""
+        """Token totals. `local_tokens`/`cloud_tokens` are prompt + completion tokens; provider cache
+        reads and writes are reported separately, not added in. `estimated_tokens`: the part of
+        those counted by swarm-lsp because the server reported no usage."""
         where, params = [], []
         if since is not None:
             where.append("time >= ?")
@@ -254,6 +262,8 @@ class Ledger:
             "   AS local_tokens,"
             " COALESCE(SUM(CASE WHEN cloud = 1 THEN prompt_tokens + completion_tokens END), 0)"
             "   AS cloud_tokens,"
+            " COALESCE(SUM(CASE WHEN usage_estimated = 1 THEN prompt_tokens + completion_tokens END), 0)"
+            "   AS estimated_tokens,"
             " COALESCE(SUM(cache_read_tokens), 0) AS cache_read_tokens,"
             " COALESCE(SUM(cache_write_tokens), 0) AS cache_write_tokens,"
             " COALESCE(SUM(outcome != 'ok'), 0) AS failed_calls"

@@ -2,7 +2,8 @@
 step 4): `llamacpp:<model>` as before for the plan and the ledger (local), but the model runs in one
 host process per machine (`model_host_server`), reached through the OpenAI-compatible backend. The
 host is found or started on the first call (off the event loop: loading a model takes seconds);
-when it has gone (idle exit, killed) the next call starts it again.
+when it has gone (idle exit, killed) the next call starts it again. A call cancelled while the host
+starts returns at once; the start goes on (the host serves the next call, here or elsewhere).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import platformdirs
 from swarm_lsp.swarm.backends.base import BackendError, Judgement, Message, Reply
 from swarm_lsp.swarm.backends.model_host import HostStartError, answers, find_or_start
 from swarm_lsp.swarm.backends.openai_compat import OpenAICompatBackend, Retries
-from swarm_lsp.swarm.cancel import CancelToken
+from swarm_lsp.swarm.cancel import CancelToken, race_cancel
 
 
 def hosts_dir() -> Path:
@@ -29,14 +30,16 @@ class SharedHostBackend:
     is_cloud = False
 
     def __init__(self, model: str, *, n_ctx: int = 4096, threads: int | None = None,
-                 models_dir: str | Path | None = None, folder: Path | None = None, idle_s: float = 900.0) -> None:
+                 models_dir: str | Path | None = None, folder: Path | None = None, idle_s: float = 900.0,
+                 start_timeout_s: float = 300.0) -> None:
         from swarm_lsp.swarm.models import get_model
 
         self.model, self.name = model, f"llamacpp:{model}"
         self._embedded = get_model(model)  # LookupError for a name that is not an embedded model
         self.n_ctx, self.threads, self.models_dir, self.idle_s = n_ctx, threads, models_dir, idle_s
-        self.folder = folder or hosts_dir()
+        self.folder, self.start_timeout_s = folder or hosts_dir(), start_timeout_s
         self._inner: OpenAICompatBackend | None = None
+        self._starting: asyncio.Future[str] | None = None  # one find-or-start at a time for this process
 
     def command(self, port: int) -> list[str]:
         from swarm_lsp.swarm.models import ensure_verified
@@ -46,30 +49,40 @@ class SharedHostBackend:
                 "--alias", self.model, "--port", str(port), "--n-ctx", str(self.n_ctx),
                 "--threads", str(self.threads or os.cpu_count() or 1), "--idle-s", str(self.idle_s)]
 
-    async def _backend(self) -> OpenAICompatBackend:
+    def _start(self) -> asyncio.Future[str]:
+        """The find-or-start under way, or a new one when none is (or the last one failed)."""
+        starting = self._starting
+        if starting is None or (starting.done() and (starting.cancelled() or starting.exception() is not None)):
+            starting = self._starting = asyncio.ensure_future(asyncio.to_thread(
+                find_or_start, self.model, self.command, self.folder, start_timeout_s=self.start_timeout_s))
+            starting.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved: no warning
+        return starting
+
+    async def _backend(self, cancel: CancelToken | None) -> OpenAICompatBackend:
         if self._inner is None:
-            try:
-                url = await asyncio.to_thread(find_or_start, self.model, self.command, self.folder)
+            try:  # the thread is not interrupted by a cancel: it is left to finish the start
+                url = await race_cancel(self._start(), cancel, grace_s=0.0)
             except HostStartError as exc:
                 raise BackendError(f"{self.name}: {exc}") from exc
-            self._inner = OpenAICompatBackend(self.name, self.model, [url], cloud=False,
-                                              retries=Retries(attempts=2), cooldown_s=0.0)
+            if self._inner is None:
+                self._inner = OpenAICompatBackend(self.name, self.model, [url], cloud=False,
+                                                  retries=Retries(attempts=2), cooldown_s=0.0)
         return self._inner
 
     async def chat(self, messages: list[Message], *, cancel: CancelToken | None = None, **options: Any) -> Reply:
-        backend = await self._backend()
+        backend = await self._backend(cancel)
         try:
             return await backend.chat(messages, cancel=cancel, **options)
         except BackendError:
             if await asyncio.to_thread(answers, backend.hosts[0]):
                 raise  # the host is up: the failure is the request's
             await backend.aclose()
-            self._inner = None  # the host went away: find or start it again, once
-            return await (await self._backend()).chat(messages, cancel=cancel, **options)
+            self._inner = self._starting = None  # the host went away: find or start it again, once
+            return await (await self._backend(cancel)).chat(messages, cancel=cancel, **options)
 
     async def judge(self, messages: list[Message], options: tuple[str, ...] = ("yes", "no"), *,
                     cancel: CancelToken | None = None) -> Judgement:
-        return await (await self._backend()).judge(messages, options, cancel=cancel)
+        return await (await self._backend(cancel)).judge(messages, options, cancel=cancel)
 
     @property
     def host_url(self) -> str | None:

@@ -49,6 +49,24 @@ def test_reopening_keeps_rows_and_does_not_migrate_again(tmp_path):
         assert len(book.recent_calls()) == 1
 
 
+def test_a_ledger_of_the_first_schema_is_migrated_with_its_rows_kept(tmp_path):
+    path = tmp_path / "ledger.sqlite3"
+    conn = sqlite3.connect(path)
+    for statement in ledger_module.MIGRATIONS[0]:
+        conn.execute(statement)
+    conn.execute("INSERT INTO calls (time, backend, model, cloud, prompt_tokens, completion_tokens, outcome)"
+                 " VALUES ('2025-01-01T00:00:00.000000+00:00', 'llamacpp:m', 'm', 0, 10, 2, 'ok')")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with Ledger(path) as book:
+        [old] = book.recent_calls()
+        book.record_call(local_call(usage_estimated=True))
+        totals = book.totals()
+    assert old.prompt_tokens == 10 and old.usage_estimated is False
+    assert totals["local_tokens"] == 12 + 120 and totals["estimated_tokens"] == 120
+
+
 def test_refuses_a_newer_schema(tmp_path):
     path = tmp_path / "ledger.sqlite3"
     conn = sqlite3.connect(path)
@@ -119,7 +137,7 @@ def test_totals_arithmetic(ledger):
     assert totals["local_tokens"] == 120 + 55 + 10
     assert totals["cloud_tokens"] == 2 * 1300
     assert (totals["cache_read_tokens"], totals["cache_write_tokens"]) == (1600, 100)
-    assert totals["failed_calls"] == 1
+    assert totals["failed_calls"] == 1 and totals["estimated_tokens"] == 0
     assert totals["actions"] == 4
     assert totals["actions_by_status"] == {"accepted": 2, "rejected": 1, "failed": 1, "cancelled": 0}
 

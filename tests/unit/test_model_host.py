@@ -19,9 +19,13 @@ from swarm_lsp.swarm.backends.model_host import HostStartError, answers, find_or
 
 FAKE_HOST = textwrap.dedent('''\
     import http.server, sys
+    import time
     port, starts = int(sys.argv[1]), sys.argv[2]
     with open(starts, "a") as f:
         f.write("start\\n")
+    if len(sys.argv) > 3:  # a model that loads slowly: the host answers only once the file exists
+        while not __import__("os").path.exists(sys.argv[3]):
+            time.sleep(0.05)
 
     class Models(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
@@ -113,3 +117,30 @@ def test_a_shared_embedded_tier_is_built_without_starting_anything(tmp_path):
     assert argv[1:3] == ["-m", "swarm_lsp.swarm.backends.model_host_server"] and "43210" in argv
     with pytest.raises(BackendError, match="qwen-7b"):
         create_backend("llamacpp:qwen-7b", BackendSettings(model_host="shared"))
+
+
+async def test_a_call_cancelled_while_the_host_starts_returns_and_the_start_goes_on(host, tmp_path):
+    import asyncio
+
+    from swarm_lsp.swarm.backends.shared_host import SharedHostBackend
+    from swarm_lsp.swarm.cancel import CancelToken, Cancelled
+
+    hosts_dir, command, starts = host
+    loaded = tmp_path / "loaded"
+    backend = SharedHostBackend("qwen2.5-coder-0.5b", folder=hosts_dir, start_timeout_s=60)
+    backend.command = lambda port: [*command(port), str(loaded)]  # type: ignore[method-assign]
+    token = CancelToken()
+    call = asyncio.create_task(backend.chat([{"role": "user", "content": "hi"}], cancel=token))
+    while not started(starts):
+        await asyncio.sleep(0.05)
+    token.cancel("the user cancelled")
+    with pytest.raises(Cancelled):
+        await call
+    assert backend._starting is not None and not backend._starting.done()  # still loading: not waited for
+    loaded.touch()
+    url = await backend._starting
+    assert answers(url) and backend.host_url is None
+    await backend._backend(None)  # the next call uses the host that start brought up
+    assert backend.host_url == url and started(starts) == 1
+    await backend.aclose()
+    stop(hosts_dir, "qwen2.5-coder-0.5b")
