@@ -117,12 +117,12 @@ async def doctor_report(config: Config) -> dict[str, Any]:
 
 
 def _running_hosts() -> dict[str, str]:
-    """The shared model hosts that answer now, by model (`model_host = "shared"` starts them)."""
-    from swarm_lsp.swarm.backends.model_host import answers, read_record
+    """The shared model hosts that answer now, by model and context size (`model_host = "shared"`
+    starts them)."""
+    from swarm_lsp.swarm.backends.model_host import answers, recorded_hosts
     from swarm_lsp.swarm.backends.shared_host import hosts_dir
 
-    records = (read_record(hosts_dir(), name) for name in models.MODELS)
-    return {r.model: r.url for r in records if r is not None and answers(r.url, timeout_s=0.5)}
+    return {r.model: r.url for r in recorded_hosts(hosts_dir()) if answers(r.url, timeout_s=0.5)}
 
 
 def _print_report(report: dict[str, Any]) -> None:

@@ -69,6 +69,12 @@ def read_record(hosts_dir: Path, model: str) -> HostRecord | None:
         return None
 
 
+def recorded_hosts(hosts_dir: Path) -> list[HostRecord]:
+    """Every host recorded in `hosts_dir` (running or not), by the key it was started under."""
+    found = (read_record(hosts_dir, path.stem) for path in sorted(hosts_dir.glob("*.json")))
+    return [record for record in found if record is not None]
+
+
 def stop(hosts_dir: Path, model: str) -> bool:
     """Ask the recorded host of `model` to end (SIGTERM); False when none was running."""
     record = read_record(hosts_dir, model)

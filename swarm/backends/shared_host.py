@@ -38,6 +38,9 @@ class SharedHostBackend:
         self._embedded = get_model(model)  # LookupError for a name that is not an embedded model
         self.n_ctx, self.threads, self.models_dir, self.idle_s = n_ctx, threads, models_dir, idle_s
         self.folder, self.start_timeout_s = folder or hosts_dir(), start_timeout_s
+        # one host per model and context size: a process that needs a longer context than the running
+        # host serves gets its own instead of prompts cut short
+        self.host_key = f"{model}-ctx{n_ctx}"
         self._inner: OpenAICompatBackend | None = None
         self._starting: asyncio.Future[str] | None = None  # one find-or-start at a time for this process
 
@@ -54,7 +57,7 @@ class SharedHostBackend:
         starting = self._starting
         if starting is None or (starting.done() and (starting.cancelled() or starting.exception() is not None)):
             starting = self._starting = asyncio.ensure_future(asyncio.to_thread(
-                find_or_start, self.model, self.command, self.folder, start_timeout_s=self.start_timeout_s))
+                find_or_start, self.host_key, self.command, self.folder, start_timeout_s=self.start_timeout_s))
             starting.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved: no warning
         return starting
 

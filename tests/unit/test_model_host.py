@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from swarm_lsp.swarm.backends.model_host import HostStartError, answers, find_or_start, read_record, stop
+from swarm_lsp.swarm.backends.model_host import HostStartError, answers, find_or_start, read_record, recorded_hosts, stop
 
 FAKE_HOST = textwrap.dedent('''\
     import http.server, sys
@@ -143,4 +143,5 @@ async def test_a_call_cancelled_while_the_host_starts_returns_and_the_start_goes
     await backend._backend(None)  # the next call uses the host that start brought up
     assert backend.host_url == url and started(starts) == 1
     await backend.aclose()
-    stop(hosts_dir, "qwen2.5-coder-0.5b")
+    assert [r.model for r in recorded_hosts(hosts_dir)] == ["qwen2.5-coder-0.5b-ctx4096"]  # one per context size
+    stop(hosts_dir, backend.host_key)
