@@ -121,6 +121,7 @@ class DifferentialCheck:
         self.reason = ""  # set when the check cannot run on this target
         self._runs = 0
         self._unpicklable = ""  # why the recorder could not keep a call, when it could not
+        self._test_dirs: list[str] = []  # folders of the exercising tests (their classes unpickle there)
         self.stand_ins: set[str] = set()  # attributes recorded as stand-ins (arg_recorder_plugin.Unpicklable)
         definition = find_definition(bench.target.source_text, qualname)
         self.is_method = "." in qualname and not isinstance(definition, ast.ClassDef)
@@ -176,6 +177,8 @@ class DifferentialCheck:
         request = {"module": self.module, "qualname": self.qualname, "out": str(out), "max_calls": MAX_OBSERVED}
         env = {"PYTEST_PLUGINS": "arg_recorder_plugin", "SWARM_RECORD": json.dumps(request),
                "PYTHONPATH": os.pathsep.join([str(self.folder), self.bench.env["PYTHONPATH"]])}
+        # objects the tests made from their own classes are unpickled by the child: their folders go on its path
+        self._test_dirs = sorted({str((self.bench.sandbox.root / test_file).parent.resolve()) for test_file in exercising})
         for test_file, tests in exercising.items():
             self.bench.run(test_file, tests, measure=False, env=env, cancel=cancel)
         calls, seen = [], set()
@@ -216,7 +219,8 @@ class DifferentialCheck:
         watchdog = Watchdog(cancel, result_path, IMPORT_S * 2, PER_CALL_S * 3)
         try:
             ended = self.bench.sandbox.run(argv, timeout_s=self.limits.seconds + IMPORT_S * 2 + START_SLACK_S,
-                                           memory_mb=self.bench.limits.memory_mb, env=self.bench.env, cancel=watchdog)
+                                           memory_mb=self.bench.limits.memory_mb, cancel=watchdog, env={
+                                               "PYTHONPATH": os.pathsep.join([self.bench.env["PYTHONPATH"], *self._test_dirs])})
             stopped = ended.timed_out
         except Stalled:
             stopped = True

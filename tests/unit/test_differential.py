@@ -93,6 +93,10 @@ SHOP = textwrap.dedent('''\
         return sorted(name for name, value in given.items() if value is not None)
 
 
+    def title(thing):
+        return thing.name.title() if thing.name else ""
+
+
     def pairs(items):
         batch = []
         for item in items:
@@ -105,7 +109,7 @@ SHOP = textwrap.dedent('''\
 ''')
 TESTS = textwrap.dedent('''\
     from shop import (Address, Clamp, Guarded, Meter, by_port, first_or_zero, flags, jitter, level, pairs, rank,
-                      render, sorted_copy, widest)
+                      render, sorted_copy, title, widest)
 
 
     def test_first():
@@ -140,6 +144,13 @@ TESTS = textwrap.dedent('''\
 
     def test_flags():
         assert flags(a=1, b=None) == ["a"]
+
+    class Named:
+        def __init__(self, name):
+            self.name = name
+
+    def test_title():
+        assert title(Named("ann lee")) == "Ann Lee"
 
     def test_pairs():
         assert list(pairs([1, 2, 3])) == [[1, 2], [3]]
@@ -305,6 +316,13 @@ async def test_a_generator_is_compared_by_what_it_yields(project):
     same, _ = await refactor(project, "pairs", [
         "def pairs(items):\n    for start in range(0, len(items), 2):\n        yield items[start:start + 2]"])
     assert same.status == "accepted", same.message
+
+
+async def test_an_argument_of_a_class_the_test_module_defines_is_rebuilt_and_varied(project):
+    result, _ = await refactor(project, "title", ["def title(thing):\n    return thing.name.title()"])
+    assert result.status == "rejected", result.evidence["differential"]
+    reason = gate(result.attempts[0], "differential").reasons[0]
+    assert "the original returns ''" in reason, reason
 
 
 def test_string_variants_empty_a_word_first_then_cut_and_drop():
