@@ -161,12 +161,7 @@ def boundary_values(samples: list[Any], hint: ast.expr | None, constants: list[A
         values += [[], [0, 0]]
     if dict in kinds:
         values.append({})
-    unique: dict[str, Any] = {}
-    for value in values:
-        source = to_source(value)
-        if source is not None and all(source != to_source(sample) for sample in samples[:1]):
-            unique.setdefault(source, value)
-    return list(unique.values())
+    return _distinct(values, samples[0] if samples else NO_DEFAULT)
 
 
 def param_boundary_values(param: Param, samples: list[Any], constants: list[Any]) -> list[Any]:
@@ -188,8 +183,13 @@ def param_boundary_values(param: Param, samples: list[Any], constants: list[Any]
         for key in list(named)[:MAX_ITEM_VARIANTS]:
             found += [{k: v for k, v in named.items() if k != key}]
             found += [{**named, key: v} for v in boundary_values([named[key]], param.annotation, constants)]
+    return _distinct(found, sample)
+
+
+def _distinct(values: list[Any], sample: Any) -> list[Any]:
+    """The values that can be written as literals, each once, in order, `sample` itself left out."""
     unique: dict[str, Any] = {}
-    for value in found:
+    for value in values:
         source = to_source(value)
         if source is not None and source != to_source(sample):
             unique.setdefault(source, value)

@@ -181,6 +181,14 @@ def gate(attempt, name):
     return next(g for g in attempt.gates if g.name == name)
 
 
+async def rejected(project: Path, target: str, rewrite: str):
+    """Refactor `target` to `rewrite` alone, which must be rejected: the result and the differential
+    gate's first reason (the counterexample fed back)."""
+    result, _ = await refactor(project, target, [rewrite])
+    assert result.status == "rejected", result.evidence.get("differential")
+    return result, gate(result.attempts[0], "differential").reasons[0]
+
+
 async def test_dropped_empty_handling_is_refused_with_the_counterexample_fed_back(project):
     result, backend = await refactor(project, "first_or_zero", [
         "def first_or_zero(items):\n    return items[0]",
@@ -197,9 +205,7 @@ async def test_dropped_empty_handling_is_refused_with_the_counterexample_fed_bac
 
 
 async def test_an_argument_mutated_in_place_is_a_divergence(project):
-    result, _ = await refactor(project, "sorted_copy", ["def sorted_copy(items):\n    items.sort()\n    return items"])
-    assert result.status == "rejected"
-    reason = gate(result.attempts[0], "differential").reasons[0]
+    _, reason = await rejected(project, "sorted_copy", "def sorted_copy(items):\n    items.sort()\n    return items")
     assert "the original returns [" in reason and "; items is then" in reason
 
 
@@ -217,9 +223,7 @@ async def test_a_nondeterministic_original_is_not_held_against_the_rewrite(proje
 
 
 async def test_a_method_runs_on_the_instance_the_tests_built(project):
-    result, _ = await refactor(project, "Meter.peek", ["def peek(self, n):\n    self.value += n\n    return self.value"])
-    assert result.status == "rejected"
-    reason = gate(result.attempts[0], "differential").reasons[0]
+    _, reason = await rejected(project, "Meter.peek", "def peek(self, n):\n    self.value += n\n    return self.value")
     assert reason.startswith("for peek(Meter(value=1), 2) the original returns 3; self is then Meter(value=1), "
                              "the rewrite returns 3; self is then Meter(value=3)")
 
@@ -268,19 +272,15 @@ async def test_equal_objects_in_another_order_are_a_divergence_and_a_stable_copy
 
 async def test_a_zero_attribute_with_a_negative_argument_shows_a_truthiness_test(project):
     # Neither change alone shows `self.minimum and` for `self.minimum is not None and`: the pair does.
-    result, _ = await refactor(project, "Clamp.clip", [
-        "def clip(self, n):\n    if self.minimum and n < self.minimum:\n        return self.minimum\n    return n"])
-    assert result.status == "rejected"
-    reason = gate(result.attempts[0], "differential").reasons[0]
+    _, reason = await rejected(project, "Clamp.clip", "def clip(self, n):\n    if self.minimum and n < self.minimum:\n"
+                                                      "        return self.minimum\n    return n")
     assert "the original returns 0, the rewrite returns -1" in reason, reason
 
 
 async def test_a_number_written_as_text_is_tried_below_zero(project):
-    result, _ = await refactor(project, "level", [
-        "def level(text, floor=0):\n    number = int(text)\n    if floor and number < floor:\n"
-        "        raise ValueError(text)\n    return number"])
-    assert result.status == "rejected"
-    reason = gate(result.attempts[0], "differential").reasons[0]
+    _, reason = await rejected(project, "level", "def level(text, floor=0):\n    number = int(text)\n"
+                                                 "    if floor and number < floor:\n"
+                                                 "        raise ValueError(text)\n    return number")
     assert reason.startswith("for level('-") and "the original raises ValueError" in reason, reason
 
 
@@ -291,27 +291,21 @@ async def test_each_item_of_star_args_takes_the_boundary_values_and_none_at_all(
                  "    if best > LIMIT:\n        raise OverflowError(best)\n    return best"
     for rewrite, expected in ((moved, "for widest(9, 3) the original returns 9, the rewrite raises OverflowError"),
                               (no_default, "for widest() the original returns 0, the rewrite raises ValueError")):
-        result, _ = await refactor(project, "widest", [rewrite])
-        assert result.status == "rejected"
-        reason = gate(result.attempts[0], "differential").reasons[0]
+        result, reason = await rejected(project, "widest", rewrite)
         assert reason.startswith(expected), reason
         assert result.evidence["differential"]["inputs"]["generated"] > 0  # tuples of the observed length
 
 
 async def test_each_value_of_star_star_kwargs_is_varied(project):
-    result, _ = await refactor(project, "flags", [
-        "def flags(**given):\n    return sorted(name for name, value in given.items() if value)"])
-    assert result.status == "rejected"
-    reason = gate(result.attempts[0], "differential").reasons[0]
+    _, reason = await rejected(project, "flags",
+                               "def flags(**given):\n    return sorted(name for name, value in given.items() if value)")
     assert "the original returns ['a'], the rewrite returns []" in reason, reason
 
 
 async def test_a_generator_is_compared_by_what_it_yields(project):
     always = "def pairs(items):\n    batch = []\n    for item in items:\n        batch.append(item)\n" \
              "        if len(batch) == 2:\n            yield batch\n            batch = []\n    yield batch"
-    result, _ = await refactor(project, "pairs", [always])
-    assert result.status == "rejected"
-    reason = gate(result.attempts[0], "differential").reasons[0]
+    _, reason = await rejected(project, "pairs", always)
     assert reason.startswith("for pairs([]) the original yields [], the rewrite yields [[]]"), reason
     same, _ = await refactor(project, "pairs", [
         "def pairs(items):\n    for start in range(0, len(items), 2):\n        yield items[start:start + 2]"])
@@ -319,9 +313,7 @@ async def test_a_generator_is_compared_by_what_it_yields(project):
 
 
 async def test_an_argument_of_a_class_the_test_module_defines_is_rebuilt_and_varied(project):
-    result, _ = await refactor(project, "title", ["def title(thing):\n    return thing.name.title()"])
-    assert result.status == "rejected", result.evidence["differential"]
-    reason = gate(result.attempts[0], "differential").reasons[0]
+    _, reason = await rejected(project, "title", "def title(thing):\n    return thing.name.title()")
     assert "the original returns ''" in reason, reason
 
 
