@@ -79,11 +79,11 @@ async def refactor(entry: dict, rewrite: dict, checker: str) -> dict:
                 "seconds": round(time.perf_counter() - started, 1)}
 
 
-async def run(halves: list[str], checker: str, path: Path) -> list[dict]:
+async def run(halves: list[str], checker: str, path: Path, only: str = "") -> list[dict]:
     rows = {row["id"]: row for row in json.loads(path.read_text())} if path.exists() else {}
     for half in halves:
         entries = json.loads((CORPUS / f"{half}.json").read_text())
-        todo = [(e, r) for e in entries for r in e["rewrites"] if r["id"] not in rows]
+        todo = [(e, r) for e in entries for r in e["rewrites"] if r["id"] not in rows and only in r["id"]]
         for number, (entry, rewrite) in enumerate(todo, 1):
             print(f"[{half} {number}/{len(todo)}] {rewrite['id']}", file=sys.stderr, flush=True)
             rows[rewrite["id"]] = row = await refactor(entry, rewrite, checker)
@@ -131,12 +131,13 @@ def main() -> int:
     parser.add_argument("--checker", choices=tuple(RESULTS), default="differential")
     parser.add_argument("--rows", metavar="FILE", type=Path,
                         help="keep (and resume) this run's rows here instead of bench/results/ (e.g. a re-measure)")
+    parser.add_argument("--only", metavar="TEXT", default="", help="only the rewrites whose id contains TEXT")
     parser.add_argument("--report", action="store_true", help="only recompute the table from the kept rows")
     parser.add_argument("--write", metavar="FILE", help="update this Markdown file's section")
     args = parser.parse_args()
     halves = [h for h in HALVES if (CORPUS / f"{h}.json").exists()] if args.half == "all" else [args.half]
     if not args.report:
-        asyncio.run(run(halves, args.checker, args.rows or RESULTS[args.checker]))
+        asyncio.run(run(halves, args.checker, args.rows or RESULTS[args.checker], args.only))
     paths = {**RESULTS, **({args.checker: args.rows} if args.rows else {})}
     section = report({name: json.loads(path.read_text()) for name, path in paths.items() if path.exists()})
     print(section)

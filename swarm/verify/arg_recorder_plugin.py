@@ -38,6 +38,7 @@ MAX_ITEMS = 4  # tuple items of a list argument whose literal parts are recorded
 
 _seen: Set[bytes] = set()
 _unpicklable: List[str] = []
+VALUE_FIELD = "__value__"  # the pseudo-attribute a builtin-valued object's own value is varied under
 
 
 def _literal(value: object) -> Any:
@@ -64,6 +65,11 @@ def _fields(value: object) -> Dict[str, str]:
         if text is not None and isinstance(name, str) and not name.startswith("__"):
             found[name] = text
     return found
+
+
+def _builtin_valued(value: object) -> bool:
+    """An instance of a strict subclass of int, float, str or bytes (not bool)."""
+    return isinstance(value, (int, float, str, bytes)) and type(value) not in (int, float, str, bytes, bool)
 
 
 def _tuple_item_literals(value: list) -> List[List[Any]]:
@@ -158,8 +164,10 @@ def _wrap(function: Any, out_path: str, max_calls: int, is_method: bool) -> Any:
                 text = _literal(value)
                 if text is not None and not (is_method and number == 0):
                     literals[name] = text
-                elif text is None:
+                elif text is None or _builtin_valued(value):
                     fields[name] = _fields(value)
+                    if text is not None:  # self of an int or str subclass (a size, a URL): its value varies
+                        fields[name][VALUE_FIELD] = text
                     if type(value) is list and value:
                         sequences.append(name)
                         parts = _tuple_item_literals(value)

@@ -25,7 +25,7 @@ from typing import Any
 from swarm_lsp.swarm.cancel import CancelToken
 from swarm_lsp.swarm.verify.child_watch import START_SLACK_S, Stalled, Watchdog, read_records
 from swarm_lsp.swarm.verify.differential_inputs import (
-    Input, ObservedCall, boundary_inputs, code_constants, module_constants, observed_inputs, parameters,
+    Input, ObservedCall, boundary_inputs, code_constants, diverse_first, module_constants, observed_inputs, parameters,
 )
 from swarm_lsp.swarm.verify.differential_strategies import generated_inputs
 from swarm_lsp.swarm.verify.pytest_bench import TestBench
@@ -38,7 +38,7 @@ RUNNER_FOLDER = "differential"
 PER_CALL_S = 2.0
 IMPORT_S = 10.0
 MAX_OBSERVED = 40  # distinct recorded calls kept as inputs
-BOUNDARY_BASES = 4  # observed (or generated) calls that boundary values are substituted into
+BOUNDARY_BASES = 6  # observed (or generated) calls that boundary values are substituted into
 
 
 @dataclass(frozen=True)
@@ -158,8 +158,8 @@ class DifferentialCheck:
         room = max(self.limits.inputs - len(calls), 0)
         generated, why = generated_inputs(params, calls, room)
         bases = [{"base": c.pickle, "set": {}, "literals": c.literals, "fields": c.fields, "sequences": c.sequences,
-                  "items": c.items}
-                 for c in calls[:BOUNDARY_BASES]]
+                  "items": c.items, "whole": not self.is_method}  # a function's literals are its whole call
+                 for c in diverse_first(calls)[:BOUNDARY_BASES]]
         bases = bases or generated[:BOUNDARY_BASES]
         # a third of the room stays for generated inputs: new boundary kinds must not crowd them out
         boundary = boundary_inputs(params, bases, self._constants(), room // 2, room // 6) if bases else []

@@ -13,10 +13,13 @@ each by the source text of a literal, which the child evaluates once per side.
 from __future__ import annotations
 
 import ast
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from swarm_lsp.swarm.verify.differential_literals import (NO_DEFAULT, UNKNOWN, code_constants, literal_default,
+                                                         module_constants, to_source)
+from swarm_lsp.swarm.verify.differential_variants import emptied, numeric_neighbours, resized, string_variants
 
 
 Input = dict[str, Any]
@@ -24,7 +27,9 @@ SMALL_INTS = (0, 1, -1)
 MAX_LENGTH = 64  # integer constants up to this are also tried as lengths of string and list arguments
 MAX_LENGTH_CONSTANTS = 4
 MAX_ITEM_VARIANTS = 6
-RESHAPES = ("tie", "reversed")  # the child's list changes: an equal copy of the first item appended; reversed  # items of an observed list or dict replaced (or left out) one at a time
+FRACTIONS = (0.0, -0.5, 0.5, 0.7)
+UNKNOWN_KEYWORD = "unexpected_keyword"
+RESHAPES = ("tie", "reversed")  # the child's list changes: an equal copy of the first item appended; reversed
 
 
 @dataclass(frozen=True)
@@ -35,78 +40,16 @@ class Param:
     star: str = ""  # "*" for *args (a tuple), "**" for **kwargs (a dict)
 
 
-NO_DEFAULT, UNKNOWN = object(), object()
-
-
 def parameters(definition: ast.FunctionDef | ast.AsyncFunctionDef, is_method: bool) -> list[Param]:
     """The parameters a caller supplies (self or cls left out), with hints and literal defaults."""
     args = definition.args
     positional = [*args.posonlyargs, *args.args]
     defaults: list[Any] = [NO_DEFAULT] * (len(positional) - len(args.defaults)) + list(args.defaults)
     pairs = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
-    found = [Param(arg.arg, arg.annotation, _literal_default(default)) for arg, default in pairs]
+    found = [Param(arg.arg, arg.annotation, literal_default(default)) for arg, default in pairs]
     found += [Param(a.arg, a.annotation, NO_DEFAULT, star) for a, star in ((args.vararg, "*"), (args.kwarg, "**"))
               if a is not None]
     return found[1:] if is_method and found else found
-
-
-def _literal_default(node: Any) -> Any:
-    if node is NO_DEFAULT or node is None:
-        return NO_DEFAULT
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, SyntaxError, TypeError):
-        return UNKNOWN
-
-
-def module_constants(tree: ast.Module) -> dict[str, Any]:
-    """Top-level `NAME = literal` assignments of a module: the constants its functions compare with."""
-    found = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            value = _literal_default(node.value)
-            if type(value) in (int, float, str, bytes):
-                found[node.targets[0].id] = value
-    return found
-
-
-def code_constants(definition: ast.AST, named: dict[str, Any] | None = None) -> list[Any]:
-    """Numbers and strings written in the function's body (its docstring left out), and the values of
-    the module constants it names, in order."""
-    body = getattr(definition, "body", [])
-    skip = body[0].value if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else None
-    seen: list[Any] = []
-    for node in ast.walk(definition):
-        if isinstance(node, ast.Constant) and node is not skip and type(node.value) in (int, float, str, bytes):
-            if node.value not in seen and not (isinstance(node.value, str) and len(node.value) > 40):
-                seen.append(node.value)
-        elif isinstance(node, ast.Name) and named and node.id in named and named[node.id] not in seen:
-            seen.append(named[node.id])
-    return seen
-
-
-def to_source(value: Any) -> str | None:
-    """Python source that evaluates to `value` (a plain literal), or None."""
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return f"float({str(value)!r})"
-    if type(value) in (bool, int, float, str, bytes, type(None)):
-        return repr(value)
-    if type(value) in (list, tuple, set, frozenset):
-        parts = [to_source(item) for item in value]
-        if any(part is None for part in parts):
-            return None
-        inner = ", ".join(parts)  # type: ignore[arg-type]
-        if type(value) is list:
-            return f"[{inner}]"
-        if type(value) is tuple:
-            return f"({inner}{',' if len(parts) == 1 else ''})"
-        return f"{type(value).__name__}([{inner}])"
-    if type(value) is dict:
-        items = [(to_source(k), to_source(v)) for k, v in value.items()]
-        if any(k is None or v is None for k, v in items):
-            return None
-        return "{" + ", ".join(f"{k}: {v}" for k, v in items) + "}"
-    return None
 
 
 @dataclass(frozen=True)
@@ -118,6 +61,21 @@ class ObservedCall:
     items: dict[str, list[tuple[int, int, Any]]] = field(default_factory=dict)  # literal parts of their tuple items
 
 
+def diverse_first(calls: list[ObservedCall]) -> list[ObservedCall]:
+    """The calls in order, those unlike every earlier one first: different kinds of literal arguments,
+    or strings written with other punctuation (`'100%'` after `'1.0'`), or other object attributes."""
+    seen: set[str] = set()
+    first: list[ObservedCall] = []
+    rest: list[ObservedCall] = []
+    for call in calls:
+        shape = repr(sorted((name, type(value).__name__, sorted(set(re.sub(r"[\w\s]", "", value))) if
+                             isinstance(value, str) else None) for name, value in call.literals.items()))
+        shape += repr(sorted((name, sorted(attributes)) for name, attributes in call.fields.items()))
+        (rest if shape in seen else first).append(call)
+        seen.add(shape)
+    return first + rest
+
+
 def observed_inputs(calls: list[ObservedCall]) -> list[Input]:
     return [{"source": "observed", "base": call.pickle, "set": {}} for call in calls]
 
@@ -125,13 +83,14 @@ def observed_inputs(calls: list[ObservedCall]) -> list[Input]:
 def boundary_values(samples: list[Any], hint: ast.expr | None, constants: list[Any]) -> list[Any]:
     """Values where a plausible mistake shows, for one parameter: None, empty and tied containers,
     the code's constants of the parameter's kind and their neighbours."""
-    kinds = {type(sample) for sample in samples} | _hint_kinds(hint)
+    kinds = {type(sample) for sample in samples} | hint_kinds(hint)
     values: list[Any] = [None]
     if int in kinds:
         numbers = [c for c in constants if type(c) is int]
         values += [n + step for n in numbers for step in (-1, 0, 1)] + list(SMALL_INTS)
-    if float in kinds:
-        values += [float(c) for c in constants if type(c) in (int, float)] + [0.0, 0.5, -1.0]
+    if float in kinds:  # and a value that truncates down but rounds up (c + 0.7): int() written for round()
+        values += [float(c) + step for c in constants if type(c) in (int, float) for step in FRACTIONS]
+        values += [0.0, 0.5, -1.0]
     if str in kinds:
         values += ["", " "] + [c for c in constants if type(c) is str]
     if bytes in kinds:
@@ -141,7 +100,7 @@ def boundary_values(samples: list[Any], hint: ast.expr | None, constants: list[A
     lengths = sorted({n + step for n in constants if type(n) is int and 0 <= n <= MAX_LENGTH for step in (-1, 0, 1)} - {-1})
     for sample in samples:
         if type(sample) in (str, bytes, list):  # `len(x) > 3` moved by one shows on lengths 2, 3 and 4
-            values += [_resized(sample, length) for length in lengths[:3 * MAX_LENGTH_CONSTANTS]]
+            values += [resized(sample, length) for length in lengths[:3 * MAX_LENGTH_CONSTANTS]]
         if type(sample) is str:
             values += numeric_neighbours(sample) + string_variants(sample)
         if type(sample) is bytes:
@@ -155,6 +114,7 @@ def boundary_values(samples: list[Any], hint: ast.expr | None, constants: list[A
             keys = list(sample)[:MAX_ITEM_VARIANTS]
             values += [{}] + [{k: v for k, v in sample.items() if k != key} for key in keys]
             values += [{**sample, key: None} for key in keys]
+            values += [{**sample, key: emptied(sample[key])} for key in keys]  # falsy, not None
         elif type(sample) is tuple and not sample:
             values.append(())
     if list in kinds and not any(type(s) is list for s in samples):
@@ -183,6 +143,8 @@ def param_boundary_values(param: Param, samples: list[Any], constants: list[Any]
         for key in list(named)[:MAX_ITEM_VARIANTS]:
             found += [{k: v for k, v in named.items() if k != key}]
             found += [{**named, key: v} for v in boundary_values([named[key]], param.annotation, constants)]
+        if named:  # a keyword the function does not know: where it is rejected (and with what) shows
+            found.append({**named, UNKNOWN_KEYWORD: next(iter(named.values()))})
     return _distinct(found, sample)
 
 
@@ -196,40 +158,7 @@ def _distinct(values: list[Any], sample: Any) -> list[Any]:
     return list(unique.values())
 
 
-def _resized(sample: Any, length: int) -> Any:
-    """`sample` repeated or cut to `length` items (characters, bytes, list items)."""
-    if not sample:
-        sample = "a" if isinstance(sample, str) else b"a" if isinstance(sample, bytes) else [0]
-    return (sample * (length // len(sample) + 1))[:length]
-
-
-def numeric_neighbours(text: str) -> list[str]:
-    """A number written as text, one below and one above, and negated: where a parser's or a
-    range check's boundary shows (`'0'` gives `'-1'`, `'1'`, and `'-0'`)."""
-    try:
-        number = int(text) if re.fullmatch(r"\s*[-+]?\d+\s*", text) else float(text)
-    except ValueError:
-        return []
-    if not math.isfinite(number):
-        return []
-    return [str(number - 1), str(number + 1), "-" + text.strip().lstrip("+-") if not text.strip().startswith("-")
-            else text.strip()[1:]]
-
-
-def string_variants(text: str, cap: int = 24, prefixes: int = 8) -> list[str]:
-    """An observed string with one word or number emptied, with a number turned into letters, cut
-    short, with one character dropped, then cut right after a separator (a line ending in its
-    newline): where parsers move a boundary or drop a case."""
-    found = [text[:match.start()] + text[match.end():] for match in re.finditer(r"[\w-]+", text)]
-    found += [text[:match.start()] + "x" + text[match.end():] for match in re.finditer(r"\d+", text)]
-    found += [text[:end] for end in range(len(text) - 1, max(len(text) - 4, 0), -1)]
-    found += [text[:i] + text[i + 1:] for i in range(min(len(text), 4))]
-    unique = [value for value in dict.fromkeys(found) if value != text][:cap]
-    cuts = [text[:match.end()] for match in re.finditer(r"[^\w\s]|\n", text)]
-    return unique + [value for value in dict.fromkeys(cuts) if value != text and value not in unique][:prefixes]
-
-
-def _hint_kinds(hint: ast.expr | None) -> set[type]:
+def hint_kinds(hint: ast.expr | None) -> set[type]:
     if hint is None:
         return set()
     names = {node.id if isinstance(node, ast.Name) else node.attr
@@ -251,16 +180,20 @@ def boundary_inputs(params: list[Param], bases: list[Input], constants: list[Any
     its boundary values, where `if x and ...` written for `if x is not None and ...` shows."""
     per_param: list[list[Input]] = []
     pairs: list[list[Input]] = []
+    calls: set[str] = set()  # the calls made of literals alone: one observed call varied may make another's
     for base in bases:
         values = {param.name: param_boundary_values(param, _samples(base, param), constants) for param in params}
         for name, options in values.items():
             per_param.append([{"source": "boundary", "base": base["base"], "set": {**base["set"], name: to_source(v)}}
-                              for v in options])
+                              for v in options if _new_call(base, params, name, v, calls)])
         attributes = {(param, attribute): boundary_values([sample], None, constants)
                       for param, fields in base.get("fields", {}).items() for attribute, sample in fields.items()}
         for (param, attribute), options in attributes.items():  # an observed object with one attribute varied
             per_param.append([{"source": "boundary", "base": base["base"], "set": base["set"],
                                "attrs": {param: {attribute: to_source(v)}}} for v in options])
+        for param, attribute, value in _crossed_attributes(base.get("fields", {})):  # two objects alike there
+            per_param.append([{"source": "boundary", "base": base["base"], "set": base["set"],
+                               "attrs": {param: {attribute: to_source(value)}}}])
         pairs += _falsy_pairs(base, values, attributes)
     for base in bases:  # a list of objects reordered, or with an equal copy of its first item added:
         for param in base.get("sequences", ()):  # where ties and order show (stable sorts, first of the max)
@@ -274,6 +207,29 @@ def boundary_inputs(params: list[Param], bases: list[Input], constants: list[Any
     singles = [item for group in _zip_longest(per_param) for item in group]
     paired = [item for group in _zip_longest(pairs) for item in group]
     return singles[:limit] + paired[:pair_limit + max(limit - len(singles), 0)]
+
+
+def _new_call(base: Input, params: list[Param], name: str, value: Any, calls: set[str]) -> bool:
+    """False when `base` with `name` set to `value` is a call of literals alone already made."""
+    literals = base.get("literals", {})
+    if not base.get("whole") or any(param.name not in literals for param in params if param.name != name):
+        return True
+    call = to_source({**{param.name: literals.get(param.name) for param in params}, name: value})
+    if call is None or call in calls:
+        return call is None
+    calls.add(call)
+    return True
+
+
+def _crossed_attributes(fields: dict[str, dict[str, Any]]) -> list[tuple[str, str, Any]]:
+    """(parameter, attribute, value): an attribute of one object argument given the value it has on
+    another (self and other alike in what decides between them: where ties and order show)."""
+    found = []
+    for param, attributes in fields.items():
+        for other, theirs in fields.items():
+            found += [(other, name, value) for name, value in attributes.items()
+                      if other != param and name in theirs and theirs[name] != value]
+    return found
 
 
 def _samples(base: Input, param: Param) -> list[Any]:

@@ -6,13 +6,15 @@ and a parameter's literal default. `draw` takes the same values on every run.
 from __future__ import annotations
 
 import ast
+import math
 import warnings
 from typing import Any, Iterable
 
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 from hypothesis.errors import HypothesisException
 
-from swarm_lsp.swarm.verify.differential_inputs import NO_DEFAULT, UNKNOWN, Input, ObservedCall, Param, to_source
+from swarm_lsp.swarm.verify.differential_inputs import (NO_DEFAULT, UNKNOWN, Input, ObservedCall, Param, hint_kinds,
+                                                        to_source)
 
 LITERAL_KINDS = (bool, int, float, str, bytes, type(None), list, tuple, dict, set, frozenset)
 
@@ -112,6 +114,10 @@ def param_strategy(param: Param, observed: list[Any]) -> st.SearchStrategy | Non
         return _starred_strategy(param, observed)
     parts = [shape_strategy(value) for value in observed]
     parts.append(hint_strategy(param.annotation))
+    numbers = [abs(v) for v in observed if type(v) in (int, float) and math.isfinite(v)]
+    if numbers and (float in hint_kinds(param.annotation) or any(type(v) is float for v in observed)):
+        scale = 2 * max(numbers) + 1  # floats of the observed magnitudes: where rounding and division show
+        parts.append(st.floats(-scale, scale))
     if param.default not in (NO_DEFAULT, UNKNOWN):
         parts += [shape_strategy(param.default), st.just(param.default)]
     return _union(parts)

@@ -20,6 +20,7 @@ ITEMS_CAP = 200
 PIN_CAP = 200  # longest literal a pinning test states
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 SCALARS = (type(None), bool, int, float, complex, str, bytes)
+VALUE_FIELD = "__value__"  # as in arg_recorder_plugin.py (this child-side module imports nothing of ours)
 
 
 class Produced(list):
@@ -138,7 +139,14 @@ def with_item_part(value: List[Any], index: int, position: int, new: Any) -> Lis
 
 
 def with_attribute(value: Any, name: str, new: Any) -> Any:
-    """`value` with one attribute replaced: a named tuple's `_replace`, else a shallow copy."""
+    """`value` with one attribute replaced: a named tuple's `_replace`, else a shallow copy. The
+    pseudo-attribute `__value__` replaces the value of an int or str subclass's instance (its type
+    and instance attributes kept)."""
+    if name == VALUE_FIELD:
+        rebuilt = type(value)(new)
+        if getattr(value, "__dict__", None):
+            rebuilt.__dict__.update(value.__dict__)
+        return rebuilt
     if hasattr(value, "_replace") and name in getattr(value, "_fields", ()):
         return value._replace(**{name: new})
     changed = copy.copy(value)

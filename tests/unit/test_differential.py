@@ -318,7 +318,8 @@ async def test_an_argument_of_a_class_the_test_module_defines_is_rebuilt_and_var
 
 
 def test_string_variants_empty_a_word_first_then_cut_and_drop():
-    from swarm_lsp.swarm.verify.differential_inputs import boundary_values, string_variants
+    from swarm_lsp.swarm.verify.differential_inputs import boundary_values
+    from swarm_lsp.swarm.verify.differential_variants import string_variants
 
     assert string_variants('charset="utf-8"')[:3] == ['="utf-8"', 'charset=""', 'charset="utf-x"']
     assert b'type=""' in boundary_values([b'type="x"'], None, [])
