@@ -181,8 +181,9 @@ def boundary_inputs(params: list[Param], bases: list[Input], constants: list[Any
     per_param: list[list[Input]] = []
     pairs: list[list[Input]] = []
     calls: set[str] = set()  # the calls made of literals alone: one observed call varied may make another's
-    for base in bases:
-        values = {param.name: param_boundary_values(param, _samples(base, param), constants) for param in params}
+    for base in bases:  # the call's own integers count as constants: `len(s) <= length` shows at length
+        own = constants + [n for n in base.get("literals", {}).values() if type(n) is int and n not in constants]
+        values = {param.name: param_boundary_values(param, _samples(base, param), own) for param in params}
         for name, options in values.items():
             per_param.append([{"source": "boundary", "base": base["base"], "set": {**base["set"], name: to_source(v)}}
                               for v in options if _new_call(base, params, name, v, calls)])

@@ -323,7 +323,8 @@ def test_string_variants_empty_a_word_first_then_cut_and_drop():
 
     assert string_variants('charset="utf-8"')[:3] == ['="utf-8"', 'charset=""', 'charset="utf-x"']
     assert b'type=""' in boundary_values([b'type="x"'], None, [])
-    assert string_variants('"""one\ntwo"""')[-4:] == ['"', '""', '"""', '"""one\n']  # cut after a separator
+    assert string_variants('"""one\ntwo"""')[-5:] == ['"', '""', '"""', '"""one\n',  # cut after a separator
+                                                    '"one\ntwo"""']  # or started at one
     assert boundary_values([7], None, [9])[:4] == [None, 8, 9, 10]
     assert boundary_values(["3"], None, [])[3:6] == ["2", "4", "-3"]  # after None, "" and " ": the neighbours
 

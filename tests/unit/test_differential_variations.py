@@ -1,7 +1,7 @@
 """The differential check's boundary variations that real refactor mistakes needed (issue 16): a
 float that truncates down but rounds up, a dict entry emptied, a keyword the function does not know,
-two objects given the same attribute, the value of an int subclass's instance, and observed calls of
-a new shape used first. Each rewrite below passes the project's tests and differs only on an input
+two objects given the same attribute, the value of an int subclass's instance, a string as long as
+an integer argument says, and observed calls of a new shape used first. Each rewrite below passes the project's tests and differs only on an input
 that one of these variations builds (scripted writer, real sandboxed pytest and side-by-side runs)."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ SHOP = textwrap.dedent('''\
 
     Parcel = namedtuple("Parcel", "owner weight")
     STYLES = {"bold": 1, "red": 31}
+    ELLIPSIS = "..."
 
 
     def minutes(seconds: float) -> str:
@@ -51,13 +52,18 @@ SHOP = textwrap.dedent('''\
             return f"{self / 1024:.1f}K" if self >= 1024 else f"{int(self)}B"
 
 
+    def clip(text, width):
+        assert width >= len(ELLIPSIS)
+        return text if len(text) <= width else text[:width - len(ELLIPSIS)] + ELLIPSIS
+
+
     def alpha(value):
         if value.endswith("%"):
             return float(value[:-1]) / 100
         return float(value)
 ''')
 TESTS = textwrap.dedent('''\
-    from shop import Parcel, Size, alpha, first_owner, label, minutes, styled
+    from shop import Parcel, Size, alpha, clip, first_owner, label, minutes, styled
 
 
     def test_minutes():
@@ -74,6 +80,9 @@ TESTS = textwrap.dedent('''\
 
     def test_size():
         assert Size(2048).label() == "2.0K" and Size(10).label() == "10B"
+
+    def test_clip():
+        assert clip("ab", 6) == "ab" and clip("abcdefghij", 6) == "abc..."
 
     def test_alpha():
         for text in ("0.5", "1.0", "0.25", "0.75", "0.1", "0.2", "0.3"):
@@ -146,3 +155,9 @@ def test_floats_of_the_observed_magnitude_are_drawn_for_a_float_parameter():
 
     drawn = draw(param_strategy(Param("seconds", ast.Name("float"), NO_DEFAULT), [125]), 200)
     assert any(60 < value < 251 and value % 1 >= 0.5 for value in drawn), drawn[:20]
+
+
+async def test_a_string_as_long_as_another_argument_says_shows_a_moved_length_check(project):
+    reason = await found_on_a_boundary(project, "clip", "def clip(text, width):\n    assert width >= len(ELLIPSIS)\n"
+                                       "    return text if len(text) < width else text[:width - len(ELLIPSIS)] + ELLIPSIS")
+    assert reason.startswith("for clip('abcdef', 6) the original returns 'abcdef', the rewrite returns 'abc...'"), reason
