@@ -1,6 +1,6 @@
 """The refactor action's gates on the labelled refactor corpus (issue 16, step 1).
 
-    .venv/bin/python bench/refactor_corpus.py [--half dev|heldout|heldout2|heldout3|all] [--checker differential|tests]
+    .venv/bin/python bench/refactor_corpus.py [--half dev|heldout|heldout2|heldout3|heldout4|all] [--checker differential|tests]
                                               [--write docs/benchmarks.md]
 
 Each rewrite in tests/fixtures/refactor_corpus is given to the refactor action as the reply of a
@@ -43,7 +43,7 @@ RESULTS = {"tests": ROOT / "bench" / "results" / "refactor_gates.json",
 BEGIN, END = "<!-- refactor-corpus-benchmark:begin -->", "<!-- refactor-corpus-benchmark:end -->"
 INSTRUCTION = "Make this function easier to read without changing its behaviour."
 TIER = "llamacpp:scripted"
-HALVES = ("dev", "heldout", "heldout2", "heldout3")
+HALVES = ("dev", "heldout", "heldout2", "heldout3", "heldout4")
 
 
 def module_file(workspace: Path, module: str) -> Path:
@@ -127,7 +127,7 @@ def report(rows_by_checker: dict[str, list[dict]]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--half", choices=(*HALVES, "all"), default="all",
-                        help="heldout2, heldout3: later held-out halves, written without sight of the checker")
+                        help="heldout2, heldout3, heldout4: later held-out halves, written without sight of the checker")
     parser.add_argument("--checker", choices=tuple(RESULTS), default="differential")
     parser.add_argument("--rows", metavar="FILE", type=Path,
                         help="keep (and resume) this run's rows here instead of bench/results/ (e.g. a re-measure)")
