@@ -189,22 +189,24 @@ def boundary_inputs(params: list[Param], bases: list[Input], constants: list[Any
                               for v in options if _new_call(base, params, name, v, calls)])
         attributes = {(param, attribute): boundary_values([sample], None, constants)
                       for param, fields in base.get("fields", {}).items() for attribute, sample in fields.items()}
+        objects: dict[str, list[list[Input]]] = {}  # an object's attributes share its parameter's turn
         for (param, attribute), options in attributes.items():  # an observed object with one attribute varied
-            per_param.append([{"source": "boundary", "base": base["base"], "set": base["set"],
-                               "attrs": {param: {attribute: to_source(v)}}} for v in options])
+            objects.setdefault(param, []).append([{"source": "boundary", "base": base["base"], "set": base["set"],
+                                                   "attrs": {param: {attribute: to_source(v)}}} for v in options])
         for param, attribute, value in _crossed_attributes(base.get("fields", {})):  # two objects alike there
-            per_param.append([{"source": "boundary", "base": base["base"], "set": base["set"],
-                               "attrs": {param: {attribute: to_source(value)}}}])
+            objects.setdefault(param, []).insert(0, [{"source": "boundary", "base": base["base"], "set": base["set"],
+                                                      "attrs": {param: {attribute: to_source(value)}}}])
+        per_param += [_taking_turns(groups) for groups in objects.values()]
         pairs += _falsy_pairs(base, values, attributes)
     for base in bases:  # a list of objects reordered, or with an equal copy of its first item added:
         for param in base.get("sequences", ()):  # where ties and order show (stable sorts, first of the max)
             per_param.append([{"source": "boundary", "base": base["base"], "set": base["set"],
                                "reshape": {param: how}} for how in RESHAPES])
         for param, parts in base.get("items", {}).items():  # a literal part of a tuple item varied
-            for index, position, sample in parts:
-                per_param.append([{"source": "boundary", "base": base["base"], "set": base["set"],
-                                   "item": {param: [index, position, to_source(value)]}}
-                                  for value in boundary_values([sample], None, constants)])
+            per_param.append(_taking_turns([[{"source": "boundary", "base": base["base"], "set": base["set"],
+                                              "item": {param: [index, position, to_source(value)]}}
+                                             for value in boundary_values([sample], None, constants)]
+                                            for index, position, sample in parts]))
     singles = [item for group in _zip_longest(per_param) for item in group]
     paired = [item for group in _zip_longest(pairs) for item in group]
     return singles[:limit] + paired[:pair_limit + max(limit - len(singles), 0)]
@@ -260,6 +262,11 @@ def _falsy_pairs(base: Input, values: dict[str, list[Any]],
 
 def _falsy(value: Any) -> bool:
     return value is not None and not value and type(value) in (int, float, str, bytes, bool)
+
+
+def _taking_turns(groups: list[list[Input]]) -> list[Input]:
+    """The groups' first items, then their second items, and so on, as one group."""
+    return [item for layer in _zip_longest(groups) for item in layer]
 
 
 def _zip_longest(groups: list[list[Input]]) -> list[list[Input]]:
