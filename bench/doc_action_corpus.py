@@ -50,6 +50,10 @@ VARIANTS = {
 
 def copy_package(top: str, into: Path) -> None:
     spec = importlib.util.find_spec(top)
+    if spec is not None and spec.origin is None and spec.submodule_search_locations:  # a namespace package
+        for location in spec.submodule_search_locations:  # (opentelemetry: one folder per distribution)
+            shutil.copytree(location, into / top, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
+        return
     if spec is None or spec.origin is None:
         raise SystemExit(f"{top} is not installed: pip install it first")
     origin = Path(spec.origin)

@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_check_parser(commands)
 
+    from swarm_lsp.server.cli_report import add_report_parser
+
+    add_report_parser(commands)
+
     config = commands.add_parser("config", help="print the effective configuration (files, SWARM_LSP_* variables and flags merged)")
     add_config_flags(config)
     config.add_argument("path", nargs="?", default=".", help="a file or folder inside the workspace")
@@ -156,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
             from swarm_lsp.server.cli_check import check_command
 
             return check_command(args)
+        if args.command == "report":
+            from swarm_lsp.server.cli_report import report_command
+
+            return report_command(args)
         if args.command == "mcp":
             from swarm_lsp.server.mcp.serve import mcp_command
 

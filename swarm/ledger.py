@@ -138,6 +138,19 @@ _ACTION_COLUMNS = (
 )
 
 
+def filter_clause(since: datetime | None = None, workspace: str | None = None) -> tuple[str, tuple[Any, ...]]:
+    """` WHERE ...` (or "") and its parameters: rows at or after `since`, of `workspace` (both tables
+    have these columns)."""
+    where, params = [], []
+    if since is not None:
+        where.append("time >= ?")
+        params.append(format_time(since))
+    if workspace is not None:
+        where.append("workspace = ?")
+        params.append(workspace)
+    return (f" WHERE {' AND '.join(where)}" if where else ""), tuple(params)
+
+
 def ledger_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     if explicit:
         return Path(explicit).expanduser()
@@ -213,13 +226,14 @@ class Ledger:
             record.cloud_tokens, record.elapsed_s,
         ))
 
-    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        """Rows of a read-only query, for reports beside this module (swarm/report_queries.py)."""
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
     def recent_calls(self, limit: int = 50) -> list[CallRecord]:
         """The latest calls, newest first."""
-        rows = self._query(
+        rows = self.query(
             f"SELECT {', '.join(_CALL_COLUMNS)} FROM calls ORDER BY time DESC, id DESC LIMIT ?",
             (limit,),
         )
@@ -233,7 +247,7 @@ class Ledger:
 
     def recent_actions(self, limit: int = 50) -> list[ActionRecord]:
         """The latest actions, newest first."""
-        rows = self._query(
+        rows = self.query(
             f"SELECT {', '.join(_ACTION_COLUMNS)} FROM actions ORDER BY time DESC, id DESC LIMIT ?",
             (limit,),
         )
@@ -246,15 +260,8 @@ class Ledger:
         """Token totals. `local_tokens`/`cloud_tokens` are prompt + completion tokens; provider cache
         reads and writes are reported separately, not added in. `estimated_tokens`: the part of
         those counted by swarm-lsp because the server reported no usage."""
-        where, params = [], []
-        if since is not None:
-            where.append("time >= ?")
-            params.append(format_time(since))
-        if workspace is not None:
-            where.append("workspace = ?")
-            params.append(workspace)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        (calls,) = self._query(
+        clause, params = filter_clause(since, workspace)
+        (calls,) = self.query(
             "SELECT COUNT(*) AS calls,"
             " COALESCE(SUM(cloud = 0), 0) AS local_calls,"
             " COALESCE(SUM(cloud = 1), 0) AS cloud_calls,"
@@ -268,11 +275,11 @@ class Ledger:
             " COALESCE(SUM(cache_write_tokens), 0) AS cache_write_tokens,"
             " COALESCE(SUM(outcome != 'ok'), 0) AS failed_calls"
             f" FROM calls{clause}",
-            tuple(params),
+            params,
         )
         by_status = dict.fromkeys(STATUSES, 0)
-        for row in self._query(
-            f"SELECT status, COUNT(*) AS n FROM actions{clause} GROUP BY status", tuple(params)
+        for row in self.query(
+            f"SELECT status, COUNT(*) AS n FROM actions{clause} GROUP BY status", params
         ):
             by_status[row["status"]] = row["n"]
         return {**dict(calls), "actions": sum(by_status.values()), "actions_by_status": by_status}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 from lsprotocol import types
@@ -19,7 +20,7 @@ from swarm_lsp.server.lsp.diagnostics import AUDIT_COMMAND, NotAuditable, SaveAu
 from swarm_lsp.server.lsp.runner import run_action_safely
 from swarm_lsp.server.lsp.server import CURRENT_REQUEST, SwarmLanguageServer
 from swarm_lsp.swarm import heap
-from swarm_lsp.swarm.tiers import start_of_today
+from swarm_lsp.swarm.report import build_report, parse_since, workspace_key
 
 log = logging.getLogger(__name__)
 
@@ -101,20 +102,24 @@ def create_server(version: str) -> SwarmLanguageServer:
         return {"job": job_id, "cancelled": ls.jobs.cancel(job_id)}
 
     @server.command(REPORT_COMMAND)
-    async def report(ls: SwarmLanguageServer) -> dict[str, Any]:
-        return await asyncio.to_thread(_ledger_report, ls)  # SQLite queries: off the loop
+    async def report(ls: SwarmLanguageServer, *arguments: Any) -> dict[str, Any]:
+        since, workspace = _report_filters(arguments)
+        # the swarm's first build (it opens the ledger) and the SQLite queries: off the loop
+        return await asyncio.to_thread(lambda: build_report(ls.swarm.ledger, ls.root, since, workspace))
 
     return server
 
 
-def _ledger_report(ls: SwarmLanguageServer) -> dict[str, Any]:
-    ledger = ls.swarm.ledger
-    if ledger is None:
-        return {"error": "no ledger"}
-    return {
-        "ledger": str(ledger.path),
-        "today": ledger.totals(since=start_of_today()),
-        "workspace": ledger.totals(workspace=str(ls.root)),
-        "all_time": ledger.totals(),
-        "note": "measured tokens from the ledger: prompt + completion per call (cache tokens listed apart)",
-    }
+def _report_filters(arguments: tuple[Any, ...]) -> tuple[datetime | None, str | None]:
+    """`swarm.report` takes no argument or one object {since?, workspace?}, as `swarm-lsp report`'s
+    --since and --workspace."""
+    options = arguments[0] if len(arguments) == 1 else ({} if not arguments else None)
+    if not isinstance(options, dict) or set(options) - {"since", "workspace"}:
+        raise JsonRpcInvalidParams("swarm.report expects no argument or one object {since?, workspace?}")
+    since, workspace = options.get("since"), options.get("workspace")
+    if not isinstance(since, (str, type(None))) or not isinstance(workspace, (str, type(None))):
+        raise JsonRpcInvalidParams("swarm.report: since and workspace are strings")
+    try:
+        return (parse_since(since) if since else None), (workspace_key(workspace) if workspace else None)
+    except ValueError as exc:
+        raise JsonRpcInvalidParams(f"swarm.report: since {exc}") from exc

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import anyio
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
+from pydantic import Field
 
 from swarm_lsp.server.mcp.action_tools import register_action_tools
 from swarm_lsp.server.mcp.state import McpState, SwarmFactory
 from swarm_lsp.server.session.session import Session
 from swarm_lsp.swarm.ledger import format_time
-from swarm_lsp.swarm.tiers import start_of_today
+from swarm_lsp.swarm.report import build_report, parse_since, workspace_key
 
 RECENT_CALLS = 50
 INSTRUCTIONS = (
@@ -24,24 +27,26 @@ INSTRUCTIONS = (
     "Delegate routine edits here to save your own tokens. Paths are relative to the workspace root; "
     "tools return a unified diff and write only with apply=true."
 )
+SinceArg = Annotated[str | None, Field(description="only rows from then on: YYYY-MM-DD, an ISO datetime "
+                                                      "(UTC unless it has an offset), or relative 7d / 24h")]
+WorkspaceArg = Annotated[str | None, Field(description="only rows of the workspace rooted at this path "
+                                                       "(relative: to the root; default: every workspace)")]
 REPORT_ANNOTATIONS = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
                                      open_world_hint=False)
 
 
-def token_report_data(state: McpState) -> dict[str, Any]:
-    """Measured ledger totals: today (local midnight), this workspace, all time."""
-    ledger = state.swarm.ledger
-    if ledger is None:
-        return {"workspace": str(state.root), "ledger": None, "message": "this swarm keeps no ledger"}
-    return {
-        "workspace": str(state.root),
-        "ledger": str(ledger.path),
-        "today": ledger.totals(since=start_of_today()),
-        "workspace_totals": ledger.totals(workspace=str(state.root)),
-        "all_time": ledger.totals(),
-        "note": "measured tokens from the ledger; local_tokens/cloud_tokens are prompt + completion, "
-                "provider cache reads/writes are counted separately",
-    }
+async def token_report_data(state: McpState, since: str | None = None, workspace: str | None = None) -> dict[str, Any]:
+    """The savings report (swarm/report.py): the same object as `swarm-lsp report --json` and the
+    language server's `swarm.report`, for the rows since `since` in `workspace` (default: all)."""
+    try:
+        since_time = parse_since(since) if since else None
+    except ValueError as exc:
+        raise ToolError(f"since: {exc}") from exc
+    # a relative workspace is taken from the root, as the tools' paths are
+    key = workspace_key(state.root / workspace) if workspace else None
+    ledger = state.swarm.ledger  # on the loop, as every other use of the session's swarm
+    # the queries off it: in combined mode the language server shares this loop
+    return await anyio.to_thread.run_sync(build_report, ledger, state.root, since_time, key)
 
 
 def recent_calls_data(state: McpState, limit: int = RECENT_CALLS) -> list[dict[str, Any]]:
@@ -78,10 +83,12 @@ def create_mcp_server(root: Path, swarm_factory: SwarmFactory | None = None,
     register_action_tools(server, state)
 
     @server.tool(name="token_report", annotations=REPORT_ANNOTATIONS,
-                 description="Token usage from the ledger: today, this workspace and all time, local and "
-                             "cloud tokens (measured), calls and actions by status.")
-    def token_report() -> dict[str, Any]:
-        return token_report_data(state)
+                 description="The savings report from the ledger: actions by kind and status, accepted locally "
+                             "vs escalated, local and cloud tokens (measured), cloud tokens avoided (an estimate, "
+                             "its method stated), latency and usage per action and per model, tokens per day; "
+                             "plus today / this workspace / all-time totals.")
+    async def token_report(since: SinceArg = None, workspace: WorkspaceArg = None) -> dict[str, Any]:
+        return await token_report_data(state, since, workspace)
 
     @server.tool(name="swarm_status", annotations=REPORT_ANNOTATIONS,
                  description="Actions now running or queued (one runs at a time; in combined mode the editor's "
@@ -90,9 +97,9 @@ def create_mcp_server(root: Path, swarm_factory: SwarmFactory | None = None,
         return swarm_status_data(state)
 
     @server.resource("swarm://report", name="token report", mime_type="application/json",
-                     description="The same as the token_report tool, as JSON.")
-    def report_resource() -> str:
-        return json.dumps(token_report_data(state), indent=2)
+                     description="The same as the token_report tool (no filters), as JSON.")
+    async def report_resource() -> str:
+        return json.dumps(await token_report_data(state), indent=2)
 
     @server.resource("swarm://ledger/recent", name="recent model calls", mime_type="application/json",
                      description=f"The last {RECENT_CALLS} model calls in the ledger, newest first, as JSON.")

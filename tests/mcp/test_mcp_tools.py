@@ -12,9 +12,12 @@ import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
+from swarm_lsp.server import cli
 from swarm_lsp.server.mcp.app import create_mcp_server
 from swarm_lsp.swarm.engine import Swarm, SwarmSettings
 from swarm_lsp.swarm.ledger import Ledger
+
+from tests.fixtures.report_ledger import DAY2, workspaces, write_rows
 
 from .conftest import GOOD, SOURCE, TIER, BlockingBackend, scripted_factory
 
@@ -144,12 +147,33 @@ async def test_token_report_and_resources_read_the_ledger(root):
         listed = {str(r.uri) for r in (await client.list_resources()).resources}
     assert {"swarm://report", "swarm://ledger/recent"} <= listed
     for data in (report, resource):
-        assert data["workspace"] == str(root.resolve())
-        for scope in ("today", "workspace_totals", "all_time"):
+        for scope in ("today", "workspace", "all_time"):  # the workspace served: the root
             assert data[scope]["calls"] == 1 and data[scope]["local_tokens"] > 0
             assert data[scope]["actions_by_status"]["accepted"] == 1
+        assert data["actions"]["accepted_locally"] == 1 and data["by_model"][TIER]["calls"] == 1
     [row] = recent
     assert row["backend"] == TIER and row["action"] == "document" and row["outcome"] == "ok"
+
+
+async def test_token_report_is_the_cli_report(root, monkeypatch, capsys):
+    folders = workspaces(root.parent)
+    with Ledger() as ledger:  # the scripted swarm's ledger too: SWARM_LSP_LEDGER_PATH (tests/conftest.py)
+        write_rows(ledger, folders)
+    monkeypatch.chdir(root)  # the CLI serves the same workspace as the MCP server
+    async with Client(create_mcp_server(root, swarm_factory=scripted_factory()), mode="legacy") as client:
+        for flags, arguments in (([], {}), (["--since", DAY2, "--workspace", str(folders["a"])],
+                                            {"since": DAY2, "workspace": str(folders["a"])})):
+            assert cli.main(["report", "--json", *flags]) == 0
+            expected = json.loads(capsys.readouterr().out)
+            assert (await client.call_tool("token_report", arguments)).structured_content == expected
+            if not flags:
+                resource = json.loads((await client.read_resource("swarm://report")).contents[0].text)
+                assert resource == expected
+        relative = await client.call_tool("token_report", {"workspace": "../ws-a"})  # from the root
+        bad = await client.call_tool("token_report", {"since": "soon"})
+    assert relative.structured_content["filters"]["workspace"] == str(folders["a"])
+    assert expected["actions"]["total"] == 1 and expected["actions"]["by_status"]["cancelled"] == 1
+    assert bad.is_error and "'soon' is not a time" in text_of(bad)
 
 
 async def test_cancelling_the_call_reaches_the_swarm_and_status_shows_the_running_call(root):
