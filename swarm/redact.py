@@ -5,7 +5,9 @@
 tokens, passwords in URLs) are replaced wherever they appear. Literal values assigned to a
 secret-sounding name (`password = "..."`, `API_KEY=...`, `"token": "..."`) lose the value but keep
 the name, so the code stays readable. Exact values passed as `extra_secrets` (the workspace's
-`.env` values, see `load_dotenv_values`) are replaced wherever they occur.
+`.env` values, see `load_dotenv_values`) are replaced wherever they occur. Provider shapes live in
+`swarm.redact_patterns`. `originals` (marker -> the distinct values it replaced) lets `restore` map
+a marker a cloud reply quotes back; a marker that stood for several values is ambiguous and stays.
 
 The assignment rule errs towards leaving code alone: the name must *end* in a secret word
 (`db_password`, `authToken`, but not `token_type` or `max_tokens`), and an unquoted value is only
@@ -22,6 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from swarm_lsp.swarm.redact_patterns import PEM as _PEM
+from swarm_lsp.swarm.redact_patterns import TOKEN_PATTERNS as _TOKEN_PATTERNS
+
 log = logging.getLogger(__name__)
 
 MIN_DOTENV_VALUE = 6  # shorter .env values ("true", "8080", "dev") would mangle ordinary code
@@ -33,6 +38,7 @@ class RedactionResult:
     text: str
     count: int = 0
     kinds: Mapping[str, int] = field(default_factory=dict)  # kind -> number of replacements
+    originals: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # marker -> distinct values
 
 
 @dataclass(frozen=True)
@@ -41,43 +47,28 @@ class RedactionSummary:
 
     count: int = 0
     kinds: Mapping[str, int] = field(default_factory=dict)
+    originals: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def marker(kind: str) -> str:
     return f"[REDACTED:{kind}]"
 
 
-_PEM = re.compile(
-    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"
-    r"(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"
-    # a block cut off before its END line (a truncated file) still goes, body lines and all
-    r"|(?:(?:\s|\\n|\\r)*+(?:[A-Za-z0-9+/=]{16,}+|[A-Za-z-]+: [^\n]*))++)",
-    re.DOTALL,
-)
-_AROUND = r"(?<![A-Za-z0-9_-])(?:{})(?![A-Za-z0-9_-])"
-_TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("jwt", re.compile(_AROUND.format(r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"))),
-    ("anthropic_key", re.compile(_AROUND.format(r"sk-ant-[A-Za-z0-9_-]{20,}"))),
-    # OpenAI keys are random; demanding a digit spares kebab-case words like `sk-learn-compatible-api`.
-    ("openai_key", re.compile(_AROUND.format(r"sk-(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{20,}"))),
-    ("stripe_key", re.compile(_AROUND.format(r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}"))),
-    ("aws_access_key_id", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")),
-    ("github_token", re.compile(_AROUND.format(r"gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,}"))),
-    ("slack_token", re.compile(_AROUND.format(r"xox[abeoprs]-[A-Za-z0-9-]{10,}"))),
-    ("google_api_key", re.compile(_AROUND.format(r"AIza[0-9A-Za-z_-]{35}"))),
-)
 # Only the token after the scheme word is replaced; `Bearer {token}` / `Bearer $TOKEN` never match.
 _BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/-]{8,}=*)(?![A-Za-z0-9._~+/=-])")
-_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://[^\s:/?#@\"'<>]{0,256}:)([^\s/?#@\"'<>]{1,512}+)(@)")
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://[^\s:/?#@\"'<>]{0,256}:)([^\s/?@\"'<>]{1,512}+)(@)")
 
-_SECRET_WORDS = r"(?:password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|secret[_-]?key)"
+_SECRET_WORDS = (
+    r"(?:password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|secret[_-]?key"
+    r"|(?:signing|encryption|hmac|master|account)[_-]?key)"
+)
 # A name ending in a secret word, then `=`, `:`, `==`, `:=` or `=>` (a type annotation may sit
 # between), then a quoted or bare literal. Only names ending in a secret word match at all, which
 # keeps the scan linear on long `a=b=c` runs.
 _ASSIGNMENT = re.compile(
     r"""(?<![\w$.-])
     (?P<kq>["']?)(?P<name>(?=[A-Za-z_])[\w.-]{0,100}?(?i:{words}|pass))(?![\w.-])(?P=kq)
-    (?:[ \t]*:[ \t]*[A-Za-z_][\w.]*(?:\[[^\]\n]*\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*(?=[ \t]*=))?
+    (?:[ \t]*:[ \t]*&?(?:'\w+[ \t]+)?[A-Za-z_][\w.]*(?:\[[^\]\n]*\])?(?:[ \t]*\|[ \t]*[A-Za-z_][\w.]*)*(?=[ \t]*=))?
     [ \t]*(?:==|:=|=>|=|:)[ \t]*
     (?:
         (?P<q>["'`])(?P<qval>(?:\\.|(?!(?P=q))[^\\\n])+)(?P=q)
@@ -112,13 +103,21 @@ def _looks_like_code(bare: str) -> bool:
 
 
 class _Redactor:
-    def __init__(self) -> None:
+    def __init__(self, originals: dict[str, dict[str, None]] | None = None) -> None:
         self.kinds: Counter[str] = Counter()
+        self.originals = originals if originals is not None else {}
+
+    def hide(self, kind: str, value: str) -> str:
+        """Count a replacement of `value` and return its marker."""
+        self.kinds[kind] += 1
+        if "[REDACTED:" in value:  # a marker from an earlier pass (`pw = "x:[REDACTED:jwt]"`): keep it whole
+            value = restore(value, self.originals)
+        self.originals.setdefault(marker(kind), {})[value] = None
+        return marker(kind)
 
     def sub(self, pattern: re.Pattern[str], kind: str, text: str) -> str:
         def replace(match: re.Match[str]) -> str:
-            self.kinds[kind] += 1
-            return marker(kind)
+            return self.hide(kind, match.group(0))
 
         return pattern.sub(replace, text)
 
@@ -127,8 +126,7 @@ class _Redactor:
             token = match.group(3)
             if _CODE_REFERENCE.fullmatch(token) and not any(ch.isdigit() for ch in token):
                 return match.group(0)  # prose ("Bearer authentication") or a name, not a token
-            self.kinds["bearer_token"] += 1
-            return match.group(1) + match.group(2) + marker("bearer_token")
+            return match.group(1) + match.group(2) + self.hide("bearer_token", token)
 
         return _BEARER.sub(replace, text)
 
@@ -136,8 +134,7 @@ class _Redactor:
         def replace(match: re.Match[str]) -> str:
             if _is_placeholder(match.group(2)):
                 return match.group(0)
-            self.kinds["url_password"] += 1
-            return match.group(1) + marker("url_password") + match.group(3)
+            return match.group(1) + self.hide("url_password", match.group(2)) + match.group(3)
 
         return _URL_PASSWORD.sub(replace, text)
 
@@ -145,8 +142,8 @@ class _Redactor:
         for secret in secrets:  # longest first, so a value containing another goes whole
             found = text.count(secret)
             if found:
-                self.kinds["known_secret"] += found
-                text = text.replace(secret, marker("known_secret"))
+                text = text.replace(secret, self.hide("known_secret", secret))
+                self.kinds["known_secret"] += found - 1  # `hide` counted the first
         return text
 
     def assignments(self, text: str) -> str:
@@ -160,8 +157,7 @@ class _Redactor:
                 # Not a secret, but keep scanning inside the value: a DSN string can hold `password=...`.
                 pos = match.start(group)
                 continue
-            self.kinds[kind] += 1
-            pieces.append(marker(kind))
+            pieces.append(self.hide(kind, match.group(group)))
             pos = match.end(group)
         pieces.append(text[pos:])
         return "".join(pieces)
@@ -187,8 +183,31 @@ def _prepare_secrets(extra_secrets: Iterable[str]) -> list[str]:
     return sorted(unique, key=len, reverse=True)
 
 
-def _redact(text: str, secrets: list[str]) -> RedactionResult:
-    redactor = _Redactor()
+def _frozen(originals: Mapping[str, Mapping[str, None]]) -> dict[str, tuple[str, ...]]:
+    return {key: tuple(values) for key, values in originals.items()}
+
+
+def restore(text: str, originals: Mapping[str, Iterable[str]]) -> str:
+    """Map each marker in `text` back to the value it replaced, when it replaced exactly one."""
+    for mark, values in originals.items():
+        if mark in text and len(distinct := tuple(dict.fromkeys(values))) == 1:
+            text = text.replace(mark, distinct[0])
+    return text
+
+
+def restore_json(value: Any, originals: Mapping[str, Iterable[str]]) -> Any:
+    """`restore` applied to every string (keys included) in decoded JSON."""
+    if isinstance(value, str):
+        return restore(value, originals)
+    if isinstance(value, list):
+        return [restore_json(item, originals) for item in value]
+    if isinstance(value, dict):
+        return {restore_json(key, originals): restore_json(item, originals) for key, item in value.items()}
+    return value
+
+
+def _redact(text: str, secrets: list[str], originals: dict[str, dict[str, None]] | None = None) -> RedactionResult:
+    redactor = _Redactor(originals)
     text = redactor.sub(_PEM, "private_key", text)
     for kind, pattern in _TOKEN_PATTERNS:
         text = redactor.sub(pattern, kind, text)
@@ -196,7 +215,8 @@ def _redact(text: str, secrets: list[str]) -> RedactionResult:
     text = redactor.url_password(text)
     text = redactor.known(text, secrets)
     text = redactor.assignments(text)
-    return RedactionResult(text=text, count=sum(redactor.kinds.values()), kinds=dict(redactor.kinds))
+    return RedactionResult(text=text, count=sum(redactor.kinds.values()), kinds=dict(redactor.kinds),
+                           originals=_frozen(redactor.originals))
 
 
 def redact(text: str, *, extra_secrets: Iterable[str] = ()) -> RedactionResult:
@@ -213,9 +233,10 @@ def redact_messages(
     """
     secrets = _prepare_secrets(extra_secrets)
     total: Counter[str] = Counter()
+    originals: dict[str, dict[str, None]] = {}  # shared, so a marker maps back only if unambiguous in all
 
     def clean(text: str) -> str:
-        result = _redact(text, secrets)
+        result = _redact(text, secrets, originals)
         total.update(result.kinds)
         return result.text
 
@@ -235,7 +256,7 @@ def redact_messages(
         elif content is not None:
             raise TypeError(f"message content must be a string or a list of blocks, not {type(content).__name__}")
         redacted.append(copy)
-    return redacted, RedactionSummary(count=sum(total.values()), kinds=dict(total))
+    return redacted, RedactionSummary(count=sum(total.values()), kinds=dict(total), originals=_frozen(originals))
 
 
 def _dotenv_files(workspace: Path) -> list[Path]:

@@ -3,7 +3,8 @@
 The SDK reads `ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL` itself; the client is built at the
 first call, so a missing key fails that call, not the import. DESIGN.md §8 applies to every
 call: messages pass `swarm.redact` first (plus the workspace's `.env` values given as
-`extra_secrets`), and the request exactly as sent is appended to a JSON-lines audit log.
+`extra_secrets`), and the request exactly as sent is appended to a JSON-lines audit log. Markers
+the reply quotes are mapped back to the values they replaced (`swarm.redact.restore`).
 
 Retries are our own loop with the SDK's disabled, so the backoff base is configurable and a
 cancel token can interrupt the wait between attempts. The Messages API has no sampling seed:
@@ -19,6 +20,7 @@ code is the prefix shared by retries and reviewers, the instructions and feedbac
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -35,7 +37,7 @@ from swarm_lsp.swarm.backends.cloud_audit import AUDIT_ENV, default_audit_log  #
 from swarm_lsp.swarm.backends.base import BackendError, Message, Reply
 from swarm_lsp.swarm.backends.host_pool import retry_after
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled
-from swarm_lsp.swarm.redact import redact_messages
+from swarm_lsp.swarm.redact import redact_messages, restore, restore_json
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +115,11 @@ class AnthropicBackend:
                 raise
             raise BackendError(f"{self.name}: {type(exc).__name__}: {exc}") from exc
         reply = to_reply(message, self.name, time.perf_counter() - started, schema is not None, wrapped)
+        if redactions.originals:  # markers the reply quotes go back to the user's own values
+            reply.text = restore(reply.text, redactions.originals)
+            reply.parsed = restore_json(reply.parsed, redactions.originals)
+            if reply.parsed is not None and schema is not None:
+                reply.text = json.dumps(reply.parsed, ensure_ascii=False)  # as `to_reply` makes it
         reply.extra.update(attempts=record["attempts"], redactions=redactions.count)
         self._write_audit(record, started, outcome="ok", stop_reason=message.stop_reason, usage=asdict(reply.usage))
         return reply

@@ -35,7 +35,7 @@ from swarm_lsp.swarm.backends import cloud_audit
 from swarm_lsp.swarm.backends.base import BackendError, Judgement, Message, Reply, TokenUsage
 from swarm_lsp.swarm.backends.host_pool import Host, HostPool, NoHostServed, RefusedOnHost, Verdict, retry_after
 from swarm_lsp.swarm.cancel import Cancelled, CancelToken, race_cancel
-from swarm_lsp.swarm.redact import redact_messages
+from swarm_lsp.swarm.redact import redact_messages, restore, restore_json
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,9 @@ class OpenAICompatBackend:
             self._audited(record, started, outcome="error", error=_describe(exc))
             raise BackendError(f"{self.name}: {_describe(exc)}") from exc
         reply.latency_s = time.perf_counter() - started
+        if redactions is not None and redactions.originals:  # quoted markers go back to the user's values
+            reply.text = restore(reply.text, redactions.originals)
+            reply.parsed = restore_json(reply.parsed, redactions.originals)
         self._audited(record, started, outcome="ok", usage={"prompt": reply.usage.prompt,
                                                              "completion": reply.usage.completion})
         return reply
