@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     mcp.add_argument("--http", metavar="HOST:PORT", help="serve streamable HTTP at http://HOST:PORT/mcp "
                                                          "instead of stdio (bearer token required)")
     mcp.add_argument("--allow-remote", action="store_true", help="allow --http on a non-loopback address")
+    mcp.add_argument("--rate-limit", metavar="N/s", help="per-client request limit on --http: 20/s (burst 40) "
+                     "by default, N/s:BURST, N/min, 0 = off (or SWARM_LSP_MCP_RATE_LIMIT)")
     return parser
 
 

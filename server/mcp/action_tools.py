@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,7 +30,19 @@ from swarm_lsp.swarm.types import DocumentSnapshot
 log = logging.getLogger(__name__)
 
 TOOL_NAMES = {"document": "document", "tests": "generate_tests", "refactor": "refactor", "audit": "audit"}
-READ_ONLY_ACTIONS = frozenset({"audit"})
+# (readOnlyHint, destructiveHint, idempotentHint) per action; openWorldHint is False for all: the
+# tools touch only the workspace root and the configured model tiers, not an open set of sites.
+# An action missing here gets the most cautious hints (writes, destructive, not idempotent).
+ACTION_HINTS: dict[str, tuple[bool, bool, bool]] = {
+    # rewrites the symbol's docstring in place with apply=true; a new model answer may differ each time
+    "document": (False, True, False),
+    # only adds a test module or tests to one (never removes code), so not destructive; not idempotent
+    "tests": (False, False, False),
+    "refactor": (False, True, False),  # rewrites code in place with apply=true
+    "audit": (True, False, True),  # reports findings only; no `apply` effect, nothing written
+}
+CAUTIOUS_HINTS = (False, True, False)
+READ_ONLY_ACTIONS = frozenset(kind for kind, hints in ACTION_HINTS.items() if hints[0])
 DESCRIPTIONS = {
     "document": "Write a docstring (or doc comment) for one function, method or class, in the project's "
                 "style, covering every parameter, return value and raised exception.",
@@ -88,13 +101,13 @@ def target_of(symbol: str | None, line: int | None, whole_file: bool = False) ->
 class ProgressForwarder:
     """Event sink -> MCP progress notifications, sent in order by one task (sinks are synchronous)."""
 
-    def __init__(self, ctx: Context) -> None:
-        self.ctx, self.count = ctx, 0
+    def __init__(self, ctx: Context, clean: Callable[[str], str] = str) -> None:
+        self.ctx, self.count, self.clean = ctx, 0, clean
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.task = asyncio.ensure_future(self._send())
 
     def __call__(self, event: Event) -> None:
-        self.queue.put_nowait(event.message)
+        self.queue.put_nowait(self.clean(event.message))  # paths, secrets and size as in results
 
     async def _send(self) -> None:
         while (message := await self.queue.get()) is not None:
@@ -132,7 +145,7 @@ async def run_action_tool(state: McpState, ctx: Context, kind: str, path: str, s
         raise ToolError(f"`{path}` is not UTF-8 text ({exc})") from exc
     except OSError as exc:
         raise ToolError(f"`{path}` cannot be read: {exc}") from exc
-    progress = ProgressForwarder(ctx)
+    progress = ProgressForwarder(ctx, state.sanitiser.progress)
     try:
         outcome = await run_until_cancelled(session, kind, snapshot, target, overrides, progress)
     except SwarmLspError as exc:
@@ -211,12 +224,12 @@ def register_action_tools(server: MCPServer, state: McpState) -> list[str]:
     """Add one tool per registered action; returns the tool names."""
     names = []
     for kind in REGISTRY:
-        read_only = kind in READ_ONLY_ACTIONS
+        read_only, destructive, idempotent = ACTION_HINTS.get(kind, CAUTIOUS_HINTS)
         annotations = ToolAnnotations(
             title=f"swarm-lsp {tool_name(kind).replace('_', ' ')}",
             read_only_hint=read_only,
-            destructive_hint=not read_only,
-            idempotent_hint=read_only,
+            destructive_hint=destructive,
+            idempotent_hint=idempotent,
             open_world_hint=False,
         )
         description = DESCRIPTIONS.get(kind, f"Run the `{kind}` action on one symbol.") + COMMON_NOTE

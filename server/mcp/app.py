@@ -5,20 +5,25 @@ are generated from the action registry, plus `token_report` and `swarm_status`, 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
 from swarm_lsp.server.mcp.action_tools import register_action_tools
+from swarm_lsp.server.mcp.guarded import GuardedMCPServer
 from swarm_lsp.server.mcp.state import McpState, SwarmFactory
 from swarm_lsp.server.session.session import Session
 from swarm_lsp.swarm.ledger import format_time
 from swarm_lsp.swarm.report import build_report, parse_since, workspace_key
+
+log = logging.getLogger(__name__)
 
 RECENT_CALLS = 50
 INSTRUCTIONS = (
@@ -31,6 +36,7 @@ SinceArg = Annotated[str | None, Field(description="only rows from then on: YYYY
                                                       "(UTC unless it has an offset), or relative 7d / 24h")]
 WorkspaceArg = Annotated[str | None, Field(description="only rows of the workspace rooted at this path "
                                                        "(relative: to the root; default: every workspace)")]
+# reads the ledger and the queue only; the same arguments give the same answer until new runs land
 REPORT_ANNOTATIONS = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
                                      open_world_hint=False)
 
@@ -73,13 +79,30 @@ def swarm_status_data(state: McpState) -> dict[str, Any]:
     }
 
 
+async def _ready(function: Any, state: McpState) -> Any:
+    return function(state)
+
+
+async def resource_data(state: McpState, data: Awaitable[Any]) -> Any:
+    """A resource's data through the sanitiser, as tool results; a failure is a sanitised `ResourceError`."""
+    try:
+        return state.sanitiser.value(await data)
+    except ResourceError:
+        raise
+    except Exception as exc:
+        log.exception("MCP resource failed")
+        raise ResourceError(state.sanitiser.error(f"swarm-lsp failed: {exc}")) from None
+
+
 def create_mcp_server(root: Path, swarm_factory: SwarmFactory | None = None,
                       session: Session | None = None) -> MCPServer:
     """The MCP server for the workspace at `root`. It runs actions in `session` (combined mode: the
     language server's), else in its own with the workspace's configuration, whose swarm
-    `swarm_factory(root)` builds on first use (default: from the configuration)."""
+    `swarm_factory(root)` builds on first use (default: from the configuration). Every tool result
+    and error, and both resources, pass through the state's sanitiser (guarded.py, sanitise.py)."""
     state = McpState(root, session, swarm_factory)
-    server = MCPServer("swarm-lsp", instructions=INSTRUCTIONS, log_level="WARNING")
+    server = GuardedMCPServer("swarm-lsp", instructions=INSTRUCTIONS, log_level="WARNING",
+                              sanitiser=state.sanitiser)
     register_action_tools(server, state)
 
     @server.tool(name="token_report", annotations=REPORT_ANNOTATIONS,
@@ -99,12 +122,12 @@ def create_mcp_server(root: Path, swarm_factory: SwarmFactory | None = None,
     @server.resource("swarm://report", name="token report", mime_type="application/json",
                      description="The same as the token_report tool (no filters), as JSON.")
     async def report_resource() -> str:
-        return json.dumps(await token_report_data(state), indent=2)
+        return json.dumps(await resource_data(state, token_report_data(state)), indent=2)
 
     @server.resource("swarm://ledger/recent", name="recent model calls", mime_type="application/json",
                      description=f"The last {RECENT_CALLS} model calls in the ledger, newest first, as JSON.")
-    def recent_resource() -> str:
-        return json.dumps(recent_calls_data(state), indent=2)
+    async def recent_resource() -> str:
+        return json.dumps(await resource_data(state, _ready(recent_calls_data, state)), indent=2)
 
     server.swarm_state = state  # type: ignore[attr-defined]  # for tests and the combined server
     return server

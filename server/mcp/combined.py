@@ -26,6 +26,7 @@ def start_mcp_beside(lsp: SwarmLanguageServer, address: str, root: Path) -> thre
 
     from swarm_lsp.server.mcp.app import create_mcp_server
     from swarm_lsp.server.mcp.http import MCP_PATH, is_loopback_host, parse_host_port, secured_app
+    from swarm_lsp.server.mcp.limits import rate_limit_from_env
     from swarm_lsp.server.mcp.token import TokenFileError, load_or_create_token
 
     try:
@@ -37,12 +38,16 @@ def start_mcp_beside(lsp: SwarmLanguageServer, address: str, root: Path) -> thre
     if not root.is_dir():
         raise CombinedModeError(f"--mcp-root {root}: not a folder")
     try:
+        limit = rate_limit_from_env()
+    except ValueError as exc:
+        raise CombinedModeError(f"$SWARM_LSP_MCP_RATE_LIMIT: {exc}") from exc
+    try:
         token = load_or_create_token()
     except (TokenFileError, OSError) as exc:
         raise CombinedModeError(str(exc)) from exc
     lsp.session.loop_owned_elsewhere = True  # MCP calls join the language server's loop and queue
     mcp = create_mcp_server(root, session=lsp.session)
-    app = secured_app(mcp, token, host=host)
+    app = secured_app(mcp, token, host=host, limit=limit)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="swarm-lsp-mcp-http", daemon=True)
     thread.start()

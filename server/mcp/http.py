@@ -2,6 +2,8 @@
 it binds loopback unless remote binding is asked for explicitly, every request must carry
 `Authorization: Bearer <token>` (401 otherwise), and a request whose `Origin` is not a loopback
 origin gets 403 (DNS-rebinding protection; requests without `Origin`, i.e. non-browser clients, pass).
+A client (remote address) over its request rate or its cap on requests in flight gets 429 with
+`Retry-After` before anything else runs (limits.py).
 
 `secured_app` is the testable ASGI app; `serve_http` runs it with uvicorn."""
 
@@ -12,6 +14,7 @@ import ipaddress
 import json
 import logging
 import sys
+import math
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -19,6 +22,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from swarm_lsp.server.mcp.limits import ClientLimiter, RateLimit
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +68,19 @@ def is_loopback_origin(origin: str) -> bool:
 
 
 class BearerOriginMiddleware:
-    """Pure ASGI middleware (streaming-safe): Origin check (403), then bearer token check (401).
-    Lifespan events pass through so the session manager of the wrapped app starts and stops."""
+    """Pure ASGI middleware (streaming-safe): Origin check (403), the client's limits (429), then
+    the bearer token check (401; refused guesses count against the limit too). Lifespan events pass
+    through so the session manager of the wrapped app starts and stops."""
 
-    def __init__(self, app: ASGIApp, token: str, allowed_origins: Iterable[str] = ()) -> None:
+    def __init__(self, app: ASGIApp, token: str, allowed_origins: Iterable[str] = (),
+                 limit: RateLimit | None = None) -> None:
         if not token:
             raise ValueError("an empty bearer token would let anyone in")
         self.app = app
         self._token = token.encode()
         self._extra_origins = frozenset(allowed_origins)
+        self.limit = limit if limit is not None else RateLimit()
+        self.limiter = ClientLimiter(self.limit)
 
     def origin_allowed(self, origin: str) -> bool:
         return origin in self._extra_origins or is_loopback_origin(origin)
@@ -93,15 +102,38 @@ class BearerOriginMiddleware:
             await _deny(scope, send, 403, {"error": "forbidden",
                                            "error_description": f"Origin {origin!r} is not allowed"}, {})
             return
-        authorization = headers.get("authorization")
-        if not self.token_valid(authorization):
-            challenge = "Bearer" if authorization is None else 'Bearer error="invalid_token"'
-            await _deny(scope, send, 401, {
-                "error": "unauthorized",
-                "error_description": "missing or invalid bearer token; `swarm-lsp mcp token` prints it",
-            }, {"www-authenticate": challenge})
+        client = scope.get("client")
+        key = str(client[0]) if client else "unknown"
+        in_flight = scope.get("method") == "POST"  # a tool call's POST stays open until its result
+        refused = self.limiter.acquire(key, counts_in_flight=in_flight)
+        if refused is not None:
+            await self._too_many(scope, send, *refused)
             return
-        await self.app(scope, receive, send)
+        try:
+            authorization = headers.get("authorization")
+            if not self.token_valid(authorization):
+                challenge = "Bearer" if authorization is None else 'Bearer error="invalid_token"'
+                await _deny(scope, send, 401, {
+                    "error": "unauthorized",
+                    "error_description": "missing or invalid bearer token; `swarm-lsp mcp token` prints it",
+                }, {"www-authenticate": challenge})
+                return
+            await self.app(scope, receive, send)
+        finally:
+            if in_flight:
+                self.limiter.release(key)
+
+    async def _too_many(self, scope: Scope, send: Send, why: str, wait_s: float) -> None:
+        retry_after = max(1, math.ceil(wait_s))
+        if why == "rate":
+            description = (f"rate limit exceeded ({self.limit.rate:g} requests/s, burst {self.limit.burst}, "
+                           f"per client); retry after {retry_after} s")
+        else:
+            description = (f"too many requests in flight from this client (at most {self.limit.max_concurrent}); "
+                           "wait for a call to finish")
+        log.warning("MCP HTTP: 429 for %s: %s", scope.get("client"), description)
+        await _deny(scope, send, 429, {"error": "too_many_requests", "error_description": description},
+                    {"retry-after": str(retry_after)})
 
 
 async def _deny(scope: Scope, send: Send, status: int, body: dict, headers: dict[str, str]) -> None:
@@ -116,10 +148,11 @@ async def _deny(scope: Scope, send: Send, status: int, body: dict, headers: dict
 
 
 def secured_app(server: MCPServer, token: str, allowed_origins: Iterable[str] = (), *,
-                host: str = "127.0.0.1") -> ASGIApp:
-    """`server.streamable_http_app()` behind the bearer-token and Origin checks. `allowed_origins` are
-    extra exact origins accepted besides the loopback ones. `host` is the bind host: on loopback the
-    SDK's own Host-header check stays on (Host must name a loopback address)."""
+                host: str = "127.0.0.1", limit: RateLimit | None = None) -> ASGIApp:
+    """`server.streamable_http_app()` behind the bearer-token, Origin and per-client limit checks.
+    `allowed_origins` are extra exact origins accepted besides the loopback ones. `host` is the bind
+    host: on loopback the SDK's own Host-header check stays on (Host must name a loopback address).
+    `limit`: the per-client limits (default: `RateLimit()`, 20/s, burst 40, 8 in flight)."""
     allowed_origins = list(allowed_origins)
     if is_loopback_host(host):
         security = TransportSecuritySettings(enable_dns_rebinding_protection=True,
@@ -128,18 +161,18 @@ def secured_app(server: MCPServer, token: str, allowed_origins: Iterable[str] = 
     else:  # remote clients use names we cannot enumerate; the token and our Origin check still apply
         security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
     inner = server.streamable_http_app(streamable_http_path=MCP_PATH, transport_security=security, host=host)
-    return BearerOriginMiddleware(inner, token, allowed_origins)
+    return BearerOriginMiddleware(inner, token, allowed_origins, limit)
 
 
 def serve_http(server: MCPServer, host: str, port: int, token: str, *,
-               allowed_origins: Iterable[str] = ()) -> None:
+               allowed_origins: Iterable[str] = (), limit: RateLimit | None = None) -> None:
     """Serve `server` at http://HOST:PORT/mcp until interrupted. The caller decides whether a
     non-loopback `host` is acceptable (`swarm-lsp mcp` requires --allow-remote)."""
     import uvicorn
 
-    app = secured_app(server, token, allowed_origins, host=host)
+    app = secured_app(server, token, allowed_origins, host=host, limit=limit)
     shown = f"[{host}]" if ":" in host else host
-    print(f"swarm-lsp: MCP server at http://{shown}:{port}{MCP_PATH} "
-          "(bearer token: `swarm-lsp mcp token`)", file=sys.stderr)
+    print(f"swarm-lsp: MCP server at http://{shown}:{port}{MCP_PATH} (bearer token: `swarm-lsp mcp token`; "
+          f"rate limit: {(limit or RateLimit()).describe()})", file=sys.stderr)
     uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                   timeout_graceful_shutdown=5)).run()

@@ -1,6 +1,7 @@
 """`swarm-lsp mcp [--root DIR]`: the MCP server over stdio (stdout carries the protocol only; logs go
 to stderr), or with `--http HOST:PORT` over streamable HTTP at `/mcp`, loopback only unless
-`--allow-remote`, behind a bearer token. `swarm-lsp mcp token` prints that token (creating it).
+`--allow-remote`, behind a bearer token and per-client limits (`--rate-limit` if the CLI defines it,
+else `$SWARM_LSP_MCP_RATE_LIMIT`; limits.py). `swarm-lsp mcp token` prints that token (creating it).
 The root is `--root` or the current directory (client roots are not used yet)."""
 
 from __future__ import annotations
@@ -49,6 +50,12 @@ def mcp_command(args: argparse.Namespace) -> int:
             print(f"swarm-lsp: warning: serving MCP on {host}, reachable from other machines; anyone with "
                   "the token can read and change files under the workspace root. Use TLS or an SSH tunnel.",
                   file=sys.stderr)
+        from swarm_lsp.server.mcp.limits import rate_limit_from_env
+
+        try:
+            limit = rate_limit_from_env(getattr(args, "rate_limit", None))
+        except ValueError as exc:
+            return _error(f"--rate-limit: {exc}")
         try:
             token = load_or_create_token()
         except (TokenFileError, OSError) as exc:
@@ -58,7 +65,7 @@ def mcp_command(args: argparse.Namespace) -> int:
 
         log.info("swarm-lsp MCP server on http://%s:%d/mcp, workspace root %s", host, port, root)
         try:
-            serve_http(create_mcp_server(root), host, port, token)
+            serve_http(create_mcp_server(root), host, port, token, limit=limit)
         except KeyboardInterrupt:
             print("swarm-lsp: MCP server stopped", file=sys.stderr)
         return EXIT_OK

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from swarm_lsp.server.config import Config, load_config
+from swarm_lsp.server.mcp.sanitise import Sanitiser
 from swarm_lsp.server.session.session import Session
 from swarm_lsp.swarm.engine import Swarm
 
@@ -24,6 +25,7 @@ class McpState:
             factory = (lambda config, _root: swarm_factory(self.root)) if swarm_factory is not None else None
             session = Session(self.root, load_config(self.root), swarm_factory=factory)
         self.session = session
+        self.sanitiser = Sanitiser(self.root)  # what every result, error and progress message passes through
 
     @property
     def config(self) -> Config:
