@@ -1,21 +1,28 @@
 """Every model call of one action, counted in its result and written to the ledger off the event
 loop: rows go to one writer thread in the order they were made, and `drain()` waits for them, so
-a finished action's rows are in the ledger when `Swarm.run` returns."""
+a finished action's rows are in the ledger when `Swarm.run` returns.
+
+A ledger fault (locked past the busy timeout, disk full, damaged: a `LedgerError`) never fails the
+action: it is logged as a warning (stderr) and named in the result's `evidence["ledger"]`.
+Other exceptions are bugs and still raise."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from swarm_lsp.swarm.backends.base import Reply
-from swarm_lsp.swarm.ledger import ActionRecord, CallRecord, Ledger
+from swarm_lsp.swarm.ledger import ActionRecord, CallRecord, Ledger, LedgerError
 from swarm_lsp.swarm.tiers import is_cloud
 from swarm_lsp.swarm.types import ActionResult
 
 # One thread for every ledger in the process: SQLite serialises writers anyway, and one thread
 # keeps the rows of a job in the order its calls were made.
 _WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="swarm-ledger")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -56,5 +63,14 @@ class CallRecorder:
     async def drain(self) -> None:
         """Wait until every row written so far is in the ledger (even when the caller is cancelled)."""
         pending, self._pending = self._pending, []
-        if pending:
-            await asyncio.shield(asyncio.gather(*pending))
+        if not pending:
+            return
+        outcomes = await asyncio.shield(asyncio.gather(*pending, return_exceptions=True))
+        faults = [str(o) for o in outcomes if isinstance(o, LedgerError)]
+        if faults:
+            note = f"{len(faults)} of {len(outcomes)} ledger rows not written: {faults[-1]}"
+            log.warning("action %s (%s): %s", self.action_id, self.result.action, note)
+            self.result.evidence["ledger"] = note
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, LedgerError):
+                raise outcome

@@ -2,7 +2,8 @@
 
 The LSP server, the MCP server and CLI runs may share one ledger file, so writes use WAL mode, a
 busy timeout and short `BEGIN IMMEDIATE` transactions. Times are stored as ISO-8601 UTC text with
-a fixed width, so that string order is time order.
+a fixed width, so that string order is time order. Faults (locked, full, damaged) are
+swarm/ledger_store.py's.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import platformdirs
 
-from swarm_lsp.swarm.errors import SwarmLspError
+from swarm_lsp.swarm.ledger_store import LedgerError, failed_write, ledger_error, open_ledger
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +73,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-class LedgerError(SwarmLspError):
-    """The ledger file cannot be used (e.g. written by a newer swarm-lsp)."""
 
 
 def new_action_id() -> str:
@@ -162,28 +159,27 @@ def ledger_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 class Ledger:
     """Thread-safe: one connection guarded by a lock; every write is its own transaction."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, busy_timeout_s: float = 10.0) -> None:
+        """`busy_timeout_s`: how long a write waits for another connection's write lock."""
         self.path = ledger_path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.busy_timeout_s = busy_timeout_s
         self._lock = threading.Lock()
-        # isolation_level=None: transactions are begun explicitly, so DDL in migrations is atomic.
-        self._conn = sqlite3.connect(
-            self.path, timeout=10.0, isolation_level=None, check_same_thread=False
-        )
-        self._conn.row_factory = sqlite3.Row
-        try:
-            mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if mode != "wal":
-                log.warning("ledger %s: journal mode is %s, not wal", self.path, mode)
-            self._migrate()
-        except BaseException:
-            self._conn.close()
-            raise
+        self._conn = open_ledger(self.path, busy_timeout_s, self._prepare)
 
-    def _migrate(self) -> None:
-        with self._lock, self._conn:
-            self._conn.execute("BEGIN IMMEDIATE")
-            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode != "wal":
+            log.warning("ledger %s: journal mode is %s, not wal", self.path, mode)
+        # A row is acknowledged only once it is on disk: FULL syncs the WAL at every commit
+        # (NORMAL could lose the last rows on power loss). Rows are few and small.
+        conn.execute("PRAGMA synchronous=FULL")
+        self._migrate(conn)
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        with self._lock, conn:
+            conn.execute("BEGIN IMMEDIATE")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise LedgerError(
                     f"ledger {self.path} has schema version {version}, newer than this "
@@ -193,19 +189,23 @@ class Ledger:
             for step in range(version, SCHEMA_VERSION):
                 log.debug("ledger %s: migrating schema %d -> %d", self.path, step, step + 1)
                 for statement in MIGRATIONS[step]:
-                    self._conn.execute(statement)
+                    conn.execute(statement)
             # PRAGMA does not take parameters; SCHEMA_VERSION is an int we control.
-            self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _insert(self, table: str, columns: tuple[str, ...], values: tuple[Any, ...]) -> int:
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        # One transaction per row, committed before this returns: a process killed at any point
+        # leaves each row either whole in the ledger or absent, never half or twice.
         with self._lock:
             try:
-                with self._conn:
+                with self._conn:  # rolls the row back on any error
                     self._conn.execute("BEGIN IMMEDIATE")
                     row_id = self._conn.execute(sql, values).lastrowid
             except sqlite3.IntegrityError as exc:
                 raise ValueError(f"invalid {table} record: {exc}") from exc
+            except sqlite3.Error as exc:
+                raise failed_write(self._conn, self.path, exc, f"write a {table} row", self.busy_timeout_s) from exc
         assert row_id is not None
         return row_id
 
@@ -229,7 +229,10 @@ class Ledger:
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         """Rows of a read-only query, for reports beside this module (swarm/report_queries.py)."""
         with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise ledger_error(self.path, exc, "read it", self.busy_timeout_s) from exc
 
     def recent_calls(self, limit: int = 50) -> list[CallRecord]:
         """The latest calls, newest first."""
