@@ -56,7 +56,8 @@ async def test_written_tests_pass_when_rerun_independently(workspace, target):
     assert result.status == "accepted", result.message
     evidence = result.evidence
     kept = evidence["tests_kept"]
-    assert kept and evidence["tests_generated"] >= len(kept)
+    written = [name for name in kept if "_pins_line_" not in name]  # the pinning tests are not the model's
+    assert kept and evidence["tests_generated"] >= len(written)
     assert evidence["line_coverage"] >= 0.5 and 0 < evidence["branch_coverage"] <= 1
     assert 0 <= evidence["mutation_score"] <= 1 and evidence["mutants"]["total"] > 0
     # the survivor loop and the pinning tests only add kills to the score the kept tests had
