@@ -9,6 +9,8 @@ import socket
 import stat
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -31,10 +33,9 @@ INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
-@pytest.fixture
-def http_server(root):
-    """Yields the base URL `http://127.0.0.1:PORT`; stops the uvicorn thread afterwards."""
-    app = secured_app(create_mcp_server(root, swarm_factory=scripted_factory()), TOKEN)
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """Serves `app` with uvicorn on a loopback port in a thread; yields `http://127.0.0.1:PORT`."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -53,6 +54,13 @@ def http_server(root):
         thread.join(timeout=60)  # a hang guard
         sock.close()
         assert not thread.is_alive(), "uvicorn thread did not stop"
+
+
+@pytest.fixture
+def http_server(root):
+    """Yields the base URL `http://127.0.0.1:PORT`; stops the uvicorn thread afterwards."""
+    with serving(secured_app(create_mcp_server(root, swarm_factory=scripted_factory()), TOKEN)) as url:
+        yield url
 
 
 def post(url: str, **headers: str) -> httpx.Response:

@@ -4,15 +4,11 @@ and requests under it pass; the token bucket and the in-flight cap on a fake clo
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
 
 from swarm_lsp.server.cli import main
 from swarm_lsp.server.mcp.app import create_mcp_server
@@ -21,29 +17,15 @@ from swarm_lsp.server.mcp.limits import (DEFAULT_BURST, DEFAULT_RATE, RATE_LIMIT
                                          parse_rate_limit)
 
 from .conftest import GOOD, scripted_factory
-from .test_http import INIT, MCP_HEADERS, TOKEN
+from .test_http import INIT, MCP_HEADERS, TOKEN, serving
 
 SLOW = 0.001  # one token per 1000 s: nothing refills during a test, so no timing enters the assertions
 
 
 @contextmanager
-def serving(app) -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60  # a hang guard for a loaded machine
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=60)
-        sock.close()
+def serving_mcp(app) -> Iterator[str]:
+    with serving(app) as base:
+        yield base + "/mcp"
 
 
 def rpc(url: str, body: dict, session: str | None = None, token: str = TOKEN) -> httpx.Response:
@@ -61,7 +43,7 @@ def test_a_tool_call_over_the_limit_gets_429_and_never_runs(root):
         return GOOD
 
     server = create_mcp_server(root, swarm_factory=scripted_factory(reply))
-    with serving(secured_app(server, TOKEN, limit=RateLimit(rate=SLOW, burst=2))) as url:
+    with serving_mcp(secured_app(server, TOKEN, limit=RateLimit(rate=SLOW, burst=2))) as url:
         init = rpc(url, INIT)  # 1st request: under the limit
         assert init.status_code == 200, init.text
         session = init.headers["mcp-session-id"]
@@ -82,14 +64,14 @@ def test_a_tool_call_over_the_limit_gets_429_and_never_runs(root):
 def test_a_burst_passes_up_to_the_limit_then_gets_429(root):
     app = secured_app(create_mcp_server(root, swarm_factory=scripted_factory()), TOKEN,
                       limit=RateLimit(rate=SLOW, burst=5))
-    with serving(app) as url:
+    with serving_mcp(app) as url:
         statuses = [rpc(url, INIT).status_code for _ in range(8)]
     assert statuses == [200] * 5 + [429] * 3
 
 
 def test_limit_off_lets_a_burst_through(root):
     app = secured_app(create_mcp_server(root, swarm_factory=scripted_factory()), TOKEN, limit=parse_rate_limit("0"))
-    with serving(app) as url:
+    with serving_mcp(app) as url:
         statuses = {rpc(url, INIT).status_code for _ in range(12)}
     assert statuses == {200}
 

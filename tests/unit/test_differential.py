@@ -160,13 +160,18 @@ TESTS = textwrap.dedent('''\
 ''')
 
 
+def write_project(folder: Path, shop: str, tests: str) -> Path:
+    """A project in `folder`: the module `shop.py` and its tests in tests/test_shop.py."""
+    (folder / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    (folder / "shop.py").write_text(shop)
+    (folder / "tests").mkdir()
+    (folder / "tests" / "test_shop.py").write_text(tests)
+    return folder
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
-    (tmp_path / "shop.py").write_text(SHOP)
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "test_shop.py").write_text(TESTS)
-    return tmp_path
+    return write_project(tmp_path, SHOP, TESTS)
 
 
 async def refactor(project: Path, target: str, replies: list[str], **options):

@@ -15,7 +15,7 @@ import pytest
 from swarm_lsp.swarm.verify.differential_inputs import NO_DEFAULT, Param
 from swarm_lsp.swarm.verify.differential_strategies import draw, param_strategy
 from swarm_lsp.swarm.verify.differential_variants import string_variants
-from tests.unit.test_differential import rejected
+from tests.unit.test_differential import rejected, write_project
 
 SHOP = textwrap.dedent('''\
     from collections import namedtuple
@@ -93,11 +93,7 @@ TESTS = textwrap.dedent('''\
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
-    (tmp_path / "shop.py").write_text(SHOP)
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "test_shop.py").write_text(TESTS)
-    return tmp_path
+    return write_project(tmp_path, SHOP, TESTS)
 
 
 async def found_on_a_boundary(project: Path, target: str, rewrite: str) -> str:
