@@ -67,27 +67,26 @@ def ok_call_latencies(ledger: Ledger, since: datetime | None, workspace: str | N
     return latencies
 
 
-def tokens_by_action(ledger: Ledger, since: datetime | None, workspace: str | None) -> dict[str, dict[str, int]]:
-    """Measured local and cloud tokens of the calls, per action kind ("" for calls of no action)."""
+def _tokens_grouped(ledger: Ledger, key: str, since: datetime | None,
+                    workspace: str | None) -> dict[str, dict[str, int]]:
+    """Calls and measured local and cloud tokens, per value of the SQL expression `key`, in its order."""
     clause, params = filter_clause(since, workspace)
     rows = ledger.query(
-        "SELECT COALESCE(action, '') AS action, COUNT(*) AS calls,"
+        f"SELECT {key} AS grouped, COUNT(*) AS calls,"
         f" COALESCE(SUM(CASE WHEN cloud = 0 THEN {_TOKENS} END), 0) AS local_tokens,"
         f" COALESCE(SUM(CASE WHEN cloud = 1 THEN {_TOKENS} END), 0) AS cloud_tokens"
-        f" FROM calls{clause} GROUP BY COALESCE(action, '')",
+        f" FROM calls{clause} GROUP BY grouped ORDER BY grouped",
         params,
     )
-    return {row["action"]: {k: row[k] for k in ("calls", "local_tokens", "cloud_tokens")} for row in rows}
+    return {row["grouped"]: {k: row[k] for k in ("calls", "local_tokens", "cloud_tokens")} for row in rows}
+
+
+def tokens_by_action(ledger: Ledger, since: datetime | None, workspace: str | None) -> dict[str, dict[str, int]]:
+    """Calls and measured local and cloud tokens, per action kind ("" for calls of no action)."""
+    return _tokens_grouped(ledger, "COALESCE(action, '')", since, workspace)
 
 
 def tokens_by_day(ledger: Ledger, since: datetime | None, workspace: str | None) -> dict[str, dict[str, int]]:
     """Measured local and cloud tokens of the calls, per UTC day."""
-    clause, params = filter_clause(since, workspace)
-    rows = ledger.query(
-        "SELECT substr(time, 1, 10) AS day,"
-        f" COALESCE(SUM(CASE WHEN cloud = 0 THEN {_TOKENS} END), 0) AS local_tokens,"
-        f" COALESCE(SUM(CASE WHEN cloud = 1 THEN {_TOKENS} END), 0) AS cloud_tokens"
-        f" FROM calls{clause} GROUP BY day ORDER BY day",
-        params,
-    )
-    return {row["day"]: {"local_tokens": row["local_tokens"], "cloud_tokens": row["cloud_tokens"]} for row in rows}
+    return {day: {"local_tokens": row["local_tokens"], "cloud_tokens": row["cloud_tokens"]}
+            for day, row in _tokens_grouped(ledger, "substr(time, 1, 10)", since, workspace).items()}
