@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub = models_commands.add_parser(name, help=text)
         sub.add_argument("names", nargs="*", metavar="MODEL", help="model names (default: all with parts installed)")
         sub.add_argument("--dir", metavar="DIR", help="models folder (default: the user cache dir)")
+    hosts = models_commands.add_parser("hosts", help="show the shared model hosts of this user (model_host = shared)")
+    hosts.add_argument("--stop", action="store_true", help="stop them (each also exits after 15 idle minutes)")
+    hosts.add_argument("--json", action="store_true", help="print JSON")
 
     doctor = commands.add_parser("doctor", help="check the backends, models and the tiers an action would use")
     doctor.add_argument("--json", action="store_true", help="print JSON")

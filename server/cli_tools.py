@@ -1,4 +1,4 @@
-"""`swarm-lsp symbols`, `swarm-lsp models list|fetch|verify` and `swarm-lsp config`."""
+"""`swarm-lsp symbols`, `swarm-lsp models list|fetch|verify|hosts` and `swarm-lsp config`."""
 
 from __future__ import annotations
 
@@ -62,6 +62,10 @@ def models_command(args: argparse.Namespace) -> int:
         return _models_list()
     if args.models_command == "fetch":
         return _models_fetch(args)
+    if args.models_command == "hosts":
+        from swarm_lsp.server.cli_hosts import hosts_command
+
+        return hosts_command(args)
     return _models_verify(args)
 
 

@@ -59,7 +59,7 @@ class Config:
     repeat_penalty: float = 1.1
     n_ctx: int = 4096
     threads: int | None = None  # None: all cores
-    model_host: str = "in-process"  # embedded models: in this process, or "shared" by one host per machine
+    model_host: str = "shared"  # embedded models: in this process, or "shared" by one host per machine
     doc_style: str = ActionOptions.doc_style
     doc_examples: str = ActionOptions.doc_examples
     doc_reviewers: str = ActionOptions.doc_reviewers

@@ -15,7 +15,7 @@ class BackendSettings:
     repeat_penalty: float = 1.1
     models_dir: str | Path | None = None
     secrets: tuple[str, ...] = ()  # values redacted from anything sent to a cloud backend (.env values)
-    model_host: str = "in-process"  # embedded models: loaded in this process, or "shared" by the machine's host
+    model_host: str = "shared"  # embedded models: loaded in this process, or "shared" by the machine's host
 
 
 def create_backend(name: str, settings: BackendSettings = BackendSettings()) -> Backend:

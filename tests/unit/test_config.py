@@ -21,7 +21,7 @@ def test_defaults(tmp_path):
         "tiers": ["llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b"], "candidates": 3,
         "reviewers": 0, "reviewer_tiers": [], "escalation": "on-failure",
         "cloud_budget_action": 50_000, "cloud_budget_day": 500_000, "max_queued_jobs": 8, "max_tokens": 512,
-        "temperature": 0.2, "repeat_penalty": 1.1, "n_ctx": 4096, "threads": None, "model_host": "in-process",
+        "temperature": 0.2, "repeat_penalty": 1.1, "n_ctx": 4096, "threads": None, "model_host": "shared",
         "doc_style": "auto", "doc_examples": "verified", "doc_reviewers": "off", "coverage_goal": 1.0, "test_timeout": 10.0, "test_memory_mb": 1024, "mutants": 30,
         "differential_inputs": 500, "differential_seconds": 30.0,
         "audit_on_save": False, "audit_skip": [], "audit_exclude": [],

@@ -145,3 +145,33 @@ async def test_a_call_cancelled_while_the_host_starts_returns_and_the_start_goes
     await backend.aclose()
     assert [r.model for r in recorded_hosts(hosts_dir)] == ["qwen2.5-coder-0.5b-ctx4096"]  # one per context size
     stop(hosts_dir, backend.host_key)
+
+
+def test_models_hosts_lists_the_running_host_and_stop_ends_it(host, tmp_path, monkeypatch, capsys):
+    from swarm_lsp.server.cli import main
+    from swarm_lsp.swarm.backends.shared_host import hosts_dir as user_hosts_dir
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    hosts_dir, command, starts = user_hosts_dir(), host[1], host[2]
+    url = find_or_start("m", command, hosts_dir)
+    pid = read_record(hosts_dir, "m").pid
+
+    assert main(["models", "hosts", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed["folder"] == str(hosts_dir)
+    assert [(h["key"], h["pid"], h["url"], h["running"], h["answers"]) for h in listed["hosts"]] == [("m", pid, url, True, True)]
+
+    assert main(["models", "hosts", "--stop"]) == 0
+    assert "stopped" in capsys.readouterr().out
+    assert not answers(url)
+    assert main(["models", "hosts", "--json"]) == 0
+    assert [h["running"] for h in json.loads(capsys.readouterr().out)["hosts"]] == [False]
+    assert started(starts) == 1
+
+
+def test_models_hosts_with_none_recorded_says_so(tmp_path, monkeypatch, capsys):
+    from swarm_lsp.server.cli import main
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert main(["models", "hosts", "--stop"]) == 0
+    assert "no model host recorded in" in capsys.readouterr().out
