@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_report_parser(commands)
 
+    from swarm_lsp.server.cli_memory import add_memory_parsers
+
+    add_memory_parsers(commands)
+
     config = commands.add_parser("config", help="print the effective configuration (files, SWARM_LSP_* variables and flags merged)")
     add_config_flags(config)
     config.add_argument("path", nargs="?", default=".", help="a file or folder inside the workspace")
@@ -169,6 +173,14 @@ def main(argv: list[str] | None = None) -> int:
             from swarm_lsp.server.cli_report import report_command
 
             return report_command(args)
+        if args.command == "index":
+            from swarm_lsp.server.cli_memory import index_command
+
+            return index_command(args)
+        if args.command == "memory":
+            from swarm_lsp.server.cli_memory import search_command
+
+            return search_command(args)
         if args.command == "mcp":
             from swarm_lsp.server.mcp.serve import mcp_command
 

@@ -73,6 +73,9 @@ class Config:
     audit_skip: tuple[str, ...] = ActionOptions.audit_skip
     audit_exclude: tuple[str, ...] = ()  # check: workspace-relative path globs not audited
     ledger_path: str | None = None  # None: swarm.ledger's default
+    memory: bool = True  # index the project (on save, `swarm-lsp index`) and give actions related code
+    memory_embedder: str = "wordllama"
+    memory_url: str | None = None  # a team's Chroma server; None: a store per workspace in the user data folder
     models_dir: str | None = None  # None: swarm.models' default
     log_level: str = "warning"
     seed: int = SwarmSettings.seed
@@ -147,6 +150,9 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "differential_seconds": _bounded("differential_seconds"),
     "audit_on_save": parse.boolean,
     "ledger_path": parse.path,
+    "memory": parse.boolean,
+    "memory_embedder": parse.embedder,
+    "memory_url": parse.url,
     "models_dir": parse.path,
     "log_level": parse.choice(LOG_LEVELS),
     "seed": _bounded("seed"),
@@ -154,7 +160,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "audit_exclude": parse.string_list(example='["tests/**", "bench/"]'),
 }
 _PARSERS["actions"] = actions_parser(_PARSERS)
-_OPTIONAL = frozenset({"threads", "ledger_path", "models_dir"})
+_OPTIONAL = frozenset({"threads", "ledger_path", "models_dir", "memory_url"})
 _PATHS = frozenset({"ledger_path", "models_dir"})
 KNOWN_KEYS = tuple(_PARSERS)
 

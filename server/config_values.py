@@ -86,6 +86,23 @@ def path(value: Any) -> str:
     raise Invalid("expected a non-empty path")
 
 
+def embedder(value: Any) -> str:
+    """A memory embedder name (swarm.memory.embedders): wordllama, llamacpp:MODEL or ollama:MODEL."""
+    name = value.strip() if isinstance(value, str) else ""
+    kind, _, model = name.partition(":")
+    if name == "wordllama" or (kind == "ollama" and model) or (kind == "llamacpp" and model in MODELS):
+        return name
+    raise Invalid(f'expected "wordllama", "llamacpp:" followed by one of {", ".join(MODELS)}, '
+                  'or "ollama:MODEL" (e.g. "ollama:nomic-embed-text")')
+
+
+def url(value: Any) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if text.startswith(("http://", "https://")) and len(text) > len("https://"):
+        return text
+    raise Invalid("expected a URL such as http://chroma.internal:8000")
+
+
 def backend(spec: str) -> str:
     try:
         name = parse_tier(spec).name

@@ -65,29 +65,7 @@ class _ModelWorker:
 
     def llama(self) -> Any:  # called on the worker thread only
         if self._llama is None:
-            try:
-                import llama_cpp.llama as llama_module
-                from llama_cpp import Llama
-                from llama_cpp._logger import set_verbose
-            except ImportError as exc:
-                raise BackendError(INSTALL_HINT) from exc
-            # verbose=False makes llama-cpp-python dup2 fds 1 and 2 onto /dev/null while it loads,
-            # which swallows every LSP/MCP message written to stdout meanwhile. So load with
-            # verbose=True (no fd juggling) and keep llama.cpp's own log at error level instead.
-            llama_module.set_verbose = lambda verbose: set_verbose(False)
-            started = time.perf_counter()
-            chatter = io.StringIO()  # verbose=True also prints metadata with print(); keep it for debug logs
-            with contextlib.redirect_stderr(chatter):
-                self._llama = Llama(
-                    model_path=str(self.path),
-                    n_ctx=self.n_ctx,
-                    n_threads=self.threads or os.cpu_count() or 1,
-                    verbose=True,
-                )
-            log.debug("llama.cpp load output:\n%s", chatter.getvalue())
-            self._llama.verbose = False  # after the load: no per-call prints (prefix reuse, timings)
-            heap.settle()
-            log.info("loaded %s in %.1fs", self.path.name, time.perf_counter() - started)
+            self._llama = load_llama(self.path, n_ctx=self.n_ctx, threads=self.threads)
         return self._llama
 
     def _formatter(self, llama: Any) -> Any:
@@ -221,3 +199,27 @@ def _worker_for(path: Path, n_ctx: int, threads: int | None) -> _ModelWorker:
         if key not in _workers:
             _workers[key] = _ModelWorker(path, n_ctx, threads)
         return _workers[key]
+
+
+def load_llama(path: Path, *, n_ctx: int, threads: int | None, **options: Any) -> Any:
+    """A llama.cpp model loaded without touching stdout (on which the LSP and MCP speak)."""
+    try:
+        import llama_cpp.llama as llama_module
+        from llama_cpp import Llama
+        from llama_cpp._logger import set_verbose
+    except ImportError as exc:
+        raise BackendError(INSTALL_HINT) from exc
+    # verbose=False makes llama-cpp-python dup2 fds 1 and 2 onto /dev/null while it loads,
+    # which swallows every LSP/MCP message written to stdout meanwhile. So load with
+    # verbose=True (no fd juggling) and keep llama.cpp's own log at error level instead.
+    llama_module.set_verbose = lambda verbose: set_verbose(False)
+    started = time.perf_counter()
+    chatter = io.StringIO()  # verbose=True also prints metadata with print(); keep it for debug logs
+    with contextlib.redirect_stderr(chatter):
+        llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads or os.cpu_count() or 1, verbose=True,
+                      **options)
+    log.debug("llama.cpp load output:\n%s", chatter.getvalue())
+    llama.verbose = False  # after the load: no per-call prints (prefix reuse, timings)
+    heap.settle()
+    log.info("loaded %s in %.1fs", path.name, time.perf_counter() - started)
+    return llama

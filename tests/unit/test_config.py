@@ -25,7 +25,7 @@ def test_defaults(tmp_path):
         "doc_style": "auto", "doc_examples": "verified", "doc_reviewers": "off", "coverage_goal": 1.0, "test_timeout": 10.0, "test_memory_mb": 1024, "mutants": 30,
         "differential_inputs": 500, "differential_seconds": 30.0,
         "audit_on_save": False, "audit_skip": [], "audit_exclude": [],
-        "ledger_path": None, "models_dir": None, "log_level": "warning",
+        "ledger_path": None, "memory": True, "memory_embedder": "wordllama", "memory_url": None, "models_dir": None, "log_level": "warning",
         "seed": 0, "actions": {},
     }
 
@@ -258,3 +258,15 @@ def test_per_action_settings_merge_by_key_across_sources_and_a_later_top_level_k
 def test_bad_per_action_settings_say_which_action_and_key(actions, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         parse_config_dict({"actions": actions}, "test")
+
+
+def test_memory_settings_are_checked(tmp_path):
+    config = load_config(tmp_path, env={"SWARM_LSP_MEMORY_EMBEDDER": "llamacpp:qwen2.5-coder-0.5b",
+                                        "SWARM_LSP_MEMORY_URL": "http://chroma.internal:8000",
+                                        "SWARM_LSP_MEMORY": "false"})
+    assert (config.memory, config.memory_embedder, config.memory_url) == (
+        False, "llamacpp:qwen2.5-coder-0.5b", "http://chroma.internal:8000")
+    with pytest.raises(ConfigError, match="wordllama"):
+        load_config(tmp_path, env={"SWARM_LSP_MEMORY_EMBEDDER": "llamacpp:qwen-70b"})
+    with pytest.raises(ConfigError, match="http://chroma.internal:8000"):
+        load_config(tmp_path, env={"SWARM_LSP_MEMORY_URL": "chroma.internal"})

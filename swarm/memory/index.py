@@ -1,0 +1,125 @@
+"""Keeping a project's memory up to date and searching it. Incremental by content: a chunk is
+embedded again only when its text changed; chunks of deleted files and symbols are removed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from swarm_lsp.swarm.cancel import CancelToken, Cancelled
+from swarm_lsp.swarm.memory.chunks import MAX_FILE_BYTES, Chunk, file_chunks, indexable
+from swarm_lsp.swarm.memory.embedders import Embedder
+from swarm_lsp.swarm.verify.workspace_copy import list_files
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 32
+Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
+
+
+@dataclass
+class IndexStats:
+    files: int = 0  # files read
+    chunks: int = 0  # chunks found in them
+    embedded: int = 0  # new or changed, embedded now
+    unchanged: int = 0
+    removed: int = 0  # gone from the tree or the file
+    skipped: list[str] = field(default_factory=list)  # files not read: why
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": self.files, "chunks": self.chunks, "embedded": self.embedded,
+                "unchanged": self.unchanged, "removed": self.removed, "skipped": self.skipped}
+
+
+@dataclass(frozen=True)
+class Hit:
+    path: str
+    symbol: str
+    kind: str
+    start_line: int
+    end_line: int
+    score: float  # cosine similarity, 1 = same direction
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "symbol": self.symbol, "kind": self.kind, "start_line": self.start_line,
+                "end_line": self.end_line, "score": round(self.score, 4)}
+
+
+class MemoryIndex:
+    def __init__(self, root: Path, embedder: Embedder, collection: Any) -> None:
+        self.root, self.embedder, self.collection = root.resolve(), embedder, collection
+
+    def update(self, paths: Iterable[str] | None = None, *, progress: Progress | None = None,
+               cancel: CancelToken | None = None) -> IndexStats:
+        """Index the whole tree (`paths` None: files deleted since are dropped too) or the given
+        workspace-relative files. Cancelling stops between batches; what was embedded is kept."""
+        whole_tree = paths is None
+        wanted = sorted(p for p in (list_files(self.root) if paths is None else paths) if indexable(p))
+        stats = IndexStats()
+        chunks: list[Chunk] = []
+        for rel in wanted:
+            found = self._read(rel, stats)
+            if found is not None:
+                chunks.extend(found)
+        stats.files, stats.chunks = len(wanted) - len(stats.skipped), len(chunks)
+        known = self._known(None if whole_tree else wanted)
+        current = {c.id for c in chunks}
+        gone = [i for i in known if i not in current]
+        if gone:
+            self.collection.delete(ids=gone)
+            stats.removed = len(gone)
+        todo = [c for c in chunks if known.get(c.id) != c.digest]
+        stats.unchanged = len(chunks) - len(todo)
+        for start in range(0, len(todo), EMBED_BATCH):
+            if cancel is not None and cancel.cancelled:
+                raise Cancelled(cancel.reason or "indexing cancelled")
+            batch = todo[start:start + EMBED_BATCH]
+            self.collection.upsert(ids=[c.id for c in batch], embeddings=self.embedder.embed([c.text for c in batch]),
+                                   documents=[c.text for c in batch], metadatas=[c.metadata() for c in batch])
+            stats.embedded += len(batch)
+            if progress is not None:
+                progress(stats.embedded, len(todo))
+        log.info("memory %s: %d files, %d chunks, %d embedded, %d unchanged, %d removed", self.root,
+                 stats.files, stats.chunks, stats.embedded, stats.unchanged, stats.removed)
+        return stats
+
+    def search(self, query: str, k: int = 5, *, where: dict[str, Any] | None = None) -> list[Hit]:
+        if not query.strip():
+            return []
+        count = self.collection.count()
+        if count == 0:
+            return []
+        found = self.collection.query(query_embeddings=self.embedder.embed([query]), n_results=min(k, count),
+                                      where=where, include=["metadatas", "distances", "documents"])
+        return [Hit(str(m["path"]), str(m["symbol"]), str(m["kind"]), int(m["start_line"]), int(m["end_line"]),
+                    1.0 - float(d), str(doc))
+                for m, d, doc in zip(found["metadatas"][0], found["distances"][0], found["documents"][0])]
+
+    def _read(self, rel: str, stats: IndexStats) -> list[Chunk] | None:
+        path = self.root / rel
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                stats.skipped.append(f"{rel}: larger than {MAX_FILE_BYTES // 1000} KB")
+                return None
+            return file_chunks(rel, path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []  # deleted: its chunks go
+        except (OSError, UnicodeDecodeError) as exc:
+            stats.skipped.append(f"{rel}: {exc}")
+            return None
+
+    def _known(self, paths: list[str] | None) -> dict[str, str]:
+        """id -> digest of what the collection holds (for `paths`, or all of it)."""
+        known: dict[str, str] = {}
+        if paths is not None and not paths:
+            return known
+        batches: list[list[str] | None] = [None] if paths is None else [paths[i:i + 500] for i in range(0, len(paths), 500)]
+        for batch in batches:
+            where = None if batch is None else {"path": {"$in": batch}}
+            found = self.collection.get(where=where, include=["metadatas"])
+            known.update({i: str(m.get("digest", "")) for i, m in zip(found["ids"], found["metadatas"])})
+        return known
