@@ -1,4 +1,4 @@
-"""Shared fixtures. Every test gets its own ledger, cloud audit log and a clean SWARM_LSP_* /
+"""Shared fixtures. Every test gets its own ledger, cloud audit log, memory store and a clean SWARM_LSP_* /
 ANTHROPIC_* / OLLAMA_HOST environment, so nothing touches the user's state dir or reaches a real
 service; the embedded model cache is the user's (assembling it per test would cost 1.6 GB)."""
 
@@ -24,4 +24,5 @@ def isolated_state(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("SWARM_LSP_LEDGER_PATH", str(state / "ledger.sqlite3"))
     monkeypatch.setenv("SWARM_LSP_CLOUD_AUDIT_LOG", str(state / "cloud_calls.jsonl"))
     monkeypatch.setenv("SWARM_LSP_AUDIT_CACHE", str(state / "audit-cache.sqlite3"))
+    monkeypatch.setenv("SWARM_LSP_MEMORY_DIR", str(state / "memory"))
     return state

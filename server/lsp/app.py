@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
+from pygls.uris import to_fs_path
 
 from swarm_lsp.server.errors import lsp_error
 from swarm_lsp.server.lsp.code_actions import RUN_COMMAND, all_kinds, code_actions, requested_kinds
@@ -20,11 +22,13 @@ from swarm_lsp.server.lsp.diagnostics import AUDIT_COMMAND, NotAuditable, SaveAu
 from swarm_lsp.server.lsp.runner import run_action_safely
 from swarm_lsp.server.lsp.server import CURRENT_REQUEST, SwarmLanguageServer
 from swarm_lsp.swarm import heap
+from swarm_lsp.swarm.errors import SwarmLspError
 from swarm_lsp.swarm.report import build_report, parse_since, workspace_key
 
 log = logging.getLogger(__name__)
 
 REPORT_COMMAND, STATUS_COMMAND, CANCEL_COMMAND = "swarm.report", "swarm.status", "swarm.cancel"
+MEMORY_COMMAND = "swarm.memory"
 
 
 def create_server(version: str) -> SwarmLanguageServer:
@@ -59,6 +63,8 @@ def create_server(version: str) -> SwarmLanguageServer:
     def did_save(ls: SwarmLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
         log.debug("saved %s", params.text_document.uri)
         save_auditor.saved(params.text_document.uri)
+        if (path := to_fs_path(params.text_document.uri)) is not None:
+            ls.session.memory.saved(Path(path))  # indexed on the memory's own thread
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: SwarmLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -107,7 +113,31 @@ def create_server(version: str) -> SwarmLanguageServer:
         # the swarm's first build (it opens the ledger) and the SQLite queries: off the loop
         return await asyncio.to_thread(lambda: build_report(ls.swarm.ledger, ls.root, since, workspace))
 
+    @server.command(MEMORY_COMMAND)
+    async def memory(ls: SwarmLanguageServer, *arguments: Any) -> dict[str, Any]:
+        query, k = _memory_arguments(arguments)
+        if query is None:
+            return await asyncio.to_thread(ls.session.memory.status)
+        try:
+            hits = await asyncio.to_thread(ls.session.memory.search, query, k)
+        except SwarmLspError as exc:
+            raise lsp_error(exc) from exc
+        return {"query": query, "hits": [hit.to_dict() for hit in hits]}
+
     return server
+
+
+def _memory_arguments(arguments: tuple[Any, ...]) -> tuple[str | None, int]:
+    """`swarm.memory` takes no argument (the memory's status) or one object {query, k?} (a search)."""
+    options = arguments[0] if len(arguments) == 1 else ({} if not arguments else None)
+    if not isinstance(options, dict) or set(options) - {"query", "k"}:
+        raise JsonRpcInvalidParams("swarm.memory expects no argument or one object {query, k?}")
+    query, k = options.get("query"), options.get("k", 5)
+    if query is not None and (not isinstance(query, str) or not query.strip()):
+        raise JsonRpcInvalidParams("swarm.memory: query is a non-empty string")
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 50:
+        raise JsonRpcInvalidParams("swarm.memory: k is an integer from 1 to 50")
+    return query, k
 
 
 def _report_filters(arguments: tuple[Any, ...]) -> tuple[datetime | None, str | None]:

@@ -16,6 +16,7 @@ from swarm_lsp.server.config import Config
 from swarm_lsp.server.session.build import build_swarm
 from swarm_lsp.server.session.edit_plan import EditPlan
 from swarm_lsp.server.session.job_settings import JobSettings, job_settings
+from swarm_lsp.server.session.memory import MemoryKeeper
 from swarm_lsp.server.session.queue import QueuedRun, RunQueue
 from swarm_lsp.server.workspace import read_snapshot
 from swarm_lsp.swarm.actions import get_action
@@ -58,6 +59,7 @@ class Session:
         # Set when another front end owns the loop and binds it as it starts (combined mode): calls
         # from other threads then wait for it instead of making their own loop the session's.
         self.loop_owned_elsewhere = False
+        self.memory = MemoryKeeper(lambda: self.root, lambda: self.config)
 
     # ---- configuration and the swarm -----------------------------------------------------------
 

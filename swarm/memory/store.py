@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -25,7 +26,9 @@ class MemoryUnavailable(SwarmLspError):
 
 
 def memory_dir() -> Path:
-    return Path(platformdirs.user_data_dir("swarm-lsp")) / "memory"
+    """The user data folder's `memory/` (SWARM_LSP_MEMORY_DIR moves it, as the tests do)."""
+    override = os.environ.get("SWARM_LSP_MEMORY_DIR")
+    return Path(override) if override else Path(platformdirs.user_data_dir("swarm-lsp")) / "memory"
 
 
 def project_key(workspace: Path) -> str:

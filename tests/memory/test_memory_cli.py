@@ -13,6 +13,7 @@ from swarm_lsp.server.cli import main
 @pytest.fixture(autouse=True)
 def user_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("SWARM_LSP_MEMORY_DIR")  # the tests' own store: here the user data folder is tried
     for name in ("SWARM_LSP_MEMORY_URL", "SWARM_LSP_MEMORY_EMBEDDER"):
         monkeypatch.delenv(name, raising=False)
 
