@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from swarm_lsp.swarm.errors import InputError, SwarmLspError
+from swarm_lsp.swarm.memory.lexical import as_words
 
 WORDLLAMA_FILES = {  # wordllama 0.4.0.post1, MIT
     "weights/l2_supercat_256.safetensors": "64b47a2dc493cb8e85944076601189739852d7b64e0e1eedcb1937a251cd9fd5",
@@ -70,7 +71,9 @@ class WordLlamaEmbedder:
     def embed(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        vectors = self._load().embed(texts, norm=True, batch_size=32)
+        # identifiers split into words on both sides (measured on the development questions of
+        # bench/memory_recall.py: recall@1 10% -> 27%)
+        vectors = self._load().embed([as_words(t) for t in texts], norm=True, batch_size=32)
         return [[float(x) for x in row] for row in vectors]
 
 

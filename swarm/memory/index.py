@@ -12,11 +12,13 @@ from typing import Any
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled
 from swarm_lsp.swarm.memory.chunks import MAX_FILE_BYTES, Chunk, file_chunks, indexable
 from swarm_lsp.swarm.memory.embedders import Embedder
+from swarm_lsp.swarm.memory.lexical import BM25, fuse
 from swarm_lsp.swarm.verify.workspace_copy import list_files
 
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 32
+CANDIDATES = 100  # taken from each ranking before they are fused
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
 
 
@@ -49,9 +51,17 @@ class Hit:
                 "end_line": self.end_line, "score": round(self.score, 4)}
 
 
+@dataclass(frozen=True)
+class _Lexical:
+    count: int
+    ids: list[str]
+    ranker: BM25
+
+
 class MemoryIndex:
     def __init__(self, root: Path, embedder: Embedder, collection: Any) -> None:
         self.root, self.embedder, self.collection = root.resolve(), embedder, collection
+        self._bm25: _Lexical | None = None
 
     def update(self, paths: Iterable[str] | None = None, *, progress: Progress | None = None,
                cancel: CancelToken | None = None) -> IndexStats:
@@ -73,6 +83,8 @@ class MemoryIndex:
             self.collection.delete(ids=gone)
             stats.removed = len(gone)
         todo = [c for c in chunks if known.get(c.id) != c.digest]
+        if gone or todo:
+            self._bm25 = None
         stats.unchanged = len(chunks) - len(todo)
         for start in range(0, len(todo), EMBED_BATCH):
             if cancel is not None and cancel.cancelled:
@@ -87,17 +99,41 @@ class MemoryIndex:
                  stats.files, stats.chunks, stats.embedded, stats.unchanged, stats.removed)
         return stats
 
-    def search(self, query: str, k: int = 5, *, where: dict[str, Any] | None = None) -> list[Hit]:
+    def search(self, query: str, k: int = 5, *, where: dict[str, Any] | None = None, hybrid: bool = True) -> list[Hit]:
+        """The k chunks that best answer `query`: the vector ranking fused with BM25's (`hybrid`;
+        measured in bench/memory_recall.py), or the vector ranking alone. A hit's score is its cosine
+        similarity to the query either way."""
         if not query.strip():
             return []
         count = self.collection.count()
         if count == 0:
             return []
-        found = self.collection.query(query_embeddings=self.embedder.embed([query]), n_results=min(k, count),
-                                      where=where, include=["metadatas", "distances", "documents"])
-        return [Hit(str(m["path"]), str(m["symbol"]), str(m["kind"]), int(m["start_line"]), int(m["end_line"]),
-                    1.0 - float(d), str(doc))
-                for m, d, doc in zip(found["metadatas"][0], found["distances"][0], found["documents"][0])]
+        vector = self.embedder.embed([query])
+        found = self.collection.query(query_embeddings=vector, n_results=min(max(k, CANDIDATES) if hybrid else k, count),
+                                      where=where, include=["distances"])
+        ids, similarity = found["ids"][0], {i: 1.0 - float(d) for i, d in zip(found["ids"][0], found["distances"][0])}
+        if hybrid and where is None:
+            lexical = self._lexical(count)
+            ids = fuse(ids, [lexical.ids[j] for j in lexical.ranker.top(query, CANDIDATES)])
+        ids = ids[:k]
+        held = self.collection.get(ids=ids, include=["metadatas", "documents", "embeddings"])
+        rows = {i: (m, doc, e) for i, m, doc, e in zip(held["ids"], held["metadatas"], held["documents"], held["embeddings"])}
+        hits = []
+        for i in ids:
+            m, doc, embedding = rows[i]
+            score = similarity.get(i)
+            if score is None:  # found by its words alone
+                score = float(sum(a * b for a, b in zip(vector[0], embedding)))
+            hits.append(Hit(str(m["path"]), str(m["symbol"]), str(m["kind"]), int(m["start_line"]), int(m["end_line"]),
+                            score, str(doc)))
+        return hits
+
+    def _lexical(self, count: int) -> _Lexical:
+        """BM25 over every chunk held, rebuilt when the count changes (or after this index's own update)."""
+        if self._bm25 is None or self._bm25.count != count:
+            held = self.collection.get(include=["documents"])
+            self._bm25 = _Lexical(count, list(held["ids"]), BM25([str(d) for d in held["documents"]]))
+        return self._bm25
 
     def _read(self, rel: str, stats: IndexStats) -> list[Chunk] | None:
         path = self.root / rel

@@ -46,7 +46,7 @@ async def test_a_save_indexes_the_workspace_then_the_saved_file(client: Language
     status = await until_indexed(client, 10)
     assert (status["last_update"]["files"], status["last_update"]["embedded"]) == (1, 1)
 
-    found = await memory(client, {"query": "make the text loud and excited", "k": 2})
+    found = await memory(client, {"query": "upper case with an exclamation mark", "k": 2})
     assert found["hits"][0]["symbol"] == "shout" and found["hits"][0]["path"] == "textutils.py"
 
 

@@ -27,11 +27,14 @@ QUESTIONS = {  # plain words, none of the answer's identifiers
 def test_plain_language_questions_find_the_right_function(memory):
     stats = memory.update()
     assert (stats.files, stats.chunks, stats.embedded, stats.unchanged, stats.removed) == (7, 17, 17, 0, 0)
-    found = {q: [h.symbol for h in memory.search(q, 3)] for q in QUESTIONS}
-    top3 = [q for q, answer in QUESTIONS.items() if answer in found[q]]
-    top1 = [q for q, answer in QUESTIONS.items() if found[q][0] == answer]
-    # measured 2026-12-03: 11 of 12 first, 11 of 12 in the top 3 (reserve_stock is missed)
-    assert len(top3) >= 10 and len(top1) >= 9, found
+    for hybrid, least_top1 in ((False, 10), (True, 9)):
+        found = {q: [h.symbol for h in memory.search(q, 3, hybrid=hybrid)] for q in QUESTIONS}
+        top3 = [q for q, answer in QUESTIONS.items() if answer in found[q]]
+        top1 = [q for q, answer in QUESTIONS.items() if found[q][0] == answer]
+        # measured 2026-12-03: vectors alone 11 of 12 first and in the top 3, fused with BM25 9 and 10
+        # (on 17 chunks BM25 favours a repeated word: "email"; on a real library the fusion wins,
+        # see docs/benchmarks.md)
+        assert len(top3) >= 10 and len(top1) >= least_top1, found
     hit = memory.search("decide which server stores a key", 1)[0]
     assert (hit.path, hit.symbol, hit.kind, hit.start_line, hit.end_line) == ("web/hash.rs", "shard_for", "function", 5, 9)
     assert 0 < hit.score <= 1
