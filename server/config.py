@@ -76,6 +76,7 @@ class Config:
     memory: bool = True  # index the project (on save, `swarm-lsp index`) and give actions related code
     memory_embedder: str = "wordllama"
     memory_url: str | None = None  # a team's Chroma server; None: a store per workspace in the user data folder
+    context_tokens: int = SwarmSettings.context_tokens
     models_dir: str | None = None  # None: swarm.models' default
     log_level: str = "warning"
     seed: int = SwarmSettings.seed
@@ -153,6 +154,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "memory": parse.boolean,
     "memory_embedder": parse.embedder,
     "memory_url": parse.url,
+    "context_tokens": _bounded("context_tokens"),
     "models_dir": parse.path,
     "log_level": parse.choice(LOG_LEVELS),
     "seed": _bounded("seed"),

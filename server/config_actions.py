@@ -13,7 +13,7 @@ from typing import Any
 from swarm_lsp.server.config_values import Invalid, show
 
 ACTION_NAMES = ("document", "tests", "refactor", "audit")
-ACTION_KEYS = ("tiers", "candidates", "reviewers")  # what one action may set for itself
+ACTION_KEYS = ("tiers", "candidates", "reviewers", "context_tokens")  # what one action may set for itself
 
 ActionSettings = tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
 

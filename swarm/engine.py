@@ -11,6 +11,8 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from swarm_lsp.swarm.actions import get_action
 from swarm_lsp.swarm.actions.base import ActionInputError, ActionJob
@@ -19,24 +21,32 @@ from swarm_lsp.swarm.call_recorder import CallRecorder
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled, Lingering, in_thread
 from swarm_lsp.swarm.events import Event, EventSink, emit
 from swarm_lsp.swarm.ledger import Ledger
+from swarm_lsp.swarm.memory.context import RelatedContext, context_for
 from swarm_lsp.swarm.run import ActionRun, BackendFactory, RunContext
 from swarm_lsp.swarm.settings import SwarmSettings
 from swarm_lsp.swarm.tiers import CloudBudget, parse_tier, plan_tiers, start_of_today
 from swarm_lsp.swarm.types import ActionRequest, ActionResult
 
+if TYPE_CHECKING:
+    from swarm_lsp.swarm.memory.index import MemoryIndex
+
 log = logging.getLogger(__name__)
 
-__all__ = ["Swarm", "SwarmSettings", "BackendFactory"]
+__all__ = ["Swarm", "SwarmSettings", "BackendFactory", "MemoryProvider"]
+
+MemoryProvider = Callable[[str], "MemoryIndex | None"]  # workspace -> its memory (None: off)
 
 
 class Swarm:
     """The loaded backends (one object per tier name, shared by every run) and the ledger, with
     default settings that a run may replace (a session's per-job overrides)."""
 
-    def __init__(self, settings: SwarmSettings, backends: BackendFactory, ledger: Ledger | None = None):
+    def __init__(self, settings: SwarmSettings, backends: BackendFactory, ledger: Ledger | None = None,
+                 memory: MemoryProvider | None = None):
         if not settings.tiers:
             raise ValueError("at least one tier is needed")
         self.settings = settings
+        self.memory = memory  # the workspace's memory, for the writer's related code (context_tokens)
         self._backend_factory = backends
         self._backends: dict[str, Backend] = {}
         self.ledger = ledger
@@ -80,6 +90,7 @@ class Swarm:
         context = RunContext(settings, self.backend, self.cloud_budget(settings), recorder, lingering)
         job: ActionJob | None = None
         run: ActionRun | None = None
+        related: RelatedContext | str | None = None
         accepted = None
         blocked = False
         try:
@@ -89,6 +100,8 @@ class Swarm:
             if job.target_label:
                 result.target = f"{request.document.path}::{job.target_label}"
             run = ActionRun(context, request, job, result, events, cancel)
+            related = await self._related(request, job, settings, events, cancel)
+            run.context_text = related.text if isinstance(related, RelatedContext) else ""
             blocked = await self._prerequisite(job, result, events, cancel, lingering, settings)
             accepted = None if blocked else await run.tiers(plan)
             if accepted is not None:
@@ -104,6 +117,8 @@ class Swarm:
             if job is not None:
                 lingering.then(job.close)  # never under a gate thread that is still finishing
         result.evidence = job.evidence(accepted) if job is not None else {}
+        if related is not None:
+            result.evidence["context"] = related.evidence() if isinstance(related, RelatedContext) else {"error": related}
         result.elapsed_s = round(time.perf_counter() - started, 3)
         if accepted is None and result.status != "cancelled" and not blocked and run is not None:
             run.explain_rejection()
@@ -111,6 +126,25 @@ class Swarm:
         recorder.action()
         await recorder.drain()
         return result
+
+    async def _related(self, request: ActionRequest, job: ActionJob, settings: SwarmSettings,
+                       events: EventSink | None, cancel: CancelToken) -> RelatedContext | str | None:
+        """The related code for the writer (None: none asked for; a string: why there is none). A
+        memory that fails never fails the action."""
+        if settings.context_tokens <= 0 or self.memory is None:
+            return None
+        emit(events, Event("analyse", "looking up related code in the project's memory"))
+        try:
+            memory = await in_thread(cancel, self.memory, request.workspace, grace_s=0)
+            if memory is None:
+                return "the memory is off or unavailable"
+            return await in_thread(cancel, context_for, memory, request.document.path, request.document.text,
+                                   job.target_label, settings.context_tokens, grace_s=0)
+        except (Cancelled, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the action goes on without context
+            log.warning("no related code for %s: %s", request.document.path, exc)
+            return f"no related code: {exc}"
 
     async def _prerequisite(self, job: ActionJob, result: ActionResult, events: EventSink | None,
                             cancel: CancelToken, lingering: Lingering, settings: SwarmSettings) -> bool:

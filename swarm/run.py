@@ -22,6 +22,7 @@ from swarm_lsp.swarm.call_recorder import CallRecorder
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled, Lingering, in_thread, race_cancel
 from swarm_lsp.swarm.consensus import QuorumOutcome, QuorumRule, Verdict, run_quorum
 from swarm_lsp.swarm.events import Event, EventSink, emit
+from swarm_lsp.swarm.memory.context import with_context
 from swarm_lsp.swarm.settings import SwarmSettings
 from swarm_lsp.swarm.tiers import CloudBudget, TierSpec, estimate_tokens, is_cloud, reviewer_backends
 from swarm_lsp.swarm.types import ActionRequest, ActionResult, Attempt, Edit, workspace_relative
@@ -57,6 +58,7 @@ class ActionRun:
         self.budget = context.budget
         self.budget_refusal: str | None = None
         self.best: tuple[str, Evaluation] | None = None  # last committed incomplete evaluation
+        self.context_text = ""  # related code from the project's memory, shown to every writer
 
     async def tiers(self, plan: list[TierSpec]) -> Evaluation | None:
         reviewers = self._reviewers(plan)
@@ -69,7 +71,7 @@ class ActionRun:
                 await self.run_probe(spec, probe)
             for index in range(self.job.calls_per_tier(spec.candidates or self.settings.candidates)):
                 self.cancel.raise_if_cancelled()
-                messages = self.job.messages(self.feedback)
+                messages = with_context(self.job.messages(self.feedback), self.context_text)
                 if is_cloud(tier) and self._refused_by_budget(spec, index, messages):
                     break
                 evaluation = await self.candidate(spec, index, messages)

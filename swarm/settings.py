@@ -26,6 +26,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "mutants": (0, 1000),
     "differential_inputs": (0, 5000),
     "differential_seconds": (1.0, 600.0),
+    "context_tokens": (0, 8000),
 }
 DOC_STYLES = ("auto", "google", "numpy", "rest")
 DOC_EXAMPLES = ("verified", "observed", "off")
@@ -44,6 +45,8 @@ class SwarmSettings:
     escalation: str = "on-failure"
     cloud_budget_action: int = 50_000  # cloud tokens one action may spend
     cloud_budget_day: int = 500_000  # cloud tokens per day, all actions together
+    # related code from the project's memory shown to the writer (0: none; off until measured, issue 18)
+    context_tokens: int = 0
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,8 @@ class Session:
         self.root = Path(root).resolve()
         self.config = config or Config()
         self.queue = RunQueue(self.config.max_queued_jobs)
-        self._factory = swarm_factory or (lambda config, root: build_swarm(config, workspace=root))
+        self._factory = swarm_factory or (lambda config, root: build_swarm(
+            config, workspace=root, memory=lambda workspace: self.memory.memory()))
         self._swarm: Swarm | None = None
         self._swarm_key: tuple[Any, ...] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

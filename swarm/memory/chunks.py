@@ -32,7 +32,8 @@ class Chunk:
         return f"{self.path}::{self.symbol}@{self.start_line}"
 
     def metadata(self) -> dict[str, str | int]:
-        return {"path": self.path, "symbol": self.symbol, "kind": self.kind, "language": self.language,
+        return {"path": self.path, "symbol": self.symbol, "name": self.symbol.rsplit(".", 1)[-1],
+                "kind": self.kind, "language": self.language,
                 "start_line": self.start_line, "end_line": self.end_line, "digest": self.digest}
 
 
