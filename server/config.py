@@ -24,7 +24,7 @@ from swarm_lsp.server.config_actions import actions_parser, update_settings
 from swarm_lsp.server.config_values import Invalid, show
 from swarm_lsp.swarm.audit.suppress import parse_rule
 from swarm_lsp.swarm.errors import InputError
-from swarm_lsp.swarm.settings import CONFIGURED_OPTIONS, DOC_EXAMPLES, DOC_REVIEWERS, DOC_STYLES, LIMITS, ActionOptions, SwarmSettings
+from swarm_lsp.swarm.settings import CONFIGURED_OPTIONS, DOC_EXAMPLES, DOC_REVIEWERS, DOC_STYLES, LIMITS, ROUTING_MODES, ActionOptions, SwarmSettings
 from swarm_lsp.swarm.tiers import ESCALATION_MODES, LOCAL_DEFAULT_TIERS, default_tiers
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -77,6 +77,7 @@ class Config:
     memory_embedder: str = "wordllama"
     memory_url: str | None = None  # a team's Chroma server; None: a store per workspace in the user data folder
     context_tokens: int = SwarmSettings.context_tokens
+    routing: str = SwarmSettings.routing
     models_dir: str | None = None  # None: swarm.models' default
     log_level: str = "warning"
     seed: int = SwarmSettings.seed
@@ -155,6 +156,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "memory_embedder": parse.embedder,
     "memory_url": parse.url,
     "context_tokens": _bounded("context_tokens"),
+    "routing": parse.choice(ROUTING_MODES),
     "models_dir": parse.path,
     "log_level": parse.choice(LOG_LEVELS),
     "seed": _bounded("seed"),

@@ -31,6 +31,8 @@ class CallRecorder:
     result: ActionResult
     workspace: str
     action_id: str
+    language: str | None = None  # the target's, once known (adaptive routing groups by them)
+    target_lines: int = 0
     _pending: list[asyncio.Future] = field(default_factory=list)
 
     def call(self, tier: str, backend_name: str, reply: Reply | None, outcome: str, error: str = "") -> None:
@@ -54,6 +56,7 @@ class CallRecorder:
             action_id=self.action_id, workspace=self.workspace, action=result.action, target=result.target,
             status=result.status, tier=result.tier, local_tokens=result.usage.local_tokens,
             cloud_tokens=result.usage.cloud_tokens, elapsed_s=result.elapsed_s,
+            language=self.language, target_lines=self.target_lines,
         ))
 
     def _write(self, write, record) -> None:

@@ -20,11 +20,14 @@ from swarm_lsp.swarm.backends.base import Backend
 from swarm_lsp.swarm.call_recorder import CallRecorder
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled, Lingering, in_thread
 from swarm_lsp.swarm.events import Event, EventSink, emit
+from swarm_lsp.swarm.analysis.languages import language_for_path
+from swarm_lsp.swarm.analysis.symbols import target_source
 from swarm_lsp.swarm.ledger import Ledger
 from swarm_lsp.swarm.memory.context import RelatedContext, context_for
 from swarm_lsp.swarm.run import ActionRun, BackendFactory, RunContext
 from swarm_lsp.swarm.settings import SwarmSettings
-from swarm_lsp.swarm.tiers import CloudBudget, parse_tier, plan_tiers, start_of_today
+from swarm_lsp.swarm.routing import TierOutcome, route
+from swarm_lsp.swarm.tiers import CloudBudget, TierSpec, parse_tier, plan_tiers, start_of_today
 from swarm_lsp.swarm.types import ActionRequest, ActionResult
 
 if TYPE_CHECKING:
@@ -91,6 +94,7 @@ class Swarm:
         job: ActionJob | None = None
         run: ActionRun | None = None
         related: RelatedContext | str | None = None
+        routed: list[TierOutcome] = []
         accepted = None
         blocked = False
         try:
@@ -99,6 +103,7 @@ class Swarm:
             job = await in_thread(cancel, get_action(request.kind).prepare, request, grace_s=0)
             if job.target_label:
                 result.target = f"{request.document.path}::{job.target_label}"
+            plan, routed = await self._route(plan, request, job, recorder, settings, events, cancel)
             run = ActionRun(context, request, job, result, events, cancel)
             related = await self._related(request, job, settings, events, cancel)
             run.context_text = related.text if isinstance(related, RelatedContext) else ""
@@ -117,6 +122,8 @@ class Swarm:
             if job is not None:
                 lingering.then(job.close)  # never under a gate thread that is still finishing
         result.evidence = job.evidence(accepted) if job is not None else {}
+        if routed:
+            result.evidence["routing"] = [outcome.to_dict() for outcome in routed]
         if related is not None:
             result.evidence["context"] = related.evidence() if isinstance(related, RelatedContext) else {"error": related}
         result.elapsed_s = round(time.perf_counter() - started, 3)
@@ -126,6 +133,23 @@ class Swarm:
         recorder.action()
         await recorder.drain()
         return result
+
+    async def _route(self, plan: list[TierSpec], request: ActionRequest, job: ActionJob, recorder: CallRecorder,
+                     settings: SwarmSettings, events: EventSink | None,
+                     cancel: CancelToken) -> tuple[list[TierSpec], list[TierOutcome]]:
+        """Note the target's language and size for the ledger; with adaptive routing, drop the tiers
+        its history says fail on this kind of work (swarm/routing.py)."""
+        code, _ = target_source(request.document.text, request.document.path, job.target_label)
+        recorder.language, recorder.target_lines = language_for_path(request.document.path), code.count("\n") + 1
+        if settings.routing != "adaptive" or self.ledger is None:
+            return plan, []
+        kept, decided = await in_thread(cancel, lambda: route(
+            plan, self.ledger, action=request.kind, language=recorder.language, lines=recorder.target_lines,
+            workspace=request.workspace))
+        for outcome in decided:
+            if outcome.skipped:
+                emit(events, Event("progress", outcome.message(), outcome.tier))
+        return kept, decided
 
     async def _related(self, request: ActionRequest, job: ActionJob, settings: SwarmSettings,
                        events: EventSink | None, cancel: CancelToken) -> RelatedContext | str | None:

@@ -70,6 +70,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         "ALTER TABLE calls ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0 CHECK (usage_estimated IN (0, 1))",
     ),
+    # What adaptive routing groups outcomes by (swarm/routing.py): the target's language and size.
+    (
+        "ALTER TABLE actions ADD COLUMN language TEXT",
+        "ALTER TABLE actions ADD COLUMN target_lines INTEGER NOT NULL DEFAULT 0 CHECK (target_lines >= 0)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -122,6 +127,8 @@ class ActionRecord:
     cloud_tokens: int = 0
     elapsed_s: float = 0.0
     time: datetime = field(default_factory=_now)
+    language: str | None = None
+    target_lines: int = 0
 
 
 _CALL_COLUMNS = (
@@ -131,7 +138,7 @@ _CALL_COLUMNS = (
 )
 _ACTION_COLUMNS = (
     "action_id", "time", "workspace", "action", "target", "status", "tier",
-    "local_tokens", "cloud_tokens", "elapsed_s",
+    "local_tokens", "cloud_tokens", "elapsed_s", "language", "target_lines",
 )
 
 
@@ -223,7 +230,7 @@ class Ledger:
         return self._insert("actions", _ACTION_COLUMNS, (
             record.action_id, format_time(record.time), record.workspace, record.action,
             record.target, record.status, record.tier, record.local_tokens,
-            record.cloud_tokens, record.elapsed_s,
+            record.cloud_tokens, record.elapsed_s, record.language, record.target_lines,
         ))
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:

@@ -31,6 +31,7 @@ LIMITS: dict[str, tuple[float, float]] = {
 DOC_STYLES = ("auto", "google", "numpy", "rest")
 DOC_EXAMPLES = ("verified", "observed", "off")
 DOC_REVIEWERS = ("off", "auto")
+ROUTING_MODES = ("adaptive", "fixed")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class SwarmSettings:
     cloud_budget_day: int = 500_000  # cloud tokens per day, all actions together
     # related code from the project's memory shown to the writer (0: none; off until measured, issue 18)
     context_tokens: int = 0
+    # adaptive: skip a tier whose recent outcomes on this kind of work are poor (swarm/routing.py); fixed: never
+    routing: str = "adaptive"
 
 
 @dataclass(frozen=True)

@@ -139,3 +139,17 @@ def parse_target(spec: str) -> tuple[str, str | None]:
     if sep and head and tail.isdigit():
         return head, tail
     return spec, None
+
+
+def target_source(text: str, path: str, target: str) -> tuple[str, str]:
+    """The code `target` names in the file at `path` and its qualified name; the whole text and ""
+    for a whole-file target ("") or one that names nothing."""
+    from .languages import is_tsx_path, language_for_path
+
+    if not target:
+        return text, ""
+    try:
+        found = resolve_symbol(index_symbols(text, language_for_path(path), tsx=is_tsx_path(path)), target)
+    except (LookupError, UnsupportedLanguage):
+        return text, ""
+    return text.encode("utf-8")[found.span.start_byte:found.span.end_byte].decode("utf-8", "replace"), found.qualname

@@ -23,7 +23,10 @@ from swarm_lsp.swarm.cancel import CancelToken, race_cancel
 
 
 def hosts_dir() -> Path:
-    return Path(platformdirs.user_state_dir("swarm-lsp")) / "model-hosts"
+    """Where the hosts are recorded: the user state folder's `model-hosts/` (SWARM_LSP_MODEL_HOSTS_DIR
+    moves it; the tests pin it for the processes they start with a state folder of their own)."""
+    override = os.environ.get("SWARM_LSP_MODEL_HOSTS_DIR")
+    return Path(override) if override else Path(platformdirs.user_state_dir("swarm-lsp")) / "model-hosts"
 
 
 class SharedHostBackend:

@@ -124,19 +124,12 @@ def context_for(memory: MemoryIndex, document_path: str, document_text: str, tar
                 budget_tokens: int) -> RelatedContext:
     """The context of one action's target (`target` a qualified name, "" for the whole file): the
     memory is brought up to date first (the whole tree when it is empty, else the target's file)."""
-    from swarm_lsp.swarm.analysis.languages import is_tsx_path, language_for_path
-    from swarm_lsp.swarm.analysis.symbols import index_symbols, resolve_symbol
+    from swarm_lsp.swarm.analysis.languages import language_for_path
+    from swarm_lsp.swarm.analysis.symbols import target_source
 
     memory.update() if memory.collection.count() == 0 else memory.update([document_path])
+    code, symbol = target_source(document_text, document_path, target)
     language = language_for_path(document_path)
-    code, symbol = document_text, ""
-    if target:
-        try:
-            found = resolve_symbol(index_symbols(document_text, language, tsx=is_tsx_path(document_path)), target)
-            data = document_text.encode("utf-8")
-            code, symbol = data[found.span.start_byte:found.span.end_byte].decode("utf-8", "replace"), found.qualname
-        except LookupError:
-            pass  # the whole document stands for the target
     return gather_context(memory, document_path, symbol, code, budget_tokens, language)
 
 

@@ -25,7 +25,7 @@ def test_defaults(tmp_path):
         "doc_style": "auto", "doc_examples": "verified", "doc_reviewers": "off", "coverage_goal": 1.0, "test_timeout": 10.0, "test_memory_mb": 1024, "mutants": 30,
         "differential_inputs": 500, "differential_seconds": 30.0,
         "audit_on_save": False, "audit_skip": [], "audit_exclude": [],
-        "ledger_path": None, "memory": True, "memory_embedder": "wordllama", "memory_url": None, "context_tokens": 0, "models_dir": None, "log_level": "warning",
+        "ledger_path": None, "memory": True, "memory_embedder": "wordllama", "memory_url": None, "context_tokens": 0, "routing": "adaptive", "models_dir": None, "log_level": "warning",
         "seed": 0, "actions": {},
     }
 

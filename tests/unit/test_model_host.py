@@ -151,14 +151,14 @@ def test_models_hosts_lists_the_running_host_and_stop_ends_it(host, tmp_path, mo
     from swarm_lsp.server.cli import main
     from swarm_lsp.swarm.backends.shared_host import hosts_dir as user_hosts_dir
 
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("SWARM_LSP_MODEL_HOSTS_DIR", str(tmp_path / "state" / "model-hosts"))
     hosts_dir, command, starts = user_hosts_dir(), host[1], host[2]
     url = find_or_start("m", command, hosts_dir)
     pid = read_record(hosts_dir, "m").pid
 
     assert main(["models", "hosts", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
-    assert listed["folder"] == str(hosts_dir)
+    assert listed["folder"] == str(tmp_path / "state" / "model-hosts") == str(hosts_dir)
     assert [(h["key"], h["pid"], h["url"], h["running"], h["answers"]) for h in listed["hosts"]] == [("m", pid, url, True, True)]
 
     assert main(["models", "hosts", "--stop"]) == 0
@@ -172,6 +172,16 @@ def test_models_hosts_lists_the_running_host_and_stop_ends_it(host, tmp_path, mo
 def test_models_hosts_with_none_recorded_says_so(tmp_path, monkeypatch, capsys):
     from swarm_lsp.server.cli import main
 
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("SWARM_LSP_MODEL_HOSTS_DIR", str(tmp_path / "state" / "model-hosts"))
     assert main(["models", "hosts", "--stop"]) == 0
     assert "no model host recorded in" in capsys.readouterr().out
+
+
+def test_the_hosts_folder_is_the_user_state_folder_unless_moved(tmp_path, monkeypatch):
+    from swarm_lsp.swarm.backends.shared_host import hosts_dir
+
+    monkeypatch.delenv("SWARM_LSP_MODEL_HOSTS_DIR")  # pinned for the whole run by tests/conftest.py
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert hosts_dir() == tmp_path / "state" / "swarm-lsp" / "model-hosts"
+    monkeypatch.setenv("SWARM_LSP_MODEL_HOSTS_DIR", str(tmp_path / "elsewhere"))
+    assert hosts_dir() == tmp_path / "elsewhere"
