@@ -1,5 +1,5 @@
 """`create_mcp_server`: the MCP front end over the one swarm. A thin adapter (DESIGN.md §6): tools
-are generated from the action registry, plus `token_report` and `swarm_status`, and the resources
+are generated from the action registry, plus `token_report`, `swarm_status` and `memory_search`, and the resources
 `swarm://report` and `swarm://ledger/recent`. Every path a tool touches is confined to `root`."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from swarm_lsp.server.mcp.action_tools import register_action_tools
 from swarm_lsp.server.mcp.guarded import GuardedMCPServer
 from swarm_lsp.server.mcp.state import McpState, SwarmFactory
 from swarm_lsp.server.session.session import Session
+from swarm_lsp.swarm.errors import SwarmLspError
 from swarm_lsp.swarm.ledger import format_time
 from swarm_lsp.swarm.report import build_report, parse_since, workspace_key
 
@@ -36,6 +37,8 @@ SinceArg = Annotated[str | None, Field(description="only rows from then on: YYYY
                                                       "(UTC unless it has an offset), or relative 7d / 24h")]
 WorkspaceArg = Annotated[str | None, Field(description="only rows of the workspace rooted at this path "
                                                        "(relative: to the root; default: every workspace)")]
+QueryArg = Annotated[str, Field(description="what to look for, in plain words", min_length=1, max_length=2000)]
+KArg = Annotated[int, Field(description="how many results", ge=1, le=50)]
 # reads the ledger and the queue only; the same arguments give the same answer until new runs land
 REPORT_ANNOTATIONS = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
                                      open_world_hint=False)
@@ -118,6 +121,20 @@ def create_mcp_server(root: Path, swarm_factory: SwarmFactory | None = None,
                              "too), with their targets, origin and current stage, and the configured tiers.")
     def swarm_status() -> dict[str, Any]:
         return swarm_status_data(state)
+
+    @server.tool(name="memory_search", annotations=REPORT_ANNOTATIONS,
+                 description="Search the project's memory: the functions, methods and classes that best match a "
+                             "question in plain words (\"where do we retry failed requests?\"), with path, symbol, "
+                             "line range and score. The index is brought up to date first (only changed code is "
+                             "embedded again).")
+    async def memory_search(query: QueryArg, k: KArg = 5) -> dict[str, Any]:
+        if not query.strip():
+            raise ToolError("query: say what to look for")
+        try:
+            hits = await anyio.to_thread.run_sync(lambda: state.session.memory.search(query, k, refresh=True))
+        except SwarmLspError as exc:
+            raise ToolError(str(exc)) from exc
+        return {"query": query, "hits": [hit.to_dict() for hit in hits]}
 
     @server.resource("swarm://report", name="token report", mime_type="application/json",
                      description="The same as the token_report tool (no filters), as JSON.")

@@ -81,12 +81,15 @@ class MemoryKeeper:
                 log.exception("memory update failed for %s", ", ".join(paths[:5]))
                 return
 
-    def search(self, query: str, k: int = 5) -> list[Hit]:
-        """The best chunks for `query` (blocking: call off the event loop); MemoryUnavailable when off
-        or unusable, saying why."""
+    def search(self, query: str, k: int = 5, *, refresh: bool = False) -> list[Hit]:
+        """The best chunks for `query`, after bringing the whole tree up to date with `refresh` (only
+        what changed is embedded). Blocking: call off the event loop. MemoryUnavailable when the
+        memory is off or unusable, saying why."""
         memory = self.memory()
         if memory is None:
             raise MemoryUnavailable(self.unavailable or "the memory is off (memory = false)")
+        if refresh:
+            self.last_stats, self.indexed_tree = memory.update(), True
         return memory.search(query, k)
 
     def status(self) -> dict[str, Any]:

@@ -27,6 +27,7 @@ ANNOTATIONS = {
     "audit": (True, False, True, False),
     "token_report": (True, False, True, False),
     "swarm_status": (True, False, True, False),
+    "memory_search": (True, False, True, False),  # writes only the memory's own store, never the workspace
 }
 FAKE_KEY = "sk-ant-api03-" + "Zq9" * 30 + "AA"  # an Anthropic-shaped fake key
 NO_MODEL = {"untrusted_inputs": [], "operations": []}  # the audit model's answer: nothing to add
