@@ -39,12 +39,14 @@ RESULTS = ROOT / "bench" / "results"
 def markers(half: str) -> tuple[str, str]:
     return f"<!-- doc-action-corpus-benchmark:{half}:begin -->", f"<!-- doc-action-corpus-benchmark:{half}:end -->"
 # name -> (doc_examples, reviewers: -1 none at all, 0 the default claim reviewer, N a quorum of N)
+CONTEXT_TOKENS = {"context": 600}  # variants that show the writer related code from the package's memory
 VARIANTS = {
     "gates": ("off", -1),  # before this issue's steps 2 and 4: the gates alone, prose only
     "examples": ("verified", -1),  # executed examples and raise claims, no reviewers (before returns_match_results)
     "examples+reviewers": ("verified", 0),  # and the default claim reviewer (doc_reviewers = auto)
     "observed": ("observed", -1),  # the writer also sees what calls of the function returned before it writes
     "default": ("verified", -1),  # the default settings with every gate of today
+    "context": ("verified", -1),  # the default, plus 600 tokens of related code (issue 18)
 }
 
 
@@ -94,8 +96,9 @@ def implementation_target(text: str, qualname: str) -> str:
     return qualname if len(found) <= 1 else str(found[-1].lineno)
 
 
-async def document(entry: dict, examples: str, reviewers: int, threads: int | None) -> dict:
-    with tempfile.TemporaryDirectory(prefix="doc-corpus-") as folder:
+async def document(entry: dict, examples: str, reviewers: int, threads: int | None, context_tokens: int = 0) -> dict:
+    with tempfile.TemporaryDirectory(prefix="doc-corpus-") as folder, \
+            tempfile.TemporaryDirectory(prefix="doc-corpus-memory-") as store:
         workspace = Path(folder)
         top = entry["module"].split(".")[0]
         copy_package(top, workspace)
@@ -104,20 +107,28 @@ async def document(entry: dict, examples: str, reviewers: int, threads: int | No
             module_file = workspace / entry["module"].replace(".", "/") / "__init__.py"
         module_file.write_text(without_docstring(module_file.read_text(), entry["qualname"]))
         settings = (f"[tool.swarm-lsp]\ndoc_reviewers = \"{'off' if reviewers < 0 else 'auto'}\"\n"
-                    f"reviewers = {max(reviewers, 0)}\n" + (f"threads = {threads}\n" if threads else ""))
+                    f"reviewers = {max(reviewers, 0)}\ncontext_tokens = {context_tokens}\n"
+                    + (f"threads = {threads}\n" if threads else ""))
         (workspace / "pyproject.toml").write_text(settings)
         config = load_config(workspace)
         request = ActionRequest("document", read_snapshot(module_file), implementation_target(
                                     module_file.read_text(), entry["qualname"]), workspace=str(workspace),
                                 options=ActionOptions(doc_examples=examples))
         started = time.perf_counter()
-        result = await build_swarm(config).run(request)
+        memory = None
+        if context_tokens:  # the package's memory, in a store of its own (indexed at the first lookup)
+            from swarm_lsp.swarm.memory import open_memory
+
+            opened = open_memory(workspace, folder=Path(store))
+            memory = lambda _workspace: opened  # noqa: E731
+        result = await build_swarm(config, memory=memory).run(request)
         evidence = result.evidence
         return {"id": entry["id"], "status": result.status, "tier": result.tier, "message": result.message,
                 "attempts": len(result.attempts), "seconds": round(time.perf_counter() - started, 1),
                 "local_tokens": result.usage.local_tokens, "docstring": evidence.get("documentation"),
                 "claims": evidence.get("claims", []), "claims_removed": evidence.get("claims_removed", []),
-                "summary": evidence.get("summary"), "examples": evidence.get("examples")}
+                "summary": evidence.get("summary"), "examples": evidence.get("examples"),
+                "context": evidence.get("context")}
 
 
 async def run(variant: str, half: str, limit: int | None, threads: int | None) -> Path:
@@ -129,7 +140,7 @@ async def run(variant: str, half: str, limit: int | None, threads: int | None) -
         if entry["id"] in done:
             continue
         print(f"[{number}/{len(entries)}] {entry['id']}", file=sys.stderr, flush=True)
-        row = await document(entry, examples, reviewers, threads)
+        row = await document(entry, examples, reviewers, threads, CONTEXT_TOKENS.get(variant, 0))
         done[entry["id"]] = row
         print(f"    {row['status']} from {row['tier']} in {row['seconds']}s: {row['summary']}", file=sys.stderr, flush=True)
         path.parent.mkdir(parents=True, exist_ok=True)
