@@ -129,6 +129,8 @@ class Swarm:
         result.elapsed_s = round(time.perf_counter() - started, 3)
         if accepted is None and result.status != "cancelled" and not blocked and run is not None:
             run.explain_rejection()
+        if job is not None and isinstance(related, RelatedContext) and result.status == "accepted" and result.edits:
+            await self._remember(request, job, result)
         emit(events, Event("done", result.message or result.status, tier=result.tier))
         recorder.action()
         await recorder.drain()
@@ -163,12 +165,23 @@ class Swarm:
             if memory is None:
                 return "the memory is off or unavailable"
             return await in_thread(cancel, context_for, memory, request.document.path, request.document.text,
-                                   job.target_label, settings.context_tokens, grace_s=0)
+                                   job.target_label, settings.context_tokens, request.kind, grace_s=0)
         except (Cancelled, asyncio.CancelledError):
             raise
         except Exception as exc:  # noqa: BLE001 - the action goes on without context
             log.warning("no related code for %s: %s", request.document.path, exc)
             return f"no related code: {exc}"
+
+    async def _remember(self, request: ActionRequest, job: ActionJob, result: ActionResult) -> None:
+        """Keep the accepted output in the memory as an example for later actions of its kind."""
+        code, symbol = target_source(request.document.text, request.document.path, job.target_label)
+        output = "\n".join(edit.diff for edit in result.edits)
+        try:
+            memory = await asyncio.to_thread(self.memory, request.workspace) if self.memory else None
+            if memory is not None:
+                await asyncio.to_thread(memory.remember, request.kind, request.document.path, symbol, code, output)
+        except Exception as exc:  # noqa: BLE001 - the action is done; the example is only lost
+            log.warning("accepted %s output not kept in the memory: %s", request.kind, exc)
 
     async def _prerequisite(self, job: ActionJob, result: ActionResult, events: EventSink | None,
                             cancel: CancelToken, lingering: Lingering, settings: SwarmSettings) -> bool:

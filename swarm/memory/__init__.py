@@ -24,4 +24,5 @@ def open_memory(root: Path, *, embedder: str = "wordllama", memory_url: str | No
         if embedder not in _embedders:
             _embedders[embedder] = create_embedder(embedder, threads=threads, models_dir=models_dir)
         chosen = _embedders[embedder]
-    return MemoryIndex(root, chosen, open_collection(root, chosen, memory_url=memory_url, folder=folder))
+    return MemoryIndex(root, chosen, open_collection(root, chosen, memory_url=memory_url, folder=folder),
+                       outputs=lambda: open_collection(root, chosen, memory_url=memory_url, folder=folder, kind="outputs"))

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 EMBED_BATCH = 32
 CANDIDATES = 100  # taken from each ranking before they are fused
+MAX_OUTPUT_CHARS = 2000  # of an accepted output kept as an example, and of the code it is found by
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
 
 
@@ -59,9 +60,34 @@ class _Lexical:
 
 
 class MemoryIndex:
-    def __init__(self, root: Path, embedder: Embedder, collection: Any) -> None:
+    def __init__(self, root: Path, embedder: Embedder, collection: Any, outputs: Callable[[], Any] | None = None) -> None:
         self.root, self.embedder, self.collection = root.resolve(), embedder, collection
         self._bm25: _Lexical | None = None
+        self._open_outputs, self._outputs = outputs, None
+
+    def outputs(self) -> Any:
+        """The collection of accepted outputs (opened on first use); None when this index keeps none."""
+        if self._outputs is None and self._open_outputs is not None:
+            self._outputs = self._open_outputs()
+        return self._outputs
+
+    def remember(self, action: str, path: str, symbol: str, code: str, output: str) -> None:
+        """Keep an accepted output, found later by the code it was written for (one per target)."""
+        outputs = self.outputs()
+        if outputs is None or not output.strip():
+            return
+        outputs.upsert(ids=[f"{action}:{path}::{symbol}"], embeddings=self.embedder.embed([code[:MAX_OUTPUT_CHARS]]),
+                       documents=[output[:MAX_OUTPUT_CHARS]], metadatas=[{"action": action, "path": path, "symbol": symbol}])
+
+    def examples(self, action: str, code: str, k: int = 2) -> list[Hit]:
+        """Earlier accepted outputs of `action` for the code most like `code` (score: that likeness)."""
+        outputs = self.outputs()
+        if outputs is None or k <= 0 or outputs.count() == 0:
+            return []
+        found = outputs.query(query_embeddings=self.embedder.embed([code[:MAX_OUTPUT_CHARS]]), n_results=min(k, outputs.count()),
+                              where={"action": action}, include=["metadatas", "documents", "distances"])
+        return [Hit(str(m["path"]), str(m["symbol"]), action, 0, 0, 1.0 - float(d), f"{action} output\n{doc}")
+                for m, doc, d in zip(found["metadatas"][0], found["documents"][0], found["distances"][0])]
 
     def update(self, paths: Iterable[str] | None = None, *, progress: Progress | None = None,
                cancel: CancelToken | None = None) -> IndexStats:

@@ -40,14 +40,15 @@ def project_key(workspace: Path) -> str:
     return f"{slug}-{hashlib.sha256(source.encode()).hexdigest()[:10]}"
 
 
-def collection_name(workspace: Path, embedder: Embedder) -> str:
+def collection_name(workspace: Path, embedder: Embedder, kind: str = "code") -> str:
     embedder_slug = re.sub(r"[^a-zA-Z0-9]+", "-", embedder.name).strip("-")
-    return f"code-{project_key(workspace)}-{embedder_slug}"[:200]
+    return f"{kind}-{project_key(workspace)}-{embedder_slug}"[:200]
 
 
 def open_collection(workspace: Path, embedder: Embedder, *, memory_url: str | None = None,
-                    folder: Path | None = None) -> Any:
-    """The project's collection for `embedder` (created empty the first time)."""
+                    folder: Path | None = None, kind: str = "code") -> Any:
+    """The project's collection of `kind` for `embedder` (created empty the first time): "code" (its
+    chunks) or "outputs" (accepted action results, shown as examples)."""
     try:
         import chromadb
         from chromadb.config import Settings
@@ -63,7 +64,7 @@ def open_collection(workspace: Path, embedder: Embedder, *, memory_url: str | No
             Path(where).mkdir(parents=True, exist_ok=True)
             client = chromadb.PersistentClient(path=where, settings=settings)
         return client.get_or_create_collection(
-            collection_name(workspace, embedder), embedding_function=cast(Any, _Refusing(embedder.name)),
+            collection_name(workspace, embedder, kind), embedding_function=cast(Any, _Refusing(embedder.name)),
             metadata={"hnsw:space": "cosine", "embedder": embedder.name, "workspace": str(workspace.resolve())})
     except InputError:
         raise

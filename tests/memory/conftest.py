@@ -39,4 +39,6 @@ def project(tmp_path) -> Path:
 @pytest.fixture
 def memory(project, tmp_path) -> MemoryIndex:
     embedder = CountingEmbedder()
-    return MemoryIndex(project, embedder, open_collection(project, embedder, folder=tmp_path / "store"))
+    store = tmp_path / "store"
+    return MemoryIndex(project, embedder, open_collection(project, embedder, folder=store),
+                       outputs=lambda: open_collection(project, embedder, folder=store, kind="outputs"))

@@ -120,3 +120,32 @@ async def test_no_budget_means_no_lookup_and_a_failing_memory_never_fails_the_ac
             assert result.evidence["context"] == {"error": "no related code: disk gone"}
         else:
             assert "context" not in result.evidence
+
+
+async def test_an_accepted_output_is_shown_later_as_an_example(memory):
+    with_checkout(memory)
+    request = ActionRequest("document", DocumentSnapshot("shop/checkout.py", CHECKOUT, version=1), "checkout",
+                            workspace=str(memory.root))
+    first = ScriptedBackend("llamacpp:scripted", [GOOD_DOC])
+    swarm = Swarm(SwarmSettings(tiers=("llamacpp:scripted",), context_tokens=1500), lambda name: first,
+                  memory=lambda workspace: memory)
+    assert (await swarm.run(request)).status == "accepted"
+    # a similar function in another file: the docstring accepted for checkout is its example
+    similar = CHECKOUT.replace("def checkout(", "def checkout_express(").replace(", 10)", ", 5)")
+    (memory.root / "shop" / "express.py").write_text(similar)
+    later = ScriptedBackend("llamacpp:scripted", [GOOD_DOC])
+    swarm = Swarm(SwarmSettings(tiers=("llamacpp:scripted",), context_tokens=1500), lambda name: later,
+                  memory=lambda workspace: memory)
+    result = await swarm.run(ActionRequest("document", DocumentSnapshot("shop/express.py", similar, version=1),
+                                           "checkout_express", workspace=str(memory.root)))
+    earlier = [item for item in result.evidence["context"]["items"] if item["section"] == "earlier"]
+    assert [(item["path"], item["symbol"]) for item in earlier] == [("shop/checkout.py", "checkout")]
+    first_user = next(m["content"] for m in later.calls[0]["messages"] if m["role"] == "user")
+    assert "### earlier: accepted for shop/checkout.py::checkout" in first_user and GOOD_DOC["summary"] in first_user
+
+
+def test_no_outputs_kept_means_no_examples(memory):
+    with_checkout(memory)
+    assert memory.examples("document", CHECKOUT) == []
+    memory.remember("document", "shop/checkout.py", "checkout", CHECKOUT, "   ")  # nothing to keep
+    assert memory.examples("document", CHECKOUT) == []
