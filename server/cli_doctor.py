@@ -113,7 +113,17 @@ async def doctor_report(config: Config) -> dict[str, Any]:
         "backends": backends,
         "embedded_models": {m.name: _llamacpp_status(m.name) for m in models.MODELS.values()},
         "model_host": {"mode": config.model_host, "running": _running_hosts()},
+        "memory": await asyncio.to_thread(_memory_status, config),
     }
+
+
+def _memory_status(config: Config) -> dict[str, Any]:
+    from swarm_lsp.swarm.memory.embedders import embedder_problem
+    from swarm_lsp.swarm.memory.store import memory_dir
+
+    return {"enabled": config.memory, "embedder": config.memory_embedder,
+            "store": config.memory_url or str(memory_dir()), "context_tokens": config.context_tokens,
+            "routing": config.routing, "error": embedder_problem(config.memory_embedder) if config.memory else None}
 
 
 def _running_hosts() -> dict[str, str]:
@@ -152,6 +162,12 @@ def _print_report(report: dict[str, Any]) -> None:
     host = report["model_host"]
     running = ", ".join(f"{model} on {url}" for model, url in host["running"].items()) or "none running"
     console.print(f"embedded models: {host['mode']}" + (f" ({running})" if host["mode"] == "shared" else ""))
+    memory = report["memory"]
+    if not memory["enabled"]:
+        console.print("memory: off")
+    else:
+        console.print(f"memory: {memory['embedder']}, store {memory['store']} (related code: {memory['context_tokens']} "
+                      f"tokens; routing {memory['routing']})" + (f" [red]{memory['error']}[/red]" if memory["error"] else ""))
     reviewers = report["reviewers"]
     console.print(f"reviewers: {reviewers['n']}" + (f" on {', '.join(reviewers['backends'])}" if reviewers["n"] else ""))
     if report["error"]:

