@@ -4,6 +4,7 @@ meaning, and the context an action gets from it."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from swarm_lsp.swarm.memory.embedders import Embedder, create_embedder
@@ -25,4 +26,13 @@ def open_memory(root: Path, *, embedder: str = "wordllama", memory_url: str | No
             _embedders[embedder] = create_embedder(embedder, threads=threads, models_dir=models_dir)
         chosen = _embedders[embedder]
     return MemoryIndex(root, chosen, open_collection(root, chosen, memory_url=memory_url, folder=folder),
-                       outputs=lambda: open_collection(root, chosen, memory_url=memory_url, folder=folder, kind="outputs"))
+                       outputs=lambda: open_collection(root, chosen, memory_url=memory_url, folder=folder, kind="outputs"),
+                       redact=_redactor(root) if memory_url else None)
+
+
+def _redactor(root: Path) -> Callable[[str], str]:
+    """Code bound for a team's server: secrets (and the workspace's .env values) replaced, as for the cloud."""
+    from swarm_lsp.swarm.redact import load_dotenv_values, redact
+
+    secrets = load_dotenv_values(root)
+    return lambda text: redact(text, extra_secrets=secrets).text

@@ -60,10 +60,13 @@ class _Lexical:
 
 
 class MemoryIndex:
-    def __init__(self, root: Path, embedder: Embedder, collection: Any, outputs: Callable[[], Any] | None = None) -> None:
+    def __init__(self, root: Path, embedder: Embedder, collection: Any, outputs: Callable[[], Any] | None = None,
+                 redact: Callable[[str], str] | None = None) -> None:
         self.root, self.embedder, self.collection = root.resolve(), embedder, collection
         self._bm25: _Lexical | None = None
         self._open_outputs, self._outputs = outputs, None
+        # what leaves this machine (a team's server): secrets replaced before it is embedded or stored
+        self._shown: Callable[[str], str] = redact or (lambda text: text)
 
     def outputs(self) -> Any:
         """The collection of accepted outputs (opened on first use); None when this index keeps none."""
@@ -76,8 +79,9 @@ class MemoryIndex:
         outputs = self.outputs()
         if outputs is None or not output.strip():
             return
-        outputs.upsert(ids=[f"{action}:{path}::{symbol}"], embeddings=self.embedder.embed([code[:MAX_OUTPUT_CHARS]]),
-                       documents=[output[:MAX_OUTPUT_CHARS]], metadatas=[{"action": action, "path": path, "symbol": symbol}])
+        code, output = self._shown(code[:MAX_OUTPUT_CHARS]), self._shown(output[:MAX_OUTPUT_CHARS])
+        outputs.upsert(ids=[f"{action}:{path}::{symbol}"], embeddings=self.embedder.embed([code]),
+                       documents=[output], metadatas=[{"action": action, "path": path, "symbol": symbol}])
 
     def examples(self, action: str, code: str, k: int = 2) -> list[Hit]:
         """Earlier accepted outputs of `action` for the code most like `code` (score: that likeness)."""
@@ -116,8 +120,9 @@ class MemoryIndex:
             if cancel is not None and cancel.cancelled:
                 raise Cancelled(cancel.reason or "indexing cancelled")
             batch = todo[start:start + EMBED_BATCH]
-            self.collection.upsert(ids=[c.id for c in batch], embeddings=self.embedder.embed([c.text for c in batch]),
-                                   documents=[c.text for c in batch], metadatas=[c.metadata() for c in batch])
+            texts = [self._shown(c.text) for c in batch]
+            self.collection.upsert(ids=[c.id for c in batch], embeddings=self.embedder.embed(texts),
+                                   documents=texts, metadatas=[c.metadata() for c in batch])
             stats.embedded += len(batch)
             if progress is not None:
                 progress(stats.embedded, len(todo))

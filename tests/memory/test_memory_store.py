@@ -70,6 +70,20 @@ def test_a_team_shares_one_index_on_a_chroma_server(chroma_server, project, tmp_
     assert again.search("decide which server stores a key", 1)[0].symbol == "shard_for"
 
 
+def test_code_sent_to_a_team_server_has_its_secrets_replaced(chroma_server, project):
+    from swarm_lsp.swarm.memory import open_memory
+
+    key = "AKIA" + "N4GZFGL3ZJTISSXQ"  # an AWS-shaped fake key, split so no scanner flags this file
+    (project / "shop" / "cloud.py").write_text(f'def connect():\n    key_id = "{key}"\n    return key_id\n')
+    (project / ".env").write_text("SHOP_DB_PASSWORD=correct-horse-battery\n")
+    (project / "shop" / "db.py").write_text('def dsn():\n    return "postgres://shop:correct-horse-battery@db/shop"\n')
+    memory = open_memory(project, memory_url=chroma_server)
+    memory.update()
+    stored = "\n".join(memory.collection.get(include=["documents"])["documents"])
+    assert "connect" in stored and "dsn" in stored
+    assert key not in stored and "correct-horse-battery" not in stored and "[REDACTED:" in stored
+
+
 def test_a_server_that_does_not_answer_is_a_clear_error(project):
     with pytest.raises(MemoryUnavailable, match=f"127.0.0.1:{_free_port()}|cannot be opened"):
         open_collection(project, CountingEmbedder(), memory_url=f"http://127.0.0.1:{_free_port()}")
