@@ -1,6 +1,6 @@
 """Two swarm-lsp processes running document actions at once (an editor's server and a terminal's
-`run`, say): each loading its own embedded model (`model_host = "in-process"`, the default) against
-both using the machine's shared model host (`model_host = "shared"`, issue 17).
+`run`, say): each loading its own embedded model (`model_host = "in-process"`) against both using the machine's
+shared model host (`model_host = "shared"`, the default since issue 17).
 
     .venv/bin/python bench/model_host.py [--actions 4] [--model qwen2.5-coder-0.5b] [--json]
         [--write docs/benchmarks.md]
@@ -65,7 +65,8 @@ def threads_of(pids: list[int]) -> int:
 
 
 def run_mode(mode: str, model: str, actions: int, state: Path) -> dict:
-    env = {**os.environ, "XDG_STATE_HOME": str(state)}  # the shared host's record lives here
+    env = {**os.environ, "XDG_STATE_HOME": str(state),  # the shared host's record lives here
+           "SWARM_LSP_MODEL_HOSTS_DIR": str(state / "swarm-lsp" / "model-hosts")}
     workspaces = []
     for index in range(2):
         folder = Path(tempfile.mkdtemp(prefix=f"model-host-{mode}-{index}-"))
