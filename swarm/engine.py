@@ -15,13 +15,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from swarm_lsp.swarm.actions import get_action
+from swarm_lsp.swarm.analysis.languages import language_for_path
+from swarm_lsp.swarm.analysis.symbols import target_source
 from swarm_lsp.swarm.actions.base import ActionInputError, ActionJob
 from swarm_lsp.swarm.backends.base import Backend
 from swarm_lsp.swarm.call_recorder import CallRecorder
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled, Lingering, in_thread
 from swarm_lsp.swarm.events import Event, EventSink, emit
-from swarm_lsp.swarm.analysis.languages import language_for_path
-from swarm_lsp.swarm.analysis.symbols import target_source
 from swarm_lsp.swarm.ledger import Ledger
 from swarm_lsp.swarm.memory.context import RelatedContext, context_for
 from swarm_lsp.swarm.run import ActionRun, BackendFactory, RunContext
@@ -141,8 +141,11 @@ class Swarm:
                      cancel: CancelToken) -> tuple[list[TierSpec], list[TierOutcome]]:
         """Note the target's language and size for the ledger; with adaptive routing, drop the tiers
         its history says fail on this kind of work (swarm/routing.py)."""
-        code, _ = target_source(request.document.text, request.document.path, job.target_label)
-        recorder.language, recorder.target_lines = language_for_path(request.document.path), code.count("\n") + 1
+        def extent() -> int:  # a parse: off the event loop
+            return target_source(request.document.text, request.document.path, job.target_label)[0].count("\n") + 1
+
+        recorder.language = language_for_path(request.document.path)
+        recorder.target_lines = await in_thread(cancel, extent, grace_s=0)
         if settings.routing != "adaptive" or self.ledger is None:
             return plan, []
         kept, decided = await in_thread(cancel, lambda: route(
@@ -174,12 +177,16 @@ class Swarm:
 
     async def _remember(self, request: ActionRequest, job: ActionJob, result: ActionResult) -> None:
         """Keep the accepted output in the memory as an example for later actions of its kind."""
-        code, symbol = target_source(request.document.text, request.document.path, job.target_label)
         output = "\n".join(edit.diff for edit in result.edits)
-        try:
-            memory = await asyncio.to_thread(self.memory, request.workspace) if self.memory else None
+
+        def keep() -> None:
+            memory = self.memory(request.workspace) if self.memory else None
             if memory is not None:
-                await asyncio.to_thread(memory.remember, request.kind, request.document.path, symbol, code, output)
+                code, symbol = target_source(request.document.text, request.document.path, job.target_label)
+                memory.remember(request.kind, request.document.path, symbol, code, output)
+
+        try:
+            await asyncio.to_thread(keep)
         except Exception as exc:  # noqa: BLE001 - the action is done; the example is only lost
             log.warning("accepted %s output not kept in the memory: %s", request.kind, exc)
 
