@@ -22,6 +22,7 @@ from swarm_lsp.swarm.call_recorder import CallRecorder
 from swarm_lsp.swarm.cancel import CancelToken, Cancelled, Lingering, in_thread, race_cancel
 from swarm_lsp.swarm.consensus import QuorumOutcome, QuorumRule, Verdict, run_quorum
 from swarm_lsp.swarm.events import Event, EventSink, emit
+from swarm_lsp.swarm.gates.prompt_echo import instructions_echoed
 from swarm_lsp.swarm.memory.context import with_context
 from swarm_lsp.swarm.settings import SwarmSettings
 from swarm_lsp.swarm.tiers import CloudBudget, TierSpec, estimate_tokens, is_cloud, reviewer_backends
@@ -151,6 +152,8 @@ class ActionRun:
             return None
         emit(self.events, Event("gates", f"{tier}: checking candidate {index + 1}", tier, index))
         evaluation = await self.off_loop(self.job.evaluate, reply)
+        if (echo := instructions_echoed(messages, reply.text)) is not None:
+            evaluation.gates.append(echo)  # final, as every failed gate
         attempt.gates, attempt.output, attempt.passed = evaluation.gates, evaluation.output, evaluation.passed
         failed = [g.name for g in evaluation.gates if not g.passed]
         message = f"{tier}: candidate {index + 1} " + (f"failed {', '.join(failed)}" if failed else "passed the gates")
