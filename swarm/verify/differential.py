@@ -221,7 +221,7 @@ class DifferentialCheck:
             ended = self.bench.sandbox.run(argv, timeout_s=self.limits.seconds + IMPORT_S * 2 + START_SLACK_S,
                                            memory_mb=self.bench.limits.memory_mb, cancel=watchdog, env={
                                                "PYTHONPATH": os.pathsep.join([self.bench.env["PYTHONPATH"], *self._test_dirs])})
-            stopped = ended.timed_out
+            stopped = ended.timed_out or ended.too_many_processes
         except Stalled:
             stopped = True
         report = self._report(read_records(result_path), stopped)

@@ -259,6 +259,8 @@ class ExampleRunner:
             return f"did not finish within {limit_s:g}s"
         if result.returncode == -signal.SIGXCPU:
             return "used up its CPU time limit"
+        if result.too_many_processes:
+            return "started too many processes"
         if result.killed_by_memory:
             return f"exceeded the memory limit ({self.memory_mb} MB)"
         lines = result.stderr.strip().splitlines()

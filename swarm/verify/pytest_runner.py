@@ -21,6 +21,7 @@ from coverage.python import PythonParser
 
 from swarm_lsp.swarm.cancel import CancelToken
 from swarm_lsp.swarm.verify.sandbox import RunResult, Sandbox
+from swarm_lsp.swarm.verify.process_limits import MAX_PROCESSES
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +170,8 @@ def _run_once(
     tests, failures, errors = _read_junit(xml_file, test_file)
     if result.timed_out:
         errors.append(f"timed out after {options.timeout_s:g}s")
+    elif result.too_many_processes:
+        errors.append(f"killed: started more than {MAX_PROCESSES} processes")
     elif result.killed_by_memory:
         errors.append(f"killed: memory limit of {options.memory_mb} MB exceeded")
     elif not xml_file.exists() or (result.returncode in _SESSION_FAILURE_CODES and not tests):

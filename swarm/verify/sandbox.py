@@ -10,7 +10,6 @@ mounted read-only (Linux namespaces via util-linux `unshare`).
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import math
 import os
@@ -18,13 +17,18 @@ import resource
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from swarm_lsp.swarm.cancel import CancelToken
+from swarm_lsp.swarm.verify.isolation import HIDDEN_IN_HOME, _wrap, detect_isolation, network_isolation
+from swarm_lsp.swarm.verify.process_limits import ProcessLimit
+from swarm_lsp.swarm.verify.process_limits import count as count_processes
 from swarm_lsp.swarm.verify.workspace_copy import SandboxTooLarge, copy_workspace, is_within
 
 __all__ = ["RunResult", "Sandbox", "SandboxTooLarge", "detect_isolation", "network_isolation"]
@@ -36,13 +40,6 @@ CANCEL_POLL_S = 0.1
 MEMORY_ERROR_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory")
 
 # Bind-mounts each of the first N arguments read-only onto itself, then execs the rest.
-_PROTECT_SCRIPT = (
-    'n="$1"; shift; while [ "$n" -gt 0 ]; do '
-    '{mount} --bind "$1" "$1" && {mount} -o remount,bind,ro "$1" || exit 125; '
-    'shift; n=$((n - 1)); done; exec "$@"'
-)
-
-
 @dataclass(frozen=True)
 class RunResult:
     returncode: int
@@ -53,59 +50,7 @@ class RunResult:
     duration_s: float
     network_isolated: bool
     host_protected: bool = False  # original workspace and real home were read-only inside
-
-
-@dataclass(frozen=True)
-class _Isolation:
-    prefix: tuple[str, ...]  # unshare command, empty when namespaces are unavailable
-    network: bool
-    mounts: bool  # a private mount namespace where the protect script can run
-
-
-def _candidate_isolations() -> list[_Isolation]:
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        return []
-    userns = (unshare, "--map-root-user")
-    plain = (unshare,)
-    order = [plain, userns] if os.geteuid() == 0 else [userns, plain]
-    mount_ns = ("--net", "--mount", "--propagation", "private")
-    with_mounts = [_Isolation((*p, *mount_ns), True, True) for p in order]
-    net_only = [_Isolation((*p, "--net"), True, False) for p in order]
-    return with_mounts + net_only if shutil.which("mount") else net_only
-
-
-@functools.lru_cache(maxsize=1)
-def detect_isolation() -> _Isolation:
-    """Find the strongest isolation this machine allows; probed once per process."""
-    with tempfile.TemporaryDirectory(prefix="swarm-sandbox-probe-") as probe_dir:
-        for candidate in _candidate_isolations():
-            argv = _wrap(candidate, [probe_dir], ["/bin/sh", "-c", "exit 0"])
-            try:
-                ok = subprocess.run(argv, capture_output=True, timeout=10).returncode == 0
-            except (OSError, subprocess.TimeoutExpired):
-                ok = False
-            if ok:
-                log.info("sandbox isolation: %s", " ".join(candidate.prefix))
-                return candidate
-    log.warning("sandbox: network namespaces unavailable; generated code runs with network access")
-    return _Isolation((), False, False)
-
-
-def network_isolation() -> bool:
-    """Whether sandboxed processes run without network on this machine."""
-    return detect_isolation().network
-
-
-def _wrap(isolation: _Isolation, protected: list[str], argv: list[str]) -> list[str]:
-    if not isolation.prefix:
-        return list(argv)
-    if not isolation.mounts:
-        return [*isolation.prefix, "--", *argv]
-    mount = shutil.which("mount") or "mount"
-    script = _PROTECT_SCRIPT.format(mount=mount)
-    shell = ["/bin/sh", "-c", script, "sh", str(len(protected)), *protected]
-    return [*isolation.prefix, "--", *shell, *argv]
+    too_many_processes: bool = False  # it started more than MAX_PROCESSES processes (a fork bomb) and was killed
 
 
 class Sandbox:
@@ -183,6 +128,14 @@ class Sandbox:
             if path.is_dir() and path != Path("/") and not is_within(self.base, path)
         ]
 
+    def _hidden_paths(self) -> list[str]:
+        """The real home's secrets (HIDDEN_IN_HOME) that exist, never a folder the run needs."""
+        home = Path(os.path.realpath(Path.home()))
+        found = [home / name for name in HIDDEN_IN_HOME if (home / name).exists() and not (home / name).is_symlink()]
+        return [str(path) for path in found
+                if not is_within(self.base, path) and not is_within(self.workspace, path)
+                and not is_within(Path(os.path.realpath(sys.executable)), path)]
+
     def run(
         self,
         argv: list[str],
@@ -198,41 +151,52 @@ class Sandbox:
         `Cancelled` is raised."""
         isolation = detect_isolation()
         protected = self._protected_paths() if isolation.mounts else []
-        command = _wrap(isolation, protected, argv)
+        hidden = self._hidden_paths() if isolation.mounts else []
+        empty = self.base / "empty"
+        empty.touch(mode=0o444, exist_ok=True)
+        command = _wrap(isolation, protected, argv, hidden, str(empty))
         limit_bytes = memory_mb * 1024 * 1024
         cpu_s = max(1, math.ceil(timeout_s) + 1)
+
+        processes = ProcessLimit()
 
         def limit_child() -> None:
             resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
             resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+            processes.child_setup()
 
         log.debug("sandbox run: %s (timeout %.1fs, %d MB)", argv, timeout_s, memory_mb)
         started = time.monotonic()
-        proc = subprocess.Popen(
-            command,
-            cwd=self.root,
-            env=self.environment(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-            preexec_fn=limit_child,
-        )
-        out, err = bytearray(), bytearray()
-        readers = [_start_reader(proc.stdout, out), _start_reader(proc.stderr, err)]
-        try:
-            timed_out = _wait(proc, started + timeout_s, cancel)
-            if timed_out:
-                log.info("sandbox run timed out after %.1fs: %s", timeout_s, argv)
-        finally:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)  # also ends children left in the background
-            proc.wait()
+        with processes:
+            proc = subprocess.Popen(
+                command,
+                cwd=self.root,
+                env=self.environment(env),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                preexec_fn=limit_child,
+            )
+            out, err = bytearray(), bytearray()
+            readers = [_start_reader(proc.stdout, out), _start_reader(proc.stderr, err)]
+            try:
+                timed_out, crowded = _wait(proc, started + timeout_s, cancel, lambda: processes.hit() or (
+                    count_processes(proc.pid) > processes.allowance))
+                if timed_out:
+                    log.info("sandbox run timed out after %.1fs: %s", timeout_s, argv)
+            finally:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)  # also ends children left in the background
+                proc.wait()
+            crowded = crowded or processes.hit()
+        if crowded:
+            log.warning("sandbox run started more than %d processes and was stopped: %s", processes.allowance, argv)
         duration = time.monotonic() - started
         for reader in readers:
             reader.join(timeout=2)
         stdout, stderr = (data.decode("utf-8", errors="replace") for data in (out, err))
-        killed_by_memory = not timed_out and proc.returncode != 0 and (
+        killed_by_memory = not timed_out and not crowded and proc.returncode != 0 and (
             proc.returncode == -signal.SIGKILL or any(m in stderr for m in MEMORY_ERROR_MARKERS)
         )
         return RunResult(
@@ -244,21 +208,26 @@ class Sandbox:
             duration_s=duration,
             network_isolated=isolation.network,
             host_protected=bool(protected),
+            too_many_processes=crowded,
         )
 
 
-def _wait(proc: subprocess.Popen, deadline: float, cancel: CancelToken | None) -> bool:
-    """Wait for `proc` until `deadline` (monotonic); True when it timed out. Polls `cancel`."""
+def _wait(proc: subprocess.Popen, deadline: float, cancel: CancelToken | None,
+          crowded: Callable[[], bool]) -> tuple[bool, bool]:
+    """Wait for `proc` until `deadline` (monotonic), polling `cancel` and `crowded` (too many
+    processes); (timed out, stopped for too many processes)."""
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return proc.poll() is None
+            return proc.poll() is None, False
         try:
-            proc.wait(timeout=min(remaining, CANCEL_POLL_S) if cancel is not None else remaining)
-            return False
+            proc.wait(timeout=min(remaining, CANCEL_POLL_S))
+            return False, False
         except subprocess.TimeoutExpired:
             if cancel is not None:
                 cancel.raise_if_cancelled()
+            if crowded():
+                return False, True
 
 
 def _start_reader(pipe, sink: bytearray) -> threading.Thread:  # noqa: ANN001 - binary pipe

@@ -82,7 +82,6 @@ def test_infinite_loop_is_killed_at_the_timeout_with_its_children(workspace: Pat
         )
     assert result.timed_out is True
     assert result.returncode != 0
-    assert 0.9 <= result.duration_s < 3.0
     child_pid = int(result.stdout.split()[0])
     deadline = time.monotonic() + 2
     while _alive(child_pid) and time.monotonic() < deadline:
