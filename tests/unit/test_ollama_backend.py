@@ -383,3 +383,26 @@ async def test_probe_says_when_the_model_is_not_pulled(httpserver, make_backend)
     assert report["ok"] is False and report["hosts"][0]["reachable"] is True
     assert f"ollama pull {MODEL}" in report["hosts"][0]["error"]
     assert untagged_report["ok"] is True  # `llama3` means `llama3:latest`
+
+
+def cut_off(*parts: dict, tail: str = "") -> Response:
+    """A stream that ends (the connection closes) before Ollama's final chunk: a host that died mid-reply."""
+    return Response("".join(json.dumps(part) + "\n" for part in parts) + tail, content_type="application/x-ndjson")
+
+
+@pytest.mark.parametrize("tail", ["", '{"model": "qwen", "message": {"role": "assis'], ids=["clean-cut", "mid-line"])
+async def test_a_host_dying_mid_stream_fails_over_to_the_next(httpserver, second_server, make_backend, tail):
+    httpserver.expect_request("/api/chat").respond_with_response(cut_off(chunk('{"ok":'), tail=tail))
+    replies(second_server, '{"ok": true}')
+    backend = make_backend([url(httpserver), url(second_server)])
+    backend._pool.candidates = lambda: list(backend._pool.hosts)  # the dying host first
+
+    reply = await backend.chat(MESSAGES, schema=SCHEMA)
+
+    assert reply.parsed == {"ok": True} and reply.extra["host"] == url(second_server)
+
+
+async def test_a_host_dying_mid_stream_alone_is_a_clear_error(httpserver, make_backend):
+    httpserver.expect_request("/api/chat").respond_with_response(cut_off(chunk("half a repl")))
+    with pytest.raises(BackendError, match="ended without a final chunk"):
+        await make_backend([url(httpserver)]).chat(MESSAGES)
