@@ -18,6 +18,7 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.capabilities import ServerCapabilitiesBuilder
+from pygls.exceptions import JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
 from pygls.uris import to_fs_path
@@ -48,6 +49,21 @@ class SwarmProtocol(LanguageServerProtocol):
         written = self.writer.write(body.encode(self.CHARSET))
         if inspect.isawaitable(written):
             await written
+
+    def handle_message(self, message):
+        # pygls drops a request that arrives after `shutdown` without an answer, so the client waits
+        # for ever; the protocol says it errors with InvalidRequest (found by tests/fuzz).
+        method, msg_id = getattr(message, "method", None), getattr(message, "id", None)
+        valid_id = msg_id is None or (isinstance(msg_id, (str, int)) and not isinstance(msg_id, bool))
+        if (hasattr(message, "method") and not isinstance(method, str)) or not valid_id:
+            error = JsonRpcInvalidRequest("a request's method is a string and its id a string or an integer")
+            self._send_response(msg_id if valid_id else None, error=error.to_response_error())  # type: ignore[arg-type]
+            return None
+        if self._shutdown and method not in (None, "exit") and msg_id is not None:
+            error = JsonRpcInvalidRequest("the server is shutting down: only `exit` is accepted now")
+            self._send_response(msg_id, error=error.to_response_error())
+            return None
+        return super().handle_message(message)
 
     def _handle_request(self, msg_id, method_name, params):
         token = CURRENT_REQUEST.set(msg_id)  # tasks created while handling inherit this context
