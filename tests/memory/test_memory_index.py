@@ -109,3 +109,14 @@ def test_an_empty_question_or_memory_finds_nothing(memory):
     assert memory.search("where is the cart") == []
     memory.update()
     assert memory.search("   ") == []
+
+
+def test_a_question_without_words_still_searches(memory):
+    from swarm_lsp.swarm.memory.embedders import WordLlamaEmbedder
+
+    memory.update()
+    for query in ("?!", "...", "\u200b"):
+        hits = memory.search(query, 2)
+        assert len(hits) <= 2 and all(h.score == h.score for h in hits)  # no NaN
+    [vector] = WordLlamaEmbedder().embed([""])
+    assert abs(sum(x * x for x in vector) - 1) < 1e-6
