@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--idle-s", type=float, default=900.0, help="exit after this long without a request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    from swarm_lsp.swarm.backends.llamacpp_worker import MODEL_THREAD_NICE
+
+    os.nice(MODEL_THREAD_NICE)  # below the editors' servers, as an in-process model thread runs
     from llama_cpp.server.app import create_app
     from llama_cpp.server.settings import ModelSettings, ServerSettings
 

@@ -23,7 +23,7 @@ LONG = [{"role": "user", "content": "Write a long essay about the history of com
 
 @pytest.fixture(scope="module")
 def backend():
-    return create_backend(MODEL, BackendSettings(n_ctx=2048))
+    return create_backend(MODEL, BackendSettings(n_ctx=2048, model_host="in-process"))  # this module tests llama.cpp in the process
 
 
 async def test_schema_constrains_the_reply(backend):
@@ -114,7 +114,7 @@ async def test_asyncio_cancellation_also_stops_the_worker(backend):
 
 
 async def test_backends_of_one_model_share_one_loaded_worker(backend):
-    other = create_backend(MODEL, BackendSettings(n_ctx=2048))
+    other = create_backend(MODEL, BackendSettings(n_ctx=2048, model_host="in-process"))
     replies = await asyncio.gather(backend.chat(ASK, max_tokens=8), other.chat(ASK, max_tokens=8))
     assert all(r.usage.completion > 0 for r in replies)
     assert isinstance(other, LlamaCppBackend) and other._worker is backend._worker
