@@ -52,13 +52,18 @@ def fuzz_lsp(cases: int, seed: int) -> dict:
     from tests.fuzz.strategies import framed, messages
     from tests.fuzz.test_lsp_fuzz import make_workspace
 
-    root = Path(tempfile.mkdtemp(prefix="fuzz-lsp-"))
-    server = RawServer(make_workspace(root), env={"OLLAMA_HOST": "http://127.0.0.1:9"})
     answers: collections.Counter[str] = collections.Counter()
     seen: list[dict] = []
-    put = server.messages.put
-    server.messages.put = lambda message: (seen.append(message), put(message))  # type: ignore[method-assign]
-    server.initialize()
+
+    def start() -> RawServer:  # a fresh server whose every message is counted
+        started = RawServer(make_workspace(Path(tempfile.mkdtemp(prefix="fuzz-lsp-"))),
+                            env={"OLLAMA_HOST": "http://127.0.0.1:9"})
+        put = started.messages.put
+        started.messages.put = lambda message: (seen.append(message), put(message))  # type: ignore[method-assign]
+        started.initialize()
+        return started
+
+    server = start()
     # the messages name the first workspace's files; a restarted server serves another folder, where
     # they are files outside it (a case the strategies have anyway)
     batches = drawn(st.lists(messages(server.workspace.as_uri()), min_size=1, max_size=8), cases, seed)
@@ -73,14 +78,10 @@ def fuzz_lsp(cases: int, seed: int) -> dict:
             unanswered += probe is None
             restarts += 1
             server.close()
-            server = RawServer(make_workspace(Path(tempfile.mkdtemp(prefix="fuzz-lsp-"))),
-                               env={"OLLAMA_HOST": "http://127.0.0.1:9"})
-            server.initialize()
+            server = start()
         elif any(m.get("method") == "shutdown" for m in batch):  # the protocol allows only `exit` now: start afresh
             server.close()
-            server = RawServer(make_workspace(Path(tempfile.mkdtemp(prefix="fuzz-lsp-"))),
-                               env={"OLLAMA_HOST": "http://127.0.0.1:9"})
-            server.initialize()
+            server = start()
     server.close()
     for message in seen:
         if "method" in message or "id" not in message:
@@ -162,7 +163,9 @@ def markdown(figures: dict) -> str:
         "answered (pygls drops it; it now errors with InvalidRequest, as the protocol says); a request whose id was an "
         "object or a list, or whose method was not a string, ended in an internal error (TypeError; now "
         "InvalidRequest); a memory search for a question without words gave WordLlama a zero vector and NaN "
-        "embeddings (now a fixed direction). Nothing was written outside the workspace: "
+        "embeddings (now a fixed direction). The first long run (this seed) found 2 more internal errors: a `shutdown`
+while other requests ran (pygls cancels them while iterating over the dict they leave; fixed in SwarmProtocol,
+tests/fuzz/test_lsp_fuzz.py has the case); the table is the run after the fix. Nothing was written outside the workspace: "
         f"{'checked' if mcp['outside_untouched'] else 'VIOLATED'} for MCP here, asserted by tests/fuzz for both.",
         "", END])
 

@@ -14,6 +14,7 @@ import inspect
 import json
 import logging
 from pathlib import Path
+from collections.abc import Generator
 from typing import Any
 
 from lsprotocol import types
@@ -21,6 +22,7 @@ from pygls.capabilities import ServerCapabilitiesBuilder
 from pygls.exceptions import JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
 from swarm_lsp.server.config import Config, ConfigError, load_config
@@ -64,6 +66,19 @@ class SwarmProtocol(LanguageServerProtocol):
             self._send_response(msg_id, error=error.to_response_error())
             return None
         return super().handle_message(message)
+
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
+        """pygls's, iterating over a copy: cancelling a request's future removes it from the dict, so
+        a `shutdown` while other requests ran ended in an internal error (found by bench/fuzz.py)."""
+        if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield user_handler, args, None
+        current_id = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current_id and not future.done():
+                future.cancel()
+        self._shutdown = True
+        return None
 
     def _handle_request(self, msg_id, method_name, params):
         token = CURRENT_REQUEST.set(msg_id)  # tasks created while handling inherit this context

@@ -80,3 +80,18 @@ def test_the_server_survives_broken_framing(tmp_path_factory, broken):
         probe(served)
     finally:
         served.close()
+
+
+def test_shutdown_while_a_request_runs_is_answered(tmp_path):
+    """Found by bench/fuzz.py: pygls's shutdown cancelled the other requests while iterating over
+    them and ended in an internal error."""
+    served = RawServer(make_workspace(tmp_path), env={"OLLAMA_HOST": "http://127.0.0.1:9"})
+    try:
+        assert served.initialize() is not None
+        served.send({"id": 1, "method": "workspace/executeCommand",
+                     "params": {"command": "swarm.audit", "arguments": [{"uri": (served.workspace / "mod.py").as_uri()}]}})
+        answer = served.request("shutdown")
+        assert answer is not None and "result" in answer, answer
+        assert served.internal_errors == []
+    finally:
+        served.close()
