@@ -120,8 +120,8 @@ def fuzz_mcp(cases: int, seed: int) -> dict:
     from mcp.client import Client
 
     from swarm_lsp.server.mcp.app import create_mcp_server
-    from tests.fuzz.test_mcp_fuzz import CALLS, workspace
-    from tests.mcp.conftest import scripted_factory
+    from tests.fuzz.test_mcp_fuzz import CALLS
+    from tests.mcp.conftest import make_root, scripted_factory
 
     outcomes: collections.Counter[str] = collections.Counter()
     broken = 0
@@ -140,7 +140,7 @@ def fuzz_mcp(cases: int, seed: int) -> dict:
                     outcomes[f"protocol error: {type(exc).__name__}"] += 1
 
     with tempfile.TemporaryDirectory() as base:
-        root = workspace(Path(base))
+        root = make_root(Path(base))
         anyio.run(run, root)
         outside_ok = sorted(p.name for p in Path(base).iterdir()) == ["outside.py", "ws"]
     return {"calls": cases, "outcomes": dict(outcomes), "protocol_errors": broken, "outside_untouched": outside_ok}
@@ -163,9 +163,10 @@ def markdown(figures: dict) -> str:
         "answered (pygls drops it; it now errors with InvalidRequest, as the protocol says); a request whose id was an "
         "object or a list, or whose method was not a string, ended in an internal error (TypeError; now "
         "InvalidRequest); a memory search for a question without words gave WordLlama a zero vector and NaN "
-        "embeddings (now a fixed direction). The first long run (this seed) found 2 more internal errors: a `shutdown`
-while other requests ran (pygls cancels them while iterating over the dict they leave; fixed in SwarmProtocol,
-tests/fuzz/test_lsp_fuzz.py has the case); the table is the run after the fix. Nothing was written outside the workspace: "
+        "embeddings (now a fixed direction). The first long run (seed 20261203) found 2 more internal errors: a "
+        "`shutdown` while other requests ran (pygls cancels them while iterating over the dict they leave; fixed in "
+        "SwarmProtocol, tests/fuzz/test_lsp_fuzz.py has the case); the table is the run after the fix. Nothing was "
+        "written outside the workspace: "
         f"{'checked' if mcp['outside_untouched'] else 'VIOLATED'} for MCP here, asserted by tests/fuzz for both.",
         "", END])
 
