@@ -17,7 +17,7 @@ from mcp.client import Client
 
 from swarm_lsp.server.mcp.app import create_mcp_server
 from tests.fuzz.strategies import JSON
-from tests.mcp.conftest import SOURCE, TIER, scripted_factory
+from tests.mcp.conftest import SOURCE, make_root, scripted_factory
 
 EXAMPLES = int(os.environ.get("SWARM_LSP_FUZZ_EXAMPLES", "40"))
 TOOLS = ["document", "generate_tests", "refactor", "audit", "token_report", "swarm_status", "memory_search", "no_such_tool"]
@@ -47,23 +47,12 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database
                                        HealthCheck.data_too_large])
 
 
-def workspace(base: Path) -> Path:
-    """tests/mcp/conftest.py's root: pkg/scale.py and a configuration, with outside.py beside it."""
-    ws = base / "ws"
-    (ws / "pkg").mkdir(parents=True)
-    (ws / "pkg" / "scale.py").write_text(SOURCE)
-    (ws / "notes.txt").write_text("plain text\n")
-    (ws / "swarm-lsp.toml").write_text(f'tiers = ["{TIER}"]\ncandidates = 1\n')
-    (base / "outside.py").write_text(SOURCE)
-    return ws
-
-
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # a numeric warning inside is a bug (a NaN embedding was one)
 @FUZZ
 @given(calls=st.lists(st.tuples(CALLS, st.booleans()).map(lambda c: (*c[0], c[1])), min_size=1, max_size=5))
 def test_every_call_ends_as_a_result_or_a_tool_error(calls):
     with tempfile.TemporaryDirectory() as base:
-        root = workspace(Path(base))
+        root = make_root(Path(base))
         run_calls(root, calls)
         assert (root.parent / "outside.py").read_text() == SOURCE
         assert sorted(p.name for p in root.parent.iterdir()) == ["outside.py", "ws"]

@@ -29,16 +29,21 @@ GOOD = {
 }
 
 
-@pytest.fixture
-def root(tmp_path) -> Path:
-    ws = tmp_path / "ws"
+def make_root(base: Path) -> Path:
+    """`base/ws` with pkg/scale.py, notes.txt and a configuration, and `base/outside.py` beside it."""
+    ws = base / "ws"
     (ws / "pkg").mkdir(parents=True)
     (ws / "pkg" / "scale.py").write_text(SOURCE)
     (ws / "notes.txt").write_text("plain text\n")
     # The session's tiers and candidates come from the workspace configuration, as for a user.
     (ws / "swarm-lsp.toml").write_text(f'tiers = ["{TIER}"]\ncandidates = 1\n')
-    (tmp_path / "outside.py").write_text(SOURCE)
+    (base / "outside.py").write_text(SOURCE)
     return ws
+
+
+@pytest.fixture
+def root(tmp_path) -> Path:
+    return make_root(tmp_path)
 
 
 def scripted_factory(reply: Callable[[list], Any] = lambda messages: GOOD) -> Callable[[Path], Swarm]:
