@@ -3,7 +3,7 @@ it binds loopback unless remote binding is asked for explicitly, every request m
 `Authorization: Bearer <token>` (401 otherwise), and a request whose `Origin` is not a loopback
 origin gets 403 (DNS-rebinding protection; requests without `Origin`, i.e. non-browser clients, pass).
 A client (remote address) over its request rate or its cap on requests in flight gets 429 with
-`Retry-After` before anything else runs (limits.py).
+`Retry-After` and a JSON-RPC error saying which limit, before anything else runs (limits.py).
 
 `secured_app` is the testable ASGI app; `serve_http` runs it with uvicorn."""
 
@@ -65,6 +65,9 @@ def is_loopback_origin(origin: str) -> bool:
     return (parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_NAMES
             and not parts.username and not parts.password
             and parts.path in ("", "/") and not parts.query and not parts.fragment)
+
+
+TOO_MANY_REQUESTS = -32000  # JSON-RPC's implementation-defined server error range
 
 
 class BearerOriginMiddleware:
@@ -132,8 +135,10 @@ class BearerOriginMiddleware:
             description = (f"too many requests in flight from this client (at most {self.limit.max_concurrent}); "
                            "wait for a call to finish")
         log.warning("MCP HTTP: 429 for %s: %s", scope.get("client"), description)
-        await _deny(scope, send, 429, {"error": "too_many_requests", "error_description": description},
-                    {"retry-after": str(retry_after)})
+        # A JSON-RPC error body: MCP clients show its message for the refused call instead of a bare status.
+        await _deny(scope, send, 429, {"jsonrpc": "2.0", "id": None, "error": {
+            "code": TOO_MANY_REQUESTS, "message": description,
+            "data": {"reason": "too_many_requests", "retry_after_s": retry_after}}}, {"retry-after": str(retry_after)})
 
 
 async def _deny(scope: Scope, send: Send, status: int, body: dict, headers: dict[str, str]) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, TypeVar
 
 from swarm_lsp.swarm.cancel import CancelToken
-from swarm_lsp.swarm.errors import SwarmLspError
+from swarm_lsp.swarm.errors import Busy
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ T = TypeVar("T")
 QUEUE_POLL_S = 0.1  # how often a queued job looks at its cancel token
 
 
-class QueueFull(SwarmLspError):
+class QueueFull(Busy):
     """More runs are waiting than the configured limit allows."""
 
 
@@ -55,6 +55,7 @@ class QueuedRun:
 class RunQueue:
     def __init__(self, max_queued: int = 8, concurrency: int = 1) -> None:
         self.max_queued = max_queued
+        self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
         self._jobs: dict[str, QueuedRun] = {}
         self._ids = itertools.count(1)
@@ -62,7 +63,11 @@ class RunQueue:
 
     def new_run(self, action: str, target: str, origin: str = "lsp", cancel: CancelToken | None = None) -> QueuedRun:
         waiting = sum(1 for job in self._jobs.values() if job.state == "queued")
-        if waiting >= self.max_queued:
+        running = sum(1 for job in self._jobs.values() if job.state == "running")
+        must_wait = waiting > 0 or running >= self.concurrency
+        if must_wait and waiting >= self.max_queued:  # a job that can start at once is never refused
+            if self.max_queued == 0:
+                raise QueueFull("a swarm job is running and none may wait (max_queued_jobs = 0); try again later")
             raise QueueFull(f"{waiting} swarm jobs are already waiting (limit {self.max_queued}); try again later")
         job = QueuedRun(id=f"job-{next(self._ids)}", action=action, target=target, origin=origin,
                         cancel=cancel or CancelToken())

@@ -56,7 +56,7 @@ def test_a_tool_call_over_the_limit_gets_429_and_never_runs(root):
     assert call.status_code == 429 and wrong_token.status_code == 429
     assert int(call.headers["retry-after"]) >= 1
     body = call.json()
-    assert body["error"] == "too_many_requests" and "rate limit exceeded" in body["error_description"]
+    assert body["error"]["data"]["reason"] == "too_many_requests" and "rate limit exceeded" in body["error"]["message"]
     assert calls == []  # the tool never ran
     assert server.swarm_state.loaded is False
 

@@ -36,6 +36,27 @@ async def test_jobs_run_one_at_a_time_and_the_queue_is_bounded():
     assert manager.status()["running"] == [] and first.state == "done"
 
 
+async def test_a_queue_of_zero_still_runs_a_job_when_idle_and_refuses_one_that_would_wait():
+    manager = RunQueue(max_queued=0)
+    release = asyncio.Event()
+
+    async def work(job):
+        await release.wait()
+        return job.id
+
+    first = manager.new_run("document", "u::f")  # nothing runs: it starts at once, nothing waits
+    task = asyncio.ensure_future(manager.run(first, work))
+    with pytest.raises(QueueFull, match="none may wait"):
+        manager.new_run("document", "u::g")
+    await asyncio.sleep(0.05)
+    with pytest.raises(QueueFull, match=r"max_queued_jobs = 0"):
+        manager.new_run("document", "u::g")
+    release.set()
+    assert await task == first.id
+    second = manager.new_run("document", "u::h")  # idle again
+    assert await manager.run(second, work) == second.id
+
+
 async def test_a_queued_job_can_be_cancelled_without_waiting_for_the_running_one():
     manager = RunQueue()
     blocker = asyncio.Event()
