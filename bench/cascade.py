@@ -38,7 +38,9 @@ from doc_action_corpus import copy_package, implementation_target, without_docst
 HERE = Path(__file__).resolve().parent
 ROWS = HERE / "results" / "cascade_rows.jsonl"
 SMALL, LARGE = "llamacpp:qwen2.5-coder-0.5b", "llamacpp:qwen2.5-coder-1.5b"
-MODES = {"1.5b": (LARGE,), "cascade": (SMALL, LARGE)}
+MODES = {"1.5b": (LARGE,), "cascade": (SMALL, LARGE), "cascade+context": (SMALL, LARGE)}
+BENCHMARK_MODES = ("1.5b", "cascade")  # what this benchmark compares; the others are asked for by name
+CONTEXT_TOKENS = {"cascade+context": 600}  # issue 18: the cascade with related code from the package's memory
 PER_HALF = 15
 ACTIONS = ("document", "tests", "refactor", "audit")
 
@@ -58,10 +60,13 @@ async def run_one(action: str, item: dict[str, Any], mode: str, candidates: int 
     from swarm_lsp.swarm.ledger import Ledger
     from swarm_lsp.swarm.types import ActionRequest, DocumentSnapshot
 
-    overrides: dict[str, Any] = {"tiers": list(MODES[mode]), "routing": "fixed", "context_tokens": 0, "reviewers": 0}
+    context_tokens = CONTEXT_TOKENS.get(mode, 0)
+    overrides: dict[str, Any] = {"tiers": list(MODES[mode]), "routing": "fixed", "context_tokens": context_tokens,
+                                 "reviewers": 0}
     if candidates:
         overrides["candidates"] = candidates
-    with tempfile.TemporaryDirectory(prefix="cascade-") as folder:
+    with tempfile.TemporaryDirectory(prefix="cascade-") as folder, \
+            tempfile.TemporaryDirectory(prefix="cascade-memory-") as store:
         workspace = Path(folder)
         if action == "audit":
             text = (FIXTURES / item["corpus"] / item["file"]).read_text()
@@ -82,8 +87,14 @@ async def run_one(action: str, item: dict[str, Any], mode: str, candidates: int 
         options = config.action_options(**({"preset": "simplify"} if action == "refactor" else {}))
         request = ActionRequest(action, document, target, workspace=folder, options=options)
         started = time.perf_counter()
+        memory = None
+        if context_tokens:  # the package's memory in a store of its own, indexed at the first lookup
+            from swarm_lsp.swarm.memory import open_memory
+
+            opened = open_memory(workspace, folder=Path(store))
+            memory = lambda _workspace: opened  # noqa: E731
         with Ledger(workspace / "ledger.sqlite3") as ledger:
-            result = await build_swarm(config, ledger=ledger).run(request)
+            result = await build_swarm(config, ledger=ledger, memory=memory).run(request)
         seconds = time.perf_counter() - started
     tokens = {name: usage.prompt_tokens + usage.completion_tokens for name, usage in result.usage.by_model.items()}
     return {"action": action, "id": item["id"], "mode": mode, "candidates": candidates, "status": result.status,
@@ -130,7 +141,8 @@ async def run(actions: list[str], modes: list[str], limit: int | None, candidate
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--actions", default=",".join(ACTIONS))
-    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--modes", default=",".join(BENCHMARK_MODES),
+                        help=f"of {', '.join(MODES)} (cascade+context: issue 18's related code, 600 tokens)")
     parser.add_argument("--limit", type=int, help="the first N items of each action")
     parser.add_argument("--quick", action="store_true", help="2 items per action, 1 candidate")
     parser.add_argument("--report", action="store_true", help="only print (and --write) the report from the rows")
@@ -141,18 +153,19 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown: {', '.join(sorted(unknown))}")
     if not args.report:
-        limit, modes, candidates = (2, list(MODES), 1) if args.quick else (args.limit, args.modes.split(","), None)
+        limit, modes, candidates = (2, list(BENCHMARK_MODES), 1) if args.quick else (args.limit, args.modes.split(","), None)
         asyncio.run(run(actions, modes, limit, candidates))
-    from cascade_report import report
+    from cascade_report import BEGIN, CONTEXT_BEGIN, CONTEXT_END, END, context_report, report
+    from report import write_section
 
-    text = report(load_rows(), quick=args.quick)
-    print(text)
-    if args.write:
-        from report import write_section
-
-        from cascade_report import BEGIN, END
-
-        write_section(Path(args.write), text, BEGIN, END)
+    rows = load_rows()
+    sections = [(report(rows, quick=args.quick), BEGIN, END)]
+    if any(row["mode"] == "cascade+context" for row in rows) and not args.quick:
+        sections.append((context_report(rows), CONTEXT_BEGIN, CONTEXT_END))
+    for text, begin, end in sections:
+        print(text)
+        if args.write:
+            write_section(Path(args.write), text, begin, end)
     return 0
 
 

@@ -106,3 +106,32 @@ def report(rows: list[dict[str, Any]], quick: bool = False) -> str:
     lines.append("")
     lines += [f"![{name}](img/{name})" for name in plots(entries, "_quick" if quick else "")]
     return "\n".join(lines + ["", END])
+
+
+CONTEXT_BEGIN, CONTEXT_END = "<!-- cascade-context-benchmark:begin -->", "<!-- cascade-context-benchmark:end -->"
+
+
+def context_report(rows: list[dict[str, Any]]) -> str:
+    """Issue 18: the cascade with and without 600 tokens of related code, on the items both ran."""
+    lines = [CONTEXT_BEGIN, f"### The cascade with and without related code ({date.today().isoformat()})", "",
+             "`bench/cascade.py --modes cascade,cascade+context`: the same items, seeds and plan (0.5B, then the 1.5B); "
+             "`cascade+context` shows the writer up to 600 tokens of related code from the package's memory "
+             "(`context_tokens = 600`). Verified as in the cascade benchmark (tests: accepted with a kept test).", "",
+             "| action | items | verified: without / with | accepted from the 0.5B: without / with | "
+             "tokens per item: without / with | s per item: without / with |", "|---|---|---|---|---|---|"]
+    for action, per_item in by_item(rows, quick=False).items():
+        both = [m for m in per_item.values() if "cascade" in m and "cascade+context" in m]
+        if not both:
+            continue
+        n = len(both)
+
+        def total(mode: str, value: Any) -> float:
+            return sum(value(m[mode]) for m in both)
+
+        cells = [(total(mode, lambda r: r["verified"]), total(mode, lambda r: r["small_accepted"]),
+                  total(mode, lambda r: sum(r["tokens"].values())) / n, total(mode, lambda r: r["seconds"]) / n)
+                 for mode in ("cascade", "cascade+context")]
+        (v0, s0, t0, w0), (v1, s1, t1, w1) = cells
+        lines.append(f"| {action} | {n} | {v0:.0f} ({v0 / n:.0%}) / {v1:.0f} ({v1 / n:.0%}) | {s0:.0f} / {s1:.0f} | "
+                     f"{t0:,.0f} / {t1:,.0f} | {w0:.0f} / {w1:.0f} |")
+    return "\n".join(lines + ["", CONTEXT_END])
