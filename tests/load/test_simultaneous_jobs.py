@@ -34,7 +34,7 @@ CANCELLED = "cancelled"
 async def start(root: Path, port: int) -> LanguageClient:
     command = [sys.executable, "-m", "tests.load.scripted_server", "--stdio",
                "--mcp-http", f"127.0.0.1:{port}", "--mcp-root", str(root)]
-    env = {**os.environ, "PYTHONPATH": str(REPO), "SWARM_LSP_SCRIPTED_DELAY_S": "0.1"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SWARM_LSP_SCRIPTED_DELAY_S": "0.3"}  # 9 jobs outlast 20 submissions
     lsp = await ClientServerConfig(server_command=command, server_env=env).start()
     record_edits(lsp)
     await lsp.initialize_session(initialize_params("visual-studio-code", root))
