@@ -80,6 +80,22 @@ class SwarmProtocol(LanguageServerProtocol):
         self._shutdown = True
         return None
 
+    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):
+        """pygls's, forgetting each handler's future once it is done. pygls 2.1 files the future of
+        every notification and of every step of a generator handler (`workspace/executeCommand`,
+        `didChange`, ...) under a fresh uuid in `_request_futures` and never removes it: each
+        `swarm.run` kept its finished task, result and all, for the life of the server (the soak,
+        bench/soak.py, grew 5 MB per 1,000 jobs). A request's own future is removed by pygls as it
+        answers; removing it here too changes nothing."""
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        future = self._request_futures.get(msg_id)
+        if future is not None:
+            future.add_done_callback(lambda done: self._forget_future(msg_id, done))
+
+    def _forget_future(self, msg_id, future) -> None:
+        if self._request_futures.get(msg_id) is future:  # not a later request's that reused the id
+            self._request_futures.pop(msg_id, None)
+
     def _handle_request(self, msg_id, method_name, params):
         token = CURRENT_REQUEST.set(msg_id)  # tasks created while handling inherit this context
         try:

@@ -61,8 +61,37 @@ def scripted_swarm(config: Any, workspace: Path | None = None, **_: Any) -> Swar
     return Swarm(SwarmSettings(tiers=tuple(config.tiers), candidates=config.candidates), backend, Ledger())
 
 
+def trace_allocations(into: Path) -> None:
+    """Each SIGUSR1 appends to `into` what grew since the signal before (the first one only sets
+    the baseline): the 30 largest growths of allocated memory by traceback, and the 30 object types
+    whose count grew most. For finding a leak in a soak, with SWARM_LSP_TRACEMALLOC=<file>."""
+    import gc
+    import signal
+    import tracemalloc
+    from collections import Counter
+
+    tracemalloc.start(6)
+    baseline: list[Any] = []
+
+    def dump(*_: Any) -> None:
+        snapshot = tracemalloc.take_snapshot()
+        types = Counter(type(o).__qualname__ for o in gc.get_objects())
+        if baseline:
+            with into.open("a") as out:
+                for stat in snapshot.compare_to(baseline[0], "traceback")[:30]:
+                    out.write(f"{stat.size_diff / 1024:.0f} KiB in {stat.count_diff} blocks\n")
+                    out.write("\n".join(f"    {line}" for line in stat.traceback.format()) + "\n")
+                grown = sorted(((types[t] - baseline[1].get(t, 0), t) for t in types), reverse=True)[:30]
+                out.write("objects: " + ", ".join(f"{name} +{count}" for count, name in grown) + "\n----\n")
+        baseline[:] = [snapshot, types]
+
+    signal.signal(signal.SIGUSR1, dump)
+
+
 def main(argv: list[str]) -> int:
     session_module.build_swarm = scripted_swarm  # the one seam: the session's swarm factory
+    if os.environ.get("SWARM_LSP_TRACEMALLOC"):
+        trace_allocations(Path(os.environ["SWARM_LSP_TRACEMALLOC"]))
     return cli.main(argv)
 
 

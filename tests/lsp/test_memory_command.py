@@ -19,13 +19,16 @@ async def memory(client: LanguageClient, *arguments) -> dict:
         types.ExecuteCommandParams(command="swarm.memory", arguments=list(arguments)))
 
 
-async def until_indexed(client: LanguageClient, chunks: int) -> dict:
-    for _ in range(1200):  # polled, not timed: a loaded machine only makes it take longer
+async def until_indexed(client: LanguageClient, chunks: int, files: int) -> dict:
+    """The status once an update of `files` files has finished with `chunks` chunks in the store (the
+    count can be seen before the update that made it is recorded)."""
+    for _ in range(4800):  # polled, not timed: a loaded machine only makes it take longer
         status = await memory(client)
-        if status["chunks"] >= chunks and status["last_update"] is not None:
+        update = status["last_update"]
+        if status["chunks"] >= chunks and update is not None and update["files"] == files:
             return status
         await asyncio.sleep(0.05)
-    raise AssertionError(f"the memory never held {chunks} chunks: {status}")
+    raise AssertionError(f"the memory never held {chunks} chunks after updating {files} files: {status}")
 
 
 def save(client: LanguageClient, uri: str) -> None:
@@ -38,12 +41,12 @@ async def test_a_save_indexes_the_workspace_then_the_saved_file(client: Language
     assert (before["enabled"], before["embedder"], before["chunks"], before["indexed_tree"]) == (True, "wordllama", 0, False)
     uri = open_document(client, root / "textutils.py")
     save(client, uri)
-    status = await until_indexed(client, 9)  # textutils.py (5) and textutils.ts (4): the whole tree
+    status = await until_indexed(client, 9, 2)  # textutils.py (5) and textutils.ts (4): the whole tree
     assert status["indexed_tree"] and status["last_update"]["files"] == 2 and status["unavailable"] is None
 
     (root / "textutils.py").write_text((root / "textutils.py").read_text() + "\n\ndef shout(text):\n    return text.upper() + '!'\n")
     save(client, uri)
-    status = await until_indexed(client, 10)
+    status = await until_indexed(client, 10, 1)
     assert (status["last_update"]["files"], status["last_update"]["embedded"]) == (1, 1)
 
     found = await memory(client, {"query": "upper case with an exclamation mark", "k": 2})
