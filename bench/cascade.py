@@ -14,7 +14,7 @@ Verified success: document, refactor: accepted (every gate passed); tests: accep
 one kept test; audit: the right verdict (a flawed function detected, a mitigated twin not flagged
 medium or higher). Each (action, item, mode) is one `Swarm.run` with the default candidates, fixed
 routing and no related code; rows are appended to results/cascade_rows.jsonl as they finish, so a
-run resumes where it stopped. `--quick`: two items per action, one candidate (under 10 minutes is
+run resumes where it stopped. `--quick`: one item per action, one candidate (under 10 minutes is
 the aim; see docs/benchmarks.md for the measured time).
 """
 
@@ -134,7 +134,7 @@ async def run(actions: list[str], modes: list[str], limit: int | None, candidate
             with ROWS.open("a") as out:
                 out.write(json.dumps(row) + "\n")
             console.print(f"{action} {item['id']} [{mode}]: {row['status']}, verified {row['verified']}, "
-                          f"{row['seconds']} s")
+                          f"{row['seconds']} s", markup=False)
             bar.advance(task)
 
 
@@ -144,7 +144,7 @@ def main() -> int:
     parser.add_argument("--modes", default=",".join(BENCHMARK_MODES),
                         help=f"of {', '.join(MODES)} (cascade+context: issue 18's related code, 600 tokens)")
     parser.add_argument("--limit", type=int, help="the first N items of each action")
-    parser.add_argument("--quick", action="store_true", help="2 items per action, 1 candidate")
+    parser.add_argument("--quick", action="store_true", help="1 item per action, 1 candidate")
     parser.add_argument("--report", action="store_true", help="only print (and --write) the report from the rows")
     parser.add_argument("--write", metavar="FILE", help="update this Markdown file's cascade section")
     args = parser.parse_args()
@@ -153,7 +153,7 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown: {', '.join(sorted(unknown))}")
     if not args.report:
-        limit, modes, candidates = (2, list(BENCHMARK_MODES), 1) if args.quick else (args.limit, args.modes.split(","), None)
+        limit, modes, candidates = (1, list(BENCHMARK_MODES), 1) if args.quick else (args.limit, args.modes.split(","), None)
         asyncio.run(run(actions, modes, limit, candidates))
     from cascade_report import BEGIN, CONTEXT_BEGIN, CONTEXT_END, END, context_report, report
     from report import write_section
